@@ -95,5 +95,6 @@ public final class DecodeBench {
                         type, threads, dec, pre, nSeq, batched, batched / dec);
             }
         }
+        System.exit(0); // llama.cpp leaves a non-daemon thread behind
     }
 }
