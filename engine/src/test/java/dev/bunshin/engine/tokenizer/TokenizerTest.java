@@ -5,6 +5,7 @@ import dev.bunshin.engine.gguf.GgufFile;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -195,14 +196,64 @@ class TokenizerTest {
     }
 
     @Test
-    void unsupportedTokenizerModelIsRefusedWithFileModelAndAlternatives() throws IOException {
-        Path bert = TestModels.require("vocab/ggml-vocab-bert-bge.gguf");
-        try (GgufFile f = GgufFile.open(bert)) {
+    void unsupportedTokenizerModelIsRefusedWithFileModelAndAlternatives(@TempDir Path dir) throws IOException {
+        Path t5 = writeVocabOnlyGguf(dir.resolve("t5-vocab.gguf"), "t5", "");
+        try (GgufFile f = GgufFile.open(t5)) {
             IOException e = assertThrows(IOException.class, () -> Tokenizer.fromGguf(f));
-            assertTrue(e.getMessage().contains(bert.toString()), e.getMessage());
-            assertTrue(e.getMessage().contains("'bert'"), e.getMessage());
-            assertTrue(e.getMessage().contains("'llama'") && e.getMessage().contains("'gpt2'"), e.getMessage());
+            assertTrue(e.getMessage().contains(t5.toString()), e.getMessage());
+            assertTrue(e.getMessage().contains("'t5'"), e.getMessage());
+            assertTrue(e.getMessage().contains("'llama'") && e.getMessage().contains("'gpt2'")
+                    && e.getMessage().contains("'bert'"), e.getMessage());
         }
+    }
+
+    @Test
+    void unknownPreTokenizerIsRefusedListingTheKnownOnes(@TempDir Path dir) throws IOException {
+        Path file = writeVocabOnlyGguf(dir.resolve("odd-pre.gguf"), "gpt2", "my-new-pre");
+        try (GgufFile f = GgufFile.open(file)) {
+            IOException e = assertThrows(IOException.class, () -> Tokenizer.fromGguf(f));
+            assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains("'my-new-pre'")
+                    && e.getMessage().contains("llama3") && e.getMessage().contains("qwen2"), e.getMessage());
+        }
+    }
+
+    /** A metadata-only GGUF v3 file: tokenizer model, optional pre-tokenizer, three tokens, one merge. */
+    private static Path writeVocabOnlyGguf(Path path, String model, String pre) throws IOException {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4096).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.putInt(0x46554747).putInt(3).putLong(0).putLong(pre.isEmpty() ? 3 : 4);
+        putString(b, "tokenizer.ggml.model");
+        b.putInt(8);
+        putString(b, model);
+        if (!pre.isEmpty()) {
+            putString(b, "tokenizer.ggml.pre");
+            b.putInt(8);
+            putString(b, pre);
+        }
+        putString(b, "tokenizer.ggml.tokens");
+        b.putInt(9).putInt(8).putLong(3);
+        for (String t : new String[]{"a", "b", "ab"}) putString(b, t);
+        putString(b, "tokenizer.ggml.merges");
+        b.putInt(9).putInt(8).putLong(1);
+        putString(b, "a b");
+        bytes.write(b.array(), 0, b.position());
+        java.nio.file.Files.write(path, bytes.toByteArray());
+        return path;
+    }
+
+    private static void putString(java.nio.ByteBuffer b, String s) {
+        byte[] u = s.getBytes(StandardCharsets.UTF_8);
+        b.putLong(u.length).put(u);
+    }
+
+    @Test
+    void bertWordPieceAddsClsAndSep() throws IOException {
+        Tokenizer bert = vocab("bert-bge");
+        assertArrayEquals(new int[]{101, 7592, 2088, 102}, bert.encode("Hello world", true, false));
+        // lower-cased, accents dropped (first code point of the NFD), whitespace runs split once
+        assertArrayEquals(new int[]{7592, 2088}, bert.encode("HELLO  wörld", false, false));
+        assertEquals(" hello world", bert.decode(bert.encode("Hello world", false, false)));
+        assertArrayEquals(new int[]{101}, bert.encode("[CLS]", false, true));
     }
 
     @Test
