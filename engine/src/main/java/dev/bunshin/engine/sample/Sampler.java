@@ -42,9 +42,9 @@ public final class Sampler {
         if (params.greedy()) {
             return argmax(logits);
         }
-        Candidates c = Candidates.sorted(logits, params.topK());
-        c.topP(params.topP());
-        c.minP(params.minP());
+        Candidates c = Candidates.of(logits);
+        c.topK(params.topK());
+        c.topPThenMinP(params.topP(), params.minP());
         c.temperature(params.temperature());
         double[] probs = c.softmax();
         return c.id(draw(probs, uniform(params.seed(), step)));

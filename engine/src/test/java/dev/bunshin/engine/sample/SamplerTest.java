@@ -2,7 +2,10 @@ package dev.bunshin.engine.sample;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
+import java.util.SplittableRandom;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -174,6 +177,71 @@ class SamplerTest {
             int t = s.sample(logits.clone(), NO_HISTORY, 0, step);
             assertTrue(t == 1 || t == 3, "sampled " + t);
         }
+    }
+
+    @Test
+    void fastCandidateFiltersEqualTheNaiveReference() {
+        SplittableRandom random = new SplittableRandom(2024);
+        int[] topKs = {0, 1, 5, 40};
+        float[] topPs = {1f, 0.5f, 0.9f, 0.99f};
+        float[] minPs = {0f, 0.05f, 0.2f};
+        for (int trial = 0; trial < 400; trial++) {
+            int n = random.nextInt(1, 3000);
+            float[] logits = new float[n];
+            double sigma = random.nextDouble(0.1, 8);
+            boolean ties = random.nextBoolean();
+            for (int i = 0; i < n; i++) {
+                float l = (float) (random.nextGaussian() * sigma);
+                logits[i] = ties ? Math.round(l * 2) / 2f : l;
+                if (random.nextInt(20) == 0) logits[i] = Float.NEGATIVE_INFINITY;
+            }
+            int k = topKs[random.nextInt(topKs.length)];
+            float p = topPs[random.nextInt(topPs.length)];
+            float minP = minPs[random.nextInt(minPs.length)];
+            Candidates c = Candidates.of(logits);
+            c.topK(k);
+            c.topPThenMinP(p, minP);
+            List<Integer> fast = new ArrayList<>();
+            for (int i = 0; i < c.size(); i++) fast.add(c.id(i));
+            List<Integer> reference = naiveFilters(logits, k, p, minP);
+            String where = "trial " + trial + " n=" + n + " k=" + k + " p=" + p + " minP=" + minP;
+            if (k > 0 || p < 1f) {
+                assertEquals(reference, fast, where); // sorted best first, like the reference
+            } else {
+                assertEquals(new HashSet<>(reference), new HashSet<>(fast), where); // id order is enough here
+            }
+        }
+    }
+
+    /** llama.cpp's filters, literally: sort everything, cut by top-k, then top-p, then min-p. */
+    private static List<Integer> naiveFilters(float[] logits, int k, float p, float minP) {
+        List<Integer> ids = new ArrayList<>();
+        for (int i = 0; i < logits.length; i++) {
+            if (logits[i] != Float.NEGATIVE_INFINITY) ids.add(i);
+        }
+        if (ids.isEmpty()) return List.of(0);
+        ids.sort((a, b) -> logits[a] != logits[b] ? Float.compare(logits[b], logits[a]) : Integer.compare(a, b));
+        if (k > 0) ids = new ArrayList<>(ids.subList(0, Math.min(k, ids.size())));
+        double max = logits[ids.get(0)];
+        if (p < 1f) {
+            double z = 0;
+            for (int id : ids) z += Math.exp(logits[id] - max);
+            double cum = 0;
+            for (int i = 0; i < ids.size(); i++) {
+                cum += Math.exp(logits[ids.get(i)] - max) / z;
+                if (cum >= p) {
+                    ids = new ArrayList<>(ids.subList(0, i + 1));
+                    break;
+                }
+            }
+        }
+        if (minP > 0f) {
+            double threshold = max + Math.log(minP);
+            List<Integer> kept = new ArrayList<>();
+            for (int id : ids) if (logits[id] >= threshold) kept.add(id);
+            ids = kept;
+        }
+        return ids;
     }
 
     @Test
