@@ -62,8 +62,9 @@ public final class Sampler {
     }
 
     /**
-     * llama.cpp's penalties sampler: a token seen in the window has its logit divided by {@code repeatPenalty} if
-     * positive (multiplied if not), then lowered by {@code count * frequencyPenalty + presencePenalty}.
+     * llama.cpp's penalties sampler: a token seen in the window (the last {@code repeatLastN} history tokens; -1:
+     * the whole history, 0: off) has its logit divided by {@code repeatPenalty} if positive (multiplied if not),
+     * then lowered by {@code count * frequencyPenalty + presencePenalty}.
      */
     void applyPenalties(float[] logits, int[] history, int historyLength) {
         float repeat = params.repeatPenalty();
