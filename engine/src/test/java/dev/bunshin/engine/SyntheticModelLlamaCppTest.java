@@ -13,6 +13,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.file.Files;
@@ -141,6 +142,23 @@ class SyntheticModelLlamaCppTest {
         System.out.printf("%s %s: %d/%d teacher-forced steps agree, worst gap %.4f%s%n", arch, mix, agreed, steps, worstGap, report);
         assertTrue(worstGap <= MAX_GAP, arch + " " + mix + ": llama.cpp chose a token that is not a near-tie in our logits:" + report);
         assertTrue(agreed >= MIN_AGREEMENT * steps, arch + " " + mix + ": only " + agreed + " of " + steps + " steps agree:" + report);
+    }
+
+    @ParameterizedTest(name = "qwen3 {0}")
+    @EnumSource(value = Mix.class, names = {"ALL_F32", "Q8_0", "Q4_K_M", "Q6_K"})
+    void ourEngineRunsQwen3WhichThisLlamaCppCannotLoad(Mix mix) throws Exception {
+        Path model = SyntheticModel.write(dir.resolve("qwen3-" + mix + ".gguf"), SyntheticModel.tiny("qwen3", mix));
+        try (GgufFile f = GgufFile.open(model);
+             StageChain chain = new StageChain(f, 2, EngineOptions.defaults().withThreads(2))) {
+            int eos = f.getInt(GgufKeys.TOKENIZER_EOS_ID);
+            List<Integer> ids = chain.greedy(1, new int[] {f.getInt(GgufKeys.TOKENIZER_BOS_ID), 400, 300}, N_PREDICT, eos);
+            assertEquals(N_PREDICT, ids.size(), "the synthetic head never picks EOS: " + ids);
+            float[] logits = chain.forward(2, 0, new int[] {1, 400, 300});
+            for (float v : logits) {
+                assertTrue(Float.isFinite(v), "finite logits");
+            }
+            assertTrue(range(logits) > 1, "logits spread out: " + range(logits));
+        }
     }
 
     private static double range(float[] l) {
