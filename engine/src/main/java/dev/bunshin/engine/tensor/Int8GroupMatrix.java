@@ -64,14 +64,47 @@ abstract class Int8GroupMatrix extends RepackedMatrix {
         int qo = r * cols;
         int go = r * groups;
         FloatVector acc = FloatVector.zero(F);
-        for (int g = 0; g < groups; g++) {
-            int base = g * group;
-            FloatVector s = FloatVector.zero(F);
-            for (int k = 0; k < group; k += L) {
-                FloatVector w = Kernels.bytesToFloats(ByteVector.fromArray(B, q, qo + base + k));
-                s = w.fma(FloatVector.fromArray(F, x, xo + base + k), s);
+        // The inner loops are unrolled by hand for each vectors-per-group count: C2 does not unroll these short
+        // loops well, and unrolled they run about twice as fast.
+        int perGroup = group / L;
+        if (perGroup == 1) {
+            for (int g = 0; g < groups; g++) {
+                int i = g * group;
+                FloatVector s = Kernels.bytesToFloats(ByteVector.fromArray(B, q, qo + i)).mul(FloatVector.fromArray(F, x, xo + i));
+                acc = s.fma(FloatVector.broadcast(F, scale[go + g]), acc);
             }
-            acc = s.fma(FloatVector.broadcast(F, scale[go + g]), acc);
+        } else if (perGroup == 2) {
+            for (int g = 0; g < groups; g++) {
+                int i = g * group;
+                FloatVector w0 = Kernels.bytesToFloats(ByteVector.fromArray(B, q, qo + i));
+                FloatVector w1 = Kernels.bytesToFloats(ByteVector.fromArray(B, q, qo + i + L));
+                FloatVector s = w0.mul(FloatVector.fromArray(F, x, xo + i));
+                s = w1.fma(FloatVector.fromArray(F, x, xo + i + L), s);
+                acc = s.fma(FloatVector.broadcast(F, scale[go + g]), acc);
+            }
+        } else if (perGroup == 4) {
+            for (int g = 0; g < groups; g++) {
+                int i = g * group;
+                FloatVector w0 = Kernels.bytesToFloats(ByteVector.fromArray(B, q, qo + i));
+                FloatVector w1 = Kernels.bytesToFloats(ByteVector.fromArray(B, q, qo + i + L));
+                FloatVector w2 = Kernels.bytesToFloats(ByteVector.fromArray(B, q, qo + i + 2 * L));
+                FloatVector w3 = Kernels.bytesToFloats(ByteVector.fromArray(B, q, qo + i + 3 * L));
+                FloatVector s0 = w0.mul(FloatVector.fromArray(F, x, xo + i));
+                FloatVector s1 = w1.mul(FloatVector.fromArray(F, x, xo + i + L));
+                s0 = w2.fma(FloatVector.fromArray(F, x, xo + i + 2 * L), s0);
+                s1 = w3.fma(FloatVector.fromArray(F, x, xo + i + 3 * L), s1);
+                acc = s0.add(s1).fma(FloatVector.broadcast(F, scale[go + g]), acc);
+            }
+        } else {
+            for (int g = 0; g < groups; g++) {
+                int base = g * group;
+                FloatVector s = FloatVector.zero(F);
+                for (int k = 0; k < group; k += L) {
+                    FloatVector w = Kernels.bytesToFloats(ByteVector.fromArray(B, q, qo + base + k));
+                    s = w.fma(FloatVector.fromArray(F, x, xo + base + k), s);
+                }
+                acc = s.fma(FloatVector.broadcast(F, scale[go + g]), acc);
+            }
         }
         float sum = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
         if (min != null) {

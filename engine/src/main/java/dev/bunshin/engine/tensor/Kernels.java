@@ -31,19 +31,6 @@ final class Kernels {
         return (FloatVector) b.convertShape(VectorOperators.B2F, F, 0);
     }
 
-    /**
-     * Byte lanes shifted as 32-bit words: x86 has no byte shifts, and every caller masks away the bits that cross
-     * into a neighbouring byte.
-     */
-    static ByteVector shr(ByteVector v, int n) {
-        return v.reinterpretAsInts().lanewise(VectorOperators.LSHR, n).reinterpretAsBytes();
-    }
-
-    /** As {@link #shr}, to the left. */
-    static ByteVector shl(ByteVector v, int n) {
-        return v.reinterpretAsInts().lanewise(VectorOperators.LSHL, n).reinterpretAsBytes();
-    }
-
     /** Σ a[ao+i]·b[bo+i], i in [0, len); len a multiple of {@link #L} is fastest, any len is correct. */
     static float dot(float[] a, int ao, float[] b, int bo, int len) {
         FloatVector acc0 = FloatVector.zero(F);
