@@ -39,7 +39,7 @@ final class BenchCommand {
     record Speeds(int promptTokens, double promptTokPerSec, double decodeTokPerSec, double batchTokPerSec) {}
 
     private static int engine(String[] argv, PrintStream out, PrintStream err) throws Exception {
-        Args a = Args.parse("bench engine", argv, Set.of("threads", "tokens", "prompt-tokens", "batch", "reps", "dir"),
+        Args a = Args.parse("bench engine", argv, ModelArgs.with("threads", "tokens", "prompt-tokens", "batch", "reps"),
                 Set.of("skip-llama"));
         String model = a.positional(0, "MODEL (a .gguf path or a model name)");
         a.noMorePositional(1);

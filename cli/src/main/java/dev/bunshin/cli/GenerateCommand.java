@@ -22,8 +22,8 @@ final class GenerateCommand {
     static final int DEFAULT_MAX_CONTEXT = 4096;
 
     static int run(String[] argv, PrintStream out, PrintStream err) throws Exception {
-        Args a = Args.parse("generate", argv, Set.of("model", "prompt", "max-tokens", "temperature", "seed", "top-k",
-                "top-p", "min-p", "repeat-penalty", "stages", "threads", "context", "dir"), Set.of());
+        Args a = Args.parse("generate", argv, ModelArgs.with("model", "prompt", "max-tokens", "temperature", "seed",
+                "top-k", "top-p", "min-p", "repeat-penalty", "stages", "threads", "context"), Set.of());
         a.noMorePositional(0);
         String model = a.require("model");
         String prompt = a.require("prompt");

@@ -14,7 +14,7 @@ final class InspectCommand {
     private InspectCommand() {}
 
     static int run(String[] argv, PrintStream out, PrintStream err) throws Exception {
-        Args a = Args.parse("inspect", argv, Set.of("dir"), Set.of());
+        Args a = Args.parse("inspect", argv, ModelArgs.OPTIONS, Set.of());
         String model = a.positional(0, "MODEL (a .gguf path or a model name)");
         a.noMorePositional(1);
         ModelCatalog.Entry e = ModelArgs.resolve(a, model);

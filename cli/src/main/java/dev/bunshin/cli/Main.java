@@ -40,7 +40,7 @@ public final class Main {
               help                                         this text
 
             Options common to model commands: --dir D (a directory of .gguf files; repeatable;
-            also $BUNSHIN_MODEL_DIRS). Ollama's store: $OLLAMA_MODELS or ~/.ollama/models.
+            also $BUNSHIN_MODEL_DIRS); --ollama ROOT (Ollama's store; default $OLLAMA_MODELS or ~/.ollama/models).
             """;
 
     public static void main(String[] args) {

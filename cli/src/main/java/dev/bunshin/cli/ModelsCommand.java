@@ -14,7 +14,7 @@ final class ModelsCommand {
     private ModelsCommand() {}
 
     static int run(String[] argv, PrintStream out, PrintStream err) {
-        Args a = Args.parse("models", argv, Set.of("dir"), Set.of());
+        Args a = Args.parse("models", argv, ModelArgs.OPTIONS, Set.of());
         a.noMorePositional(0);
         ModelCatalog catalog = ModelArgs.catalog(a);
         List<ModelCatalog.Listing> all = catalog.list();

@@ -24,7 +24,7 @@ final class PlanCommand {
     private PlanCommand() {}
 
     static int run(String[] argv, PrintStream out, PrintStream err) throws Exception {
-        Args a = Args.parse("plan", argv, Set.of("nodes", "memory", "speed", "context", "sequences", "dir"), Set.of());
+        Args a = Args.parse("plan", argv, ModelArgs.with("nodes", "memory", "speed", "context", "sequences"), Set.of());
         String model = a.positional(0, "MODEL (a .gguf path or a model name)");
         a.noMorePositional(1);
         List<Long> memory = a.has("memory") ? parseList(a, "memory", ByteSize::parse) : null;

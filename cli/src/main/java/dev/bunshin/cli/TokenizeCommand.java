@@ -21,7 +21,7 @@ final class TokenizeCommand {
     private TokenizeCommand() {}
 
     static int run(String[] argv, PrintStream out, PrintStream err) throws Exception {
-        Args a = Args.parse("tokenize", argv, Set.of("model", "vectors", "dir"), Set.of());
+        Args a = Args.parse("tokenize", argv, ModelArgs.with("model", "vectors"), Set.of());
         a.noMorePositional(0);
         String model = a.require("model");
         Path vectors = Path.of(a.require("vectors"));
