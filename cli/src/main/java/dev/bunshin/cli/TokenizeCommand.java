@@ -3,9 +3,9 @@ package dev.bunshin.cli;
 import dev.bunshin.engine.catalog.ModelCatalog;
 import dev.bunshin.engine.gguf.GgufFile;
 import dev.bunshin.engine.tokenizer.Tokenizer;
+import dev.bunshin.engine.tokenizer.TokenizerTestVectors;
 
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -28,12 +28,12 @@ final class TokenizeCommand {
         if (!Files.isRegularFile(vectors)) {
             throw new UsageException("tokenize: option --vectors: no such file " + vectors);
         }
-        List<String> inputs = TestVectors.parseInputs(Files.readString(vectors, StandardCharsets.UTF_8));
+        List<String> inputs = TokenizerTestVectors.readInputs(vectors);
         ModelCatalog.Entry e = ModelArgs.resolve(a, model);
         try (GgufFile f = GgufFile.open(e.path())) {
             Tokenizer t = Tokenizer.fromGguf(f);
-            for (String input : inputs) {
-                out.println(TestVectors.formatIds(t.encode(input, false, false)));
+            for (String line : TokenizerTestVectors.tokenizeLines(t, inputs)) {
+                out.println(line);
             }
         }
         err.println(inputs.size() + " inputs tokenized");

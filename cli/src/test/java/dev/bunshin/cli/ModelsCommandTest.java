@@ -36,7 +36,11 @@ class ModelsCommandTest {
         String stories = r.out().lines().filter(l -> l.startsWith("stories:260k ")).findFirst().orElseThrow();
         assertTrue(stories.matches("stories:260k\\s+ollama\\s+llama\\s+5\\s+293K\\s+F32\\s+1.13 MiB\\s+ok"), stories);
         String q8 = r.out().lines().filter(l -> l.startsWith("tinyllamas-stories-260k-q8_0 ")).findFirst().orElseThrow();
-        assertTrue(q8.contains("cannot run: tensor blk.0.ffn_down.weight has rows of 172 values"), q8);
+        assertTrue(q8.matches("tinyllamas-stories-260k-q8_0\\s+file\\s+llama\\s+5\\s+293K\\s+Q8_0\\s+320 KiB\\s+ok"), q8);
+        Cli vocab = Cli.run("models", "--ollama", ollama.toString(), "--dir",
+                TestModels.require("vocab/ggml-vocab-gpt-2.gguf").getParent().toString());
+        String gpt2 = vocab.out().lines().filter(l -> l.startsWith("ggml-vocab-gpt-2 ")).findFirst().orElseThrow();
+        assertTrue(gpt2.endsWith("cannot run: no tensors (a vocabulary-only file)"), gpt2);
     }
 
     @Test
