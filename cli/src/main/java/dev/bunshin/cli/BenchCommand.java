@@ -39,7 +39,7 @@ final class BenchCommand {
     record Speeds(int promptTokens, double promptTokPerSec, double decodeTokPerSec, double batchTokPerSec) {}
 
     private static int engine(String[] argv, PrintStream out, PrintStream err) throws Exception {
-        Args a = Args.parse("bench engine", argv, ModelArgs.with("threads", "tokens", "prompt-tokens", "batch", "reps"),
+        Args a = Args.parse("bench engine", argv, ModelArgs.with("threads", "tokens", "prompt-tokens", "batch", "reps", "warmup"),
                 Set.of("skip-llama"));
         String model = a.positional(0, "MODEL (a .gguf path or a model name)");
         a.noMorePositional(1);
@@ -48,13 +48,14 @@ final class BenchCommand {
         int nPrompt = a.getInt("prompt-tokens", 64, 2);
         int batch = a.getInt("batch", 16, 1);
         int reps = a.getInt("reps", 3, 1);
+        int warmup = a.getInt("warmup", 2, 0);
         ModelCatalog.Entry e = ModelArgs.resolve(a, model);
         ModelInfo info = ModelInfo.read(e.path());
         if (!info.runnable()) {
             throw new IllegalArgumentException("cannot run " + e.id() + ": " + info.unsupportedReason());
         }
-        err.printf("bench %s: %d threads, %d prompt tokens, %d generated tokens, batch %d, median of %d after a warm-up%n",
-                e.id(), threads, nPrompt, nTokens, batch, reps);
+        err.printf("bench %s: %d threads, %d prompt tokens, %d generated tokens, batch %d, median of %d after %d warm-up run(s)%n",
+                e.id(), threads, nPrompt, nTokens, batch, reps, warmup);
 
         int[] promptIds;
         String promptText;
@@ -64,11 +65,11 @@ final class BenchCommand {
             try (Generator g = Generator.load(f, 1, options)) {
                 promptIds = promptOf(g.tokenizer(), nPrompt);
                 promptText = g.tokenizer().decode(promptIds);
-                ours = measureOurs(g, promptIds, nTokens, batch, reps, err);
+                ours = measureOurs(g, promptIds, nTokens, batch, warmup, reps, err);
             }
         }
         Speeds llama = a.flag("skip-llama") ? null : LlamaBaseline.measure(e.path(), promptText, threads, nPrompt,
-                nTokens, reps, err);
+                nTokens, warmup, reps, err);
 
         out.printf("### %s (%s, %s, %s) — %d threads, %d cores, Java %s%n%n", e.id(), info.architecture(),
                 info.quantization(), ModelInfo.formatCount(info.parameterCount()), threads,
@@ -81,7 +82,8 @@ final class BenchCommand {
                 llama == null ? Double.NaN : llama.decodeTokPerSec);
         row(out, "batched decode tok/s (" + batch + " sequences; vs llama.cpp single)", ours.batchTokPerSec,
                 llama == null ? Double.NaN : llama.decodeTokPerSec);
-        out.printf("%nmedians of %d runs after a warm-up; KV cache F32 (ours); llama.cpp via de.kherud:llama%n", reps);
+        out.printf("%nmedians of %d runs after %d warm-up run(s); our KV cache is F32, llama.cpp's F16; llama.cpp through "
+                + "de.kherud:llama %s, its tokens timed as they stream%n", reps, warmup, "4.2.0");
         return 0;
     }
 
@@ -104,12 +106,13 @@ final class BenchCommand {
         return Arrays.copyOf(ids, n);
     }
 
-    private static Speeds measureOurs(Generator g, int[] prompt, int nTokens, int batch, int reps, PrintStream err) {
+    private static Speeds measureOurs(Generator g, int[] prompt, int nTokens, int batch, int warmup, int reps,
+                                      PrintStream err) {
         List<Double> promptRates = new ArrayList<>();
         List<Double> decodeRates = new ArrayList<>();
         List<Double> batchRates = new ArrayList<>();
         long seq = 1_000_000;
-        for (int r = 0; r <= reps; r++) {
+        for (int r = 0; r < warmup + reps; r++) {
             // Single sequence: prefill, then greedy decode without stopping at end-of-generation.
             long s = seq++;
             long t0 = System.nanoTime();
@@ -144,8 +147,8 @@ final class BenchCommand {
             double dr = nTokens * 1e9 / (t2 - t1);
             double br = (double) batch * nTokens * 1e9 / (t4 - t3);
             err.printf(Locale.ROOT, "bunshin %s: prompt %.1f tok/s, decode %.1f tok/s, batch %.1f tok/s%n",
-                    r == 0 ? "warm-up" : "run " + r, pr, dr, br);
-            if (r > 0) {
+                    r < warmup ? "warm-up" : "run " + (r - warmup + 1), pr, dr, br);
+            if (r >= warmup) {
                 promptRates.add(pr);
                 decodeRates.add(dr);
                 batchRates.add(br);

@@ -26,7 +26,8 @@ public final class Main {
                        [--top-k K] [--top-p P] [--stages K] [--threads T]
                                                            generate in this process, layers split into K stages
               tokenize --model MODEL --vectors FILE        token ids of llama.cpp tokenizer test vectors
-              bench engine MODEL [--threads 2] [--tokens N] [--prompt-tokens P] [--batch 16] [--reps R]
+              bench engine MODEL [--threads 2] [--tokens 32] [--prompt-tokens 64] [--batch 16] [--reps 3]
+                           [--warmup 2] [--skip-llama]
                                                            our engine vs llama.cpp, same file, same threads
               bench make-models DIR                        write synthetic TinyLlama-shaped Q8_0/Q4_0/Q4_K_M models
 
