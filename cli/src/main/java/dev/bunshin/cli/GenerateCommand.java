@@ -69,7 +69,9 @@ final class GenerateCommand {
                                 + "(%.1f tok/s after the first)%s%n",
                         r.promptTokens().length, r.prefillNanos() / 1e6, r.prefillTokensPerSecond(), r.tokens().length,
                         r.decodeNanos() / 1e6, r.decodeTokensPerSecond(),
-                        r.endOfGeneration() ? "; stopped at end of generation" : "");
+                        r.endOfGeneration() ? "; stopped at end of generation"
+                                : r.tokens().length < maxTokens ? "; stopped at the end of the context (" + context
+                                + " positions; --context to change)" : "");
             }
         }
         return 0;
