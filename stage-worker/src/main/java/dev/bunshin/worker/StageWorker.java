@@ -340,9 +340,20 @@ public final class StageWorker implements AutoCloseable {
         List<Future<RecordMetadata>> acks = new ArrayList<>(out.size());
         for (ProducerRecord<Long, ActivationRecord> r : out) acks.add(producer.send(r));
         producer.flush();
-        // Commit only what the next stage is sure to get; a failed send stops the worker (offsets not committed,
-        // so the records are run again by whoever runs this stage next).
-        for (Future<RecordMetadata> f : acks) f.get(60, TimeUnit.SECONDS);
+        // Commit only what the next stage is sure to get. A record too large for the topic is that job's problem
+        // (fail it); any other send failure stops the worker, offsets uncommitted, so the records run again.
+        List<ProducerRecord<Long, ActivationRecord>> frees = new ArrayList<>();
+        for (int i = 0; i < acks.size(); i++) {
+            try {
+                acks.get(i).get(60, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (!(e.getCause() instanceof org.apache.kafka.common.errors.RecordTooLargeException)) throw e;
+                ProducerRecord<Long, ActivationRecord> r = out.get(i);
+                failJob(r.key(), "record " + r.value() + " too large for topic " + r.topic() + " ("
+                        + e.getCause().getMessage() + "); raise bunshin.max-record-bytes and the topic's max.message.bytes", frees);
+            }
+        }
+        if (!frees.isEmpty()) send(frees);
     }
 
     private void freeLocal(long jobId) {
@@ -424,6 +435,9 @@ public final class StageWorker implements AutoCloseable {
         p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
         // A lost record stalls its job forever (nothing re-sends it), so durability beats the ~1 ms of acks=1.
         p.put(ProducerConfig.ACKS_CONFIG, "all");
+        // A producer batch larger than the topic's max.message.bytes is refused and split by the client, and
+        // splitting an idempotent batch can end in OutOfOrderSequenceException: keep batches under the limit.
+        p.put(ProducerConfig.BATCH_SIZE_CONFIG, Math.min(settings.maxRecordBytes(), 256 * 1024));
         // Retries must not duplicate or reorder a job's records within its partition.
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         // Float activations barely compress; compression would cost CPU on the hot path.
