@@ -51,8 +51,10 @@ class LlamaCppVocabularyTest {
         inputs = new ArrayList<>(TokenizerTestVectors.readInputs(Path.of(gguf + ".inp")));
         SplittableRandom random = new SplittableRandom(7);
         int[] alphabet = ALPHABET.codePoints().toArray();
+        // special-token texts of the various vocabularies, to exercise the partition (and phi-3's rstrip)
         List<String> words = List.of(" the", "'s", "'LL", " don't", "123456", " 3.14", "<|endoftext|>", "  \n",
-                "\r\n", " Hello", "World", "ÀÉÎ");
+                "\r\n", " Hello", "World", "ÀÉÎ", "<|user|>", "<|end|>\n ", " <|assistant|>", "</s>", "<s> ", "<unk>",
+                "[CLS]", "[SEP] ", "<｜begin▁of▁sentence｜>", "<fim_prefix>", "<|padding|>");
         for (int i = 0; i < 150; i++) {
             StringBuilder sb = new StringBuilder();
             int len = random.nextInt(1, 30);
