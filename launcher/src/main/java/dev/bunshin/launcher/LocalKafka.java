@@ -1,0 +1,249 @@
+package dev.bunshin.launcher;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A real Apache Kafka 4.4 broker in KRaft mode (one node that is both broker and controller), running as a child
+ * JVM from the kafka_2.13 jars resolved at build time.
+ *
+ * <p>Its log directory lives under {@code dir}, so topics and offsets survive a restart on the same directory.
+ * The broker listens on 127.0.0.1 only. {@link #close()} stops it cleanly and waits; the JVM's shutdown stops
+ * it too.
+ *
+ * <pre>{@code
+ * try (LocalKafka kafka = LocalKafka.start(dir)) {
+ *     props.put("bootstrap.servers", kafka.bootstrapServers());
+ * }
+ * }</pre>
+ */
+public final class LocalKafka implements AutoCloseable {
+
+    /** The largest record batch the broker accepts: activations of a long prefill chunk are big. */
+    public static final int MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+    private static final String CLASSPATH_RESOURCE = "kafka-broker.classpath";
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+    private static final String STARTED_LINE = "Kafka Server started";
+
+    private final ChildProcess process;
+    private final int port;
+
+    private LocalKafka(ChildProcess process, int port) {
+        this.process = process;
+        this.port = port;
+    }
+
+    /** Starts a broker on a free port with its data and its log ({@code kafka.log}) under {@code dir}. */
+    public static LocalKafka start(Path dir) {
+        return start(dir, 0, dir.resolve("kafka.log"));
+    }
+
+    /**
+     * Starts a broker and waits until it serves clients.
+     *
+     * @param dir its home: {@code server.properties} and the {@code data} log directory (kept across restarts)
+     * @param port the client port on 127.0.0.1, or 0 for a free one
+     * @param log where the broker's stdout and stderr go (appended)
+     * @throws IllegalStateException with the tail of the broker's log when it does not come up
+     */
+    public static LocalKafka start(Path dir, int port, Path log) {
+        Objects.requireNonNull(dir, "dir == null");
+        Path home = dir.toAbsolutePath();
+        int clientPort = Ports.orFree(port);
+        int controllerPort = Ports.free();
+        try {
+            Files.createDirectories(home.resolve("data"));
+            Path config = home.resolve("server.properties");
+            Files.writeString(config, serverProperties(home.resolve("data"), clientPort, controllerPort));
+            Path log4j = home.resolve("log4j2.properties");
+            Files.writeString(log4j, LOG4J);
+
+            List<String> jvm = jvm(log4j);
+            if (!Files.exists(home.resolve("data").resolve("meta.properties"))) {
+                // KRaft needs its storage formatted once with a cluster id; a restart reuses it.
+                List<String> format = new ArrayList<>(jvm);
+                format.addAll(List.of("kafka.tools.StorageTool", "format", "--cluster-id", newClusterId(),
+                        "--config", config.toString(), "--ignore-formatted"));
+                ChildProcess.runToCompletion("kafka storage format", format, home, log, Duration.ofSeconds(60));
+            }
+
+            long logStart = Files.exists(log) ? Files.size(log) : 0;
+            List<String> server = new ArrayList<>(jvm);
+            server.addAll(List.of("kafka.Kafka", config.toString()));
+            ChildProcess child = ChildProcess.start("kafka", server, home, Map.of(), log, "TERM",
+                    Duration.ofSeconds(30));
+            LocalKafka kafka = new LocalKafka(child, clientPort);
+            try {
+                kafka.awaitStarted(log, logStart);
+            } catch (RuntimeException e) {
+                child.close();
+                throw e;
+            }
+            return kafka;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare Kafka in " + home, e);
+        }
+    }
+
+    /** {@code 127.0.0.1:port}, for {@code bootstrap.servers}. */
+    public String bootstrapServers() {
+        return "127.0.0.1:" + port;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /** The broker JVM's pid. */
+    public long pid() {
+        return process.pid();
+    }
+
+    /** The broker's log file. */
+    public Path log() {
+        return process.log();
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** Stops the broker (SIGTERM: a controlled shutdown that flushes the logs), killing it after 30 s. */
+    @Override
+    public void close() {
+        process.close();
+    }
+
+    private void awaitStarted(Path log, long logStart) throws IOException {
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            process.checkAlive();
+            if (Ports.isOpen("127.0.0.1", port) && logSince(log, logStart).contains(STARTED_LINE)) {
+                return;
+            }
+            sleep(200);
+        }
+        throw new IllegalStateException("Kafka did not start within " + START_TIMEOUT + " on port " + port
+                + "; log " + log + ":\n" + process.tail(40));
+    }
+
+    private static String logSince(Path log, long offset) throws IOException {
+        try (InputStream in = Files.newInputStream(log)) {
+            in.skipNBytes(Math.min(offset, Files.size(log)));
+            return new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    private static List<String> jvm(Path log4j) {
+        return new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                // A small machine runs the broker beside a model: keep its heap small.
+                "-Xms128m", "-Xmx512m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
+                "-Djava.awt.headless=true",
+                "-Dlog4j2.configurationFile=" + log4j.toUri(),
+                "-cp", brokerClasspath()));
+    }
+
+    static String serverProperties(Path dataDir, int clientPort, int controllerPort) {
+        return String.join("\n",
+                "# Written by dev.bunshin.launcher.LocalKafka at every start; edits are overwritten.",
+                "process.roles=broker,controller",
+                "node.id=1",
+                // A static one-voter quorum: the voters live in this file, not in the log, so ports may change
+                // between restarts of the same data directory.
+                "controller.quorum.voters=1@127.0.0.1:" + controllerPort,
+                "listeners=PLAINTEXT://127.0.0.1:" + clientPort + ",CONTROLLER://127.0.0.1:" + controllerPort,
+                "advertised.listeners=PLAINTEXT://127.0.0.1:" + clientPort,
+                "controller.listener.names=CONTROLLER",
+                "inter.broker.listener.name=PLAINTEXT",
+                "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+                "log.dirs=" + dataDir,
+                // The scheduler creates its topics explicitly; this is for anything created on first use.
+                "num.partitions=8",
+                "auto.create.topics.enable=true",
+                // One node: every internal topic has one replica.
+                "offsets.topic.replication.factor=1",
+                "offsets.topic.num.partitions=8",
+                "transaction.state.log.replication.factor=1",
+                "transaction.state.log.min.isr=1",
+                "transaction.state.log.num.partitions=8",
+                "share.coordinator.state.topic.replication.factor=1",
+                "share.coordinator.state.topic.min.isr=1",
+                // Nobody else will join: rebalance at once instead of waiting 3 s for more consumers.
+                "group.initial.rebalance.delay.ms=0",
+                // Activations of a prefill chunk (tokens x n_embd floats) can be several MiB.
+                "message.max.bytes=" + MAX_MESSAGE_BYTES,
+                "replica.fetch.max.bytes=" + MAX_MESSAGE_BYTES,
+                "num.network.threads=2",
+                "num.io.threads=4",
+                "")
+                .replace("\\", "\\\\");
+    }
+
+    /** The jars of kafka_2.13 4.4.0 and its dependencies, as resolved by Maven when the launcher was built. */
+    static String brokerClasspath() {
+        String override = System.getProperty("bunshin.kafka.classpath");
+        if (override != null && !override.isBlank()) {
+            return override;
+        }
+        try (InputStream in = LocalKafka.class.getResourceAsStream(CLASSPATH_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException("resource " + CLASSPATH_RESOURCE + " is missing next to "
+                        + LocalKafka.class.getName() + ": build the launcher with Maven (mvn -pl launcher -am compile)");
+            }
+            String classpath = new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
+            for (String jar : classpath.split(java.io.File.pathSeparator)) {
+                if (!Files.isRegularFile(Path.of(jar))) {
+                    throw new IllegalStateException("Kafka broker jar " + jar + " (listed in " + CLASSPATH_RESOURCE
+                            + ") is missing: rebuild the launcher module with Maven to resolve it again");
+                }
+            }
+            return classpath;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + CLASSPATH_RESOURCE, e);
+        }
+    }
+
+    /** A KRaft cluster id: 16 random bytes in URL-safe base64 without padding, like Kafka's own Uuid. */
+    private static String newClusterId() {
+        byte[] bytes = new byte[16];
+        new SecureRandom().nextBytes(bytes);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for Kafka", e);
+        }
+    }
+
+    private static final String LOG4J = """
+            # Written by dev.bunshin.launcher.LocalKafka. The broker logs to stdout, which goes to its log file.
+            status = warn
+            appender.stdout.type = Console
+            appender.stdout.name = STDOUT
+            appender.stdout.layout.type = PatternLayout
+            appender.stdout.layout.pattern = [%d] %p %m (%c)%n
+            rootLogger.level = INFO
+            rootLogger.appenderRef.stdout.ref = STDOUT
+            logger.state.name = state.change.logger
+            logger.state.level = WARN
+            logger.request.name = kafka.request.logger
+            logger.request.level = WARN
+            """;
+}

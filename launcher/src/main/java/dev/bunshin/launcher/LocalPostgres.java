@@ -1,0 +1,278 @@
+package dev.bunshin.launcher;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.UserPrincipal;
+import java.nio.file.attribute.UserPrincipalLookupService;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.stream.Stream;
+
+/**
+ * A real PostgreSQL 17 server (zonky's build of the binaries) running as a child process, with a persistent data
+ * directory: what a run writes is there after a restart on the same directory.
+ *
+ * <p>It listens on 127.0.0.1 only, with password authentication for the superuser {@value #USER}, and has a
+ * database {@value #DATABASE}.
+ *
+ * <p>PostgreSQL refuses to run as root. When this JVM is root, initdb and the server run as the OS user named by
+ * {@code -Dbunshin.postgres.os-user} (default {@code postgres}) through {@code setpriv}, and the data directory is
+ * given to that user; every directory above it must then be searchable by that user (mode o+x).
+ */
+public final class LocalPostgres implements AutoCloseable {
+
+    public static final String DATABASE = "bunshin";
+    public static final String USER = "bunshin";
+    public static final String PASSWORD = "bunshin";
+
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+
+    private final ChildProcess process;
+    private final int port;
+
+    private LocalPostgres(ChildProcess process, int port) {
+        this.process = process;
+        this.port = port;
+    }
+
+    /** Starts PostgreSQL on a free port with its data ({@code pgdata}) and log ({@code postgres.log}) under {@code dir}. */
+    public static LocalPostgres start(Path dir) {
+        return start(dir, 0, dir.resolve("postgres.log"));
+    }
+
+    /**
+     * Starts PostgreSQL, creating the cluster on first use, and waits until database {@value #DATABASE} accepts
+     * connections.
+     *
+     * @param dir its home; the cluster is {@code dir/pgdata} and is kept
+     * @param port the port on 127.0.0.1, or 0 for a free one
+     * @param log where the server's output goes (appended)
+     * @throws IllegalStateException with the tail of the log when it does not come up
+     */
+    public static LocalPostgres start(Path dir, int port, Path log) {
+        Objects.requireNonNull(dir, "dir == null");
+        Path home = dir.toAbsolutePath();
+        Path pgdata = home.resolve("pgdata");
+        int serverPort = Ports.orFree(port);
+        Path bin = PostgresBinaries.installation().resolve("bin");
+        List<String> asUser = runAsPrefix();
+        try {
+            Files.createDirectories(home);
+            if (!asUser.isEmpty()) {
+                handOver(home, log);
+            }
+            if (!Files.exists(pgdata.resolve("PG_VERSION"))) {
+                initdb(bin, home, pgdata, log, asUser);
+            }
+            List<String> server = new ArrayList<>(asUser);
+            server.addAll(List.of(bin.resolve("postgres").toString(), "-D", pgdata.toString(),
+                    "-p", Integer.toString(serverPort),
+                    "-c", "listen_addresses=127.0.0.1",
+                    // No unix socket: the system's /var/run/postgresql may belong to another server or not exist.
+                    "-c", "unix_socket_directories=",
+                    "-c", "max_connections=200",
+                    "-c", "shared_buffers=64MB",
+                    "-c", "logging_collector=off"));
+            // SIGINT is PostgreSQL's "fast" shutdown: SIGTERM ("smart") would wait for every client to leave.
+            ChildProcess child = ChildProcess.start("postgres", server, home, Map.of("LC_ALL", "C"), log, "INT",
+                    Duration.ofSeconds(30));
+            LocalPostgres postgres = new LocalPostgres(child, serverPort);
+            try {
+                postgres.awaitReady();
+                postgres.createDatabase();
+            } catch (RuntimeException e) {
+                child.close();
+                throw e;
+            }
+            return postgres;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare PostgreSQL in " + home, e);
+        }
+    }
+
+    /** {@code jdbc:postgresql://127.0.0.1:port/bunshin}. */
+    public String jdbcUrl() {
+        return jdbcUrl(DATABASE);
+    }
+
+    public String jdbcUrl(String database) {
+        return "jdbc:postgresql://127.0.0.1:" + port + "/" + database;
+    }
+
+    public String user() {
+        return USER;
+    }
+
+    public String password() {
+        return PASSWORD;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /** A new connection to database {@value #DATABASE}; the caller closes it. */
+    public Connection connect() throws SQLException {
+        return DriverManager.getConnection(jdbcUrl(), USER, PASSWORD);
+    }
+
+    /** The pid of the process we started (a {@code setpriv} exec'd into the postmaster, or the postmaster). */
+    public long pid() {
+        return process.pid();
+    }
+
+    /** The pids of the server's processes now (postmaster and backends). */
+    public List<Long> pids() {
+        return process.pids();
+    }
+
+    public Path log() {
+        return process.log();
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** Fast shutdown (rolls back open transactions, checkpoints), killing it after 30 s. */
+    @Override
+    public void close() {
+        process.close();
+    }
+
+    private static void initdb(Path bin, Path home, Path pgdata, Path log, List<String> asUser) throws IOException {
+        Path pwfile = home.resolve("initdb.pw");
+        Files.writeString(pwfile, PASSWORD + "\n");
+        try {
+            if (!asUser.isEmpty()) {
+                handOver(pwfile, null);
+            }
+            List<String> command = new ArrayList<>(asUser);
+            command.addAll(List.of(bin.resolve("initdb").toString(), "-D", pgdata.toString(),
+                    "-U", USER, "--pwfile=" + pwfile, "-A", "scram-sha-256", "-E", "UTF8", "--locale=C",
+                    "--no-instructions"));
+            ChildProcess.runToCompletion("initdb", command, home, log, Duration.ofSeconds(120));
+        } finally {
+            Files.deleteIfExists(pwfile);
+        }
+    }
+
+    private void awaitReady() {
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        SQLException last = null;
+        while (System.nanoTime() < deadline) {
+            process.checkAlive();
+            if (Ports.isOpen("127.0.0.1", port)) {
+                try (Connection c = DriverManager.getConnection(jdbcUrl("postgres"), USER, PASSWORD)) {
+                    return;
+                } catch (SQLException e) {
+                    last = e; // "the database system is starting up"
+                }
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for PostgreSQL", e);
+            }
+        }
+        throw new IllegalStateException("PostgreSQL did not accept connections within " + START_TIMEOUT
+                + " on port " + port + (last == null ? "" : " (" + last.getMessage() + ")") + "; log "
+                + process.log() + ":\n" + process.tail(40));
+    }
+
+    private void createDatabase() {
+        try (Connection c = DriverManager.getConnection(jdbcUrl("postgres"), USER, PASSWORD);
+             PreparedStatement exists = c.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
+            exists.setString(1, DATABASE);
+            try (ResultSet rs = exists.executeQuery()) {
+                if (rs.next()) {
+                    return;
+                }
+            }
+            try (Statement create = c.createStatement()) {
+                create.execute("CREATE DATABASE " + DATABASE);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot create database " + DATABASE + " on port " + port, e);
+        }
+    }
+
+    /** Empty when we are not root; else the command that runs the rest as the PostgreSQL OS user. */
+    private static List<String> runAsPrefix() {
+        if (!isRoot()) {
+            return List.of();
+        }
+        String user = osUser();
+        // setpriv execs the server directly (runuser and su fork and sit in between): the pid we hold is the
+        // postmaster's, so our signals reach it.
+        if (Files.isExecutable(Path.of("/usr/bin/setpriv")) || Files.isExecutable(Path.of("/bin/setpriv"))) {
+            return List.of("setpriv", "--reuid=" + user, "--regid=" + user, "--init-groups", "--");
+        }
+        return List.of("runuser", "-u", user, "--");
+    }
+
+    static boolean isRoot() {
+        try {
+            Object uid = Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+            return uid instanceof Integer i && i == 0;
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return "root".equals(System.getProperty("user.name"));
+        }
+    }
+
+    private static String osUser() {
+        return System.getProperty("bunshin.postgres.os-user", "postgres");
+    }
+
+    /**
+     * Gives {@code path} (recursively) to the PostgreSQL OS user, and checks that user can reach it: a data dir
+     * under a mode-700 directory (a JUnit @TempDir, /root) is unreachable for it.
+     */
+    private static void handOver(Path path, Path keepRootOwned) throws IOException {
+        String user = osUser();
+        UserPrincipalLookupService lookup = path.getFileSystem().getUserPrincipalLookupService();
+        UserPrincipal owner;
+        GroupPrincipal group;
+        try {
+            owner = lookup.lookupPrincipalByName(user);
+            group = lookup.lookupPrincipalByGroupName(user);
+        } catch (java.nio.file.attribute.UserPrincipalNotFoundException e) {
+            throw new IllegalStateException("running as root, PostgreSQL needs an unprivileged OS user '" + user
+                    + "' (create it, or pick one with -Dbunshin.postgres.os-user=NAME)", e);
+        }
+        for (Path dir = path.toAbsolutePath().getParent(); dir != null; dir = dir.getParent()) {
+            if (!Files.getPosixFilePermissions(dir).contains(PosixFilePermission.OTHERS_EXECUTE)) {
+                throw new IllegalStateException("running as root, PostgreSQL runs as OS user '" + user
+                        + "', who cannot enter " + dir + " (mode "
+                        + java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(dir))
+                        + "): choose a data directory outside it, or chmod o+x it");
+            }
+        }
+        try (Stream<Path> paths = Files.walk(path)) {
+            for (Path p : (Iterable<Path>) paths::iterator) {
+                if (keepRootOwned != null && p.toAbsolutePath().equals(keepRootOwned.toAbsolutePath())) {
+                    continue;
+                }
+                PosixFileAttributeView view = Files.getFileAttributeView(p, PosixFileAttributeView.class,
+                        java.nio.file.LinkOption.NOFOLLOW_LINKS);
+                view.setOwner(owner);
+                view.setGroup(group);
+            }
+        }
+    }
+}
