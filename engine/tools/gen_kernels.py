@@ -87,7 +87,7 @@ def q4(T):
             "        for (int b = 0; b < nb; b++) {\n"
             "            int q = qb + b * 16, c = b * QK;\n"
             "            {\n"
-            "                ByteVector v = bytes(q);\n"
+            "                IntVector v = bytes(q);\n"
             "                FloatVector wl = lo(v), wh = hi(v);\n" + s_decl_first(T, "wl", "c") +
             s_fma(T, "wh", "c + 16", "                ") +
             "                for (int p = 1; p < P; p++) {\n"

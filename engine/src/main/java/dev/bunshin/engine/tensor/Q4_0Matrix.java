@@ -3,6 +3,7 @@ package dev.bunshin.engine.tensor;
 import dev.bunshin.engine.gguf.GgufTensor;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -33,6 +34,7 @@ final class Q4_0Matrix extends MappedMatrix {
     static final int BLOCK_BYTES = 18;
     private static final VectorSpecies<Byte> B = VectorMath.VECTOR
             ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
+    private static final VectorSpecies<Integer> I = VectorMath.VECTOR ? F.withLanes(int.class) : null;
     /** Byte vectors per block's 16 bytes of nibbles. */
     private static final int P = 16 / Math.max(L, 1);
     /** Largest token tile: 8 needs 16 vector registers of accumulators (AVX-512 has 32, AVX2 16). */
@@ -86,18 +88,18 @@ final class Q4_0Matrix extends MappedMatrix {
         tiled(x, y, n, rowStart, rowEnd);
     }
 
-    private ByteVector bytes(int at) {
-        return ByteVector.fromArray(B, qs, at);
+    /** L nibble-pairs zero-extended to int lanes: shifts and masks on int lanes are single instructions. */
+    private IntVector bytes(int at) {
+        return (IntVector) ByteVector.fromArray(B, qs, at).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
     }
 
-    private static FloatVector lo(ByteVector v) {
-        return (FloatVector) v.and((byte) 0x0F).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+    private static FloatVector lo(IntVector v) {
+        return (FloatVector) v.and(0x0F).sub(8).convert(VectorOperators.I2F, 0);
     }
 
-    private static FloatVector hi(ByteVector v) {
-        return (FloatVector) v.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+    private static FloatVector hi(IntVector v) {
+        return (FloatVector) v.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0);
     }
-
 
     // Every tile size does the same operations per (row, token), so a token's result does not depend on the
     // batch it came in.
@@ -127,7 +129,7 @@ final class Q4_0Matrix extends MappedMatrix {
         for (int b = 0; b < nb; b++) {
             int q = qb + b * 16, c = b * QK;
             {
-                ByteVector v = bytes(q);
+                IntVector v = bytes(q);
                 FloatVector wl = lo(v), wh = hi(v);
                 FloatVector s0 = wl.mul(FloatVector.fromArray(F, x, x0 + c));
                 FloatVector s1 = wl.mul(FloatVector.fromArray(F, x, x1 + c));
@@ -196,7 +198,7 @@ final class Q4_0Matrix extends MappedMatrix {
         for (int b = 0; b < nb; b++) {
             int q = qb + b * 16, c = b * QK;
             {
-                ByteVector v = bytes(q);
+                IntVector v = bytes(q);
                 FloatVector wl = lo(v), wh = hi(v);
                 FloatVector s0 = wl.mul(FloatVector.fromArray(F, x, x0 + c));
                 FloatVector s1 = wl.mul(FloatVector.fromArray(F, x, x1 + c));
@@ -241,7 +243,7 @@ final class Q4_0Matrix extends MappedMatrix {
         for (int b = 0; b < nb; b++) {
             int q = qb + b * 16, c = b * QK;
             {
-                ByteVector v = bytes(q);
+                IntVector v = bytes(q);
                 FloatVector wl = lo(v), wh = hi(v);
                 FloatVector s0 = wl.mul(FloatVector.fromArray(F, x, x0 + c));
                 s0 = wh.fma(FloatVector.fromArray(F, x, x0 + c + 16), s0);
