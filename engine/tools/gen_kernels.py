@@ -65,15 +65,15 @@ def scale_acc(T):
 def q8(T):
     # Sum each block's products first, then scale once: fewer operations than scaling every weight vector
     # when a tile is small (decode), which is the case that must run at memory speed.
-    return (f"    private void row{T}(int r, float[] x, float[] y, int t) {{\n"
+    return (f"    private void row{T}(byte[] qs, float[] ds, int r, float[] x, float[] y, int t) {{\n"
             "        int nb = cols / QK;\n"
             "        int qb = r * cols, db = r * nb;\n" + x_decl(T) + acc_decl(T) +
             "        for (int b = 0; b < nb; b++) {\n"
             "            int q = qb + b * QK, c = b * QK;\n"
             "            {\n"
-            "                FloatVector w = w(q);\n" + s_decl_first(T, "w", "c") +
+            "                FloatVector w = w(qs, q);\n" + s_decl_first(T, "w", "c") +
             "                for (int p = 1; p < P; p++) {\n"
-            "                    w = w(q + p * L);\n"
+            "                    w = w(qs, q + p * L);\n"
             "                    int cp = c + p * L;\n" + s_fma(T, "w", "cp") +
             "                }\n" + scale_acc(T) +
             "            }\n"
@@ -81,17 +81,17 @@ def q8(T):
 
 
 def q4(T):
-    return (f"    private void row{T}(int r, float[] x, float[] y, int t) {{\n"
+    return (f"    private void row{T}(byte[] qs, float[] ds, int r, float[] x, float[] y, int t) {{\n"
             "        int nb = cols / QK;\n"
             "        int qb = r * (cols / 2), db = r * nb;\n" + x_decl(T) + acc_decl(T) +
             "        for (int b = 0; b < nb; b++) {\n"
             "            int q = qb + b * 16, c = b * QK;\n"
             "            {\n"
-            "                IntVector v = bytes(q);\n"
+            "                IntVector v = bytes(qs, q);\n"
             "                FloatVector wl = lo(v), wh = hi(v);\n" + s_decl_first(T, "wl", "c") +
             s_fma(T, "wh", "c + 16", "                ") +
             "                for (int p = 1; p < P; p++) {\n"
-            "                    v = bytes(q + p * L);\n"
+            "                    v = bytes(qs, q + p * L);\n"
             "                    wl = lo(v);\n"
             "                    wh = hi(v);\n"
             "                    int cp = c + p * L;\n" + s_fma(T, "wl", "cp") + s_fma(T, "wh", "cp + 16") +
@@ -100,25 +100,28 @@ def q4(T):
             "        }\n" + store(T) + "    }\n")
 
 
-def dispatch():
+def dispatch(packed):
+    params = "byte[] qs, float[] ds, " if packed else ""
+    args = "qs, ds, " if packed else ""
     s = ("    /** Rows in groups small enough to stay in L1/L2 while every token tile passes over them. */\n"
-         "    private void tiled(float[] x, float[] y, int n, int rowStart, int rowEnd) {\n"
+         f"    private void tiled({params}float[] x, float[] y, int n, int rowStart, int rowEnd) {{\n"
          "        for (int g = rowStart; g < rowEnd; g += ROW_GROUP) {\n"
          "            int gEnd = Math.min(rowEnd, g + ROW_GROUP);\n"
          "            int t = 0;\n")
     for T in TILES:
         cond = " && MAX_TILE >= 8" if T == 8 else ""
         s += (f"            for (; t + {T} <= n{cond}; t += {T}) {{\n"
-              f"                for (int r = g; r < gEnd; r++) row{T}(r, x, y, t);\n"
+              f"                for (int r = g; r < gEnd; r++) row{T}({args}r, x, y, t);\n"
               "            }\n")
     s += "        }\n    }\n"
     return s
 
 
 for path, gen in [("F32Matrix.java", f32), ("Q8_0Matrix.java", q8), ("Q4_0Matrix.java", q4)]:
+    packed = gen is not f32
     p = "src/main/java/dev/bunshin/engine/tensor/" + path
     src = open(p).read()
-    body = dispatch() + "".join("\n" + gen(T) for T in TILES)
+    body = dispatch(packed) + "".join("\n" + gen(T) for T in TILES)
     i, j = src.index(BEGIN), src.index(END)
     src = src[:i + len(BEGIN)] + body + src[j:]
     open(p, "w").write(src)

@@ -23,9 +23,9 @@ import static dev.bunshin.engine.tensor.VectorMath.sumLanes;
  * // value j      = ((qs[j] &amp; 0x0F) - 8) * d   for j in [0, 16)
  * // value j + 16 = ((qs[j] &gt;&gt;   4) - 8) * d
  * </pre>
- * At load the nibbles go to a heap {@code byte[]} (16 per block, same packing) and the scales to a
+ * On the first matmul the nibbles go to a heap {@code byte[]} (16 per block, same packing) and the scales to a
  * {@code float[]} (see {@link Q8_0Matrix} for why). The fast kernel loads L nibble-pairs as a {@link ByteVector},
- * splits low and high nibbles with a mask and a logical shift, widens both to float lanes and multiplies with
+ * zero-extends them to int lanes, splits low and high nibbles with a mask and a shift, converts both to floats and multiplies with
  * activations {@code [c]} and {@code [c + 16]}; each block's partial sum is scaled once.
  */
 final class Q4_0Matrix extends MappedMatrix {
@@ -40,27 +40,37 @@ final class Q4_0Matrix extends MappedMatrix {
     /** Largest token tile: 8 needs 16 vector registers of accumulators (AVX-512 has 32, AVX2 16). */
     private static final int MAX_TILE = L >= 16 ? 8 : 4;
 
-    private final byte[] qs; // [rows * cols / 2] nibble pairs, 16 per block; null when the scalar path is used
-    private final float[] ds; // [rows * cols / 32] block scales
+    /** Quants and scales copied out of the mapping; made on the first matmul (an embedding only decodes rows). */
+    private volatile Packed packed;
+
+    private record Packed(byte[] qs, float[] ds) {}
 
     Q4_0Matrix(GgufTensor t) {
         super(t);
-        if (VectorMath.VECTOR && rowAligned) {
-            long n = (long) rows * cols;
-            if (n / 2 > Integer.MAX_VALUE - 16) {
-                throw new IllegalArgumentException("tensor " + name + " has " + n + " values; too many for one array");
+    }
+
+    private Packed packed() {
+        Packed p = packed;
+        if (p == null) {
+            synchronized (this) {
+                p = packed;
+                if (p == null) {
+                    long n = (long) rows * cols;
+                    if (n / 2 > Integer.MAX_VALUE - 16) {
+                        throw new IllegalArgumentException("tensor " + name + " has " + n + " values; too many for one array");
+                    }
+                    byte[] qs = new byte[(int) (n / 2)];
+                    float[] ds = new float[(int) (n / QK)];
+                    for (int b = 0; b < ds.length; b++) {
+                        long off = (long) b * BLOCK_BYTES;
+                        ds[b] = Float.float16ToFloat(data.get(LE_SHORT, off));
+                        MemorySegment.copy(data, ValueLayout.JAVA_BYTE, off + 2, qs, b * 16, 16);
+                    }
+                    packed = p = new Packed(qs, ds);
+                }
             }
-            qs = new byte[(int) (n / 2)];
-            ds = new float[(int) (n / QK)];
-            for (int b = 0; b < ds.length; b++) {
-                long off = (long) b * BLOCK_BYTES;
-                ds[b] = Float.float16ToFloat(data.get(LE_SHORT, off));
-                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, off + 2, qs, b * 16, 16);
-            }
-        } else {
-            qs = null;
-            ds = null;
         }
+        return p;
     }
 
     /** Rows per group of the tiled kernel. */
@@ -85,11 +95,12 @@ final class Q4_0Matrix extends MappedMatrix {
             decodedMatmul(x, y, n, rowStart, rowEnd);
             return;
         }
-        tiled(x, y, n, rowStart, rowEnd);
+        Packed p = packed();
+        tiled(p.qs(), p.ds(), x, y, n, rowStart, rowEnd);
     }
 
     /** L nibble-pairs zero-extended to int lanes: shifts and masks on int lanes are single instructions. */
-    private IntVector bytes(int at) {
+    private static IntVector bytes(byte[] qs, int at) {
         return (IntVector) ByteVector.fromArray(B, qs, at).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
     }
 
@@ -105,23 +116,23 @@ final class Q4_0Matrix extends MappedMatrix {
     // batch it came in.
     // BEGIN GENERATED (tools/gen_kernels.py)
     /** Rows in groups small enough to stay in L1/L2 while every token tile passes over them. */
-    private void tiled(float[] x, float[] y, int n, int rowStart, int rowEnd) {
+    private void tiled(byte[] qs, float[] ds, float[] x, float[] y, int n, int rowStart, int rowEnd) {
         for (int g = rowStart; g < rowEnd; g += ROW_GROUP) {
             int gEnd = Math.min(rowEnd, g + ROW_GROUP);
             int t = 0;
             for (; t + 8 <= n && MAX_TILE >= 8; t += 8) {
-                for (int r = g; r < gEnd; r++) row8(r, x, y, t);
+                for (int r = g; r < gEnd; r++) row8(qs, ds, r, x, y, t);
             }
             for (; t + 4 <= n; t += 4) {
-                for (int r = g; r < gEnd; r++) row4(r, x, y, t);
+                for (int r = g; r < gEnd; r++) row4(qs, ds, r, x, y, t);
             }
             for (; t + 1 <= n; t += 1) {
-                for (int r = g; r < gEnd; r++) row1(r, x, y, t);
+                for (int r = g; r < gEnd; r++) row1(qs, ds, r, x, y, t);
             }
         }
     }
 
-    private void row8(int r, float[] x, float[] y, int t) {
+    private void row8(byte[] qs, float[] ds, int r, float[] x, float[] y, int t) {
         int nb = cols / QK;
         int qb = r * (cols / 2), db = r * nb;
         int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols, x4 = x3 + cols, x5 = x4 + cols, x6 = x5 + cols, x7 = x6 + cols;
@@ -129,7 +140,7 @@ final class Q4_0Matrix extends MappedMatrix {
         for (int b = 0; b < nb; b++) {
             int q = qb + b * 16, c = b * QK;
             {
-                IntVector v = bytes(q);
+                IntVector v = bytes(qs, q);
                 FloatVector wl = lo(v), wh = hi(v);
                 FloatVector s0 = wl.mul(FloatVector.fromArray(F, x, x0 + c));
                 FloatVector s1 = wl.mul(FloatVector.fromArray(F, x, x1 + c));
@@ -148,7 +159,7 @@ final class Q4_0Matrix extends MappedMatrix {
                 s6 = wh.fma(FloatVector.fromArray(F, x, x6 + c + 16), s6);
                 s7 = wh.fma(FloatVector.fromArray(F, x, x7 + c + 16), s7);
                 for (int p = 1; p < P; p++) {
-                    v = bytes(q + p * L);
+                    v = bytes(qs, q + p * L);
                     wl = lo(v);
                     wh = hi(v);
                     int cp = c + p * L;
@@ -190,7 +201,7 @@ final class Q4_0Matrix extends MappedMatrix {
         y[(t + 7) * rows + r] = sumLanes(a7);
     }
 
-    private void row4(int r, float[] x, float[] y, int t) {
+    private void row4(byte[] qs, float[] ds, int r, float[] x, float[] y, int t) {
         int nb = cols / QK;
         int qb = r * (cols / 2), db = r * nb;
         int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
@@ -198,7 +209,7 @@ final class Q4_0Matrix extends MappedMatrix {
         for (int b = 0; b < nb; b++) {
             int q = qb + b * 16, c = b * QK;
             {
-                IntVector v = bytes(q);
+                IntVector v = bytes(qs, q);
                 FloatVector wl = lo(v), wh = hi(v);
                 FloatVector s0 = wl.mul(FloatVector.fromArray(F, x, x0 + c));
                 FloatVector s1 = wl.mul(FloatVector.fromArray(F, x, x1 + c));
@@ -209,7 +220,7 @@ final class Q4_0Matrix extends MappedMatrix {
                 s2 = wh.fma(FloatVector.fromArray(F, x, x2 + c + 16), s2);
                 s3 = wh.fma(FloatVector.fromArray(F, x, x3 + c + 16), s3);
                 for (int p = 1; p < P; p++) {
-                    v = bytes(q + p * L);
+                    v = bytes(qs, q + p * L);
                     wl = lo(v);
                     wh = hi(v);
                     int cp = c + p * L;
@@ -235,7 +246,7 @@ final class Q4_0Matrix extends MappedMatrix {
         y[(t + 3) * rows + r] = sumLanes(a3);
     }
 
-    private void row1(int r, float[] x, float[] y, int t) {
+    private void row1(byte[] qs, float[] ds, int r, float[] x, float[] y, int t) {
         int nb = cols / QK;
         int qb = r * (cols / 2), db = r * nb;
         int x0 = t * cols;
@@ -243,12 +254,12 @@ final class Q4_0Matrix extends MappedMatrix {
         for (int b = 0; b < nb; b++) {
             int q = qb + b * 16, c = b * QK;
             {
-                IntVector v = bytes(q);
+                IntVector v = bytes(qs, q);
                 FloatVector wl = lo(v), wh = hi(v);
                 FloatVector s0 = wl.mul(FloatVector.fromArray(F, x, x0 + c));
                 s0 = wh.fma(FloatVector.fromArray(F, x, x0 + c + 16), s0);
                 for (int p = 1; p < P; p++) {
-                    v = bytes(q + p * L);
+                    v = bytes(qs, q + p * L);
                     wl = lo(v);
                     wh = hi(v);
                     int cp = c + p * L;

@@ -20,7 +20,7 @@ import static dev.bunshin.engine.tensor.VectorMath.sumLanes;
  * <pre>
  * typedef struct { ggml_half d; int8_t qs[32]; } block_q8_0;   // value j = qs[j] * d
  * </pre>
- * At load the blocks are split into a heap {@code byte[]} of quants and a {@code float[]} of scales: vector loads
+ * On the first matmul the blocks are split into a heap {@code byte[]} of quants and a {@code float[]} of scales: vector loads
  * from Java arrays run markedly faster than from a mapped segment (measured ~1.6x here), and the int8 stay 1 byte
  * each, so the copy costs about the file's size in heap. The fast kernel loads {@code L} int8 as a
  * {@link ByteVector} of L lanes, widens them to L float lanes, multiplies with the activations, and scales each
@@ -38,27 +38,37 @@ final class Q8_0Matrix extends MappedMatrix {
     /** Largest token tile: 8 needs 16 vector registers of accumulators (AVX-512 has 32, AVX2 16). */
     private static final int MAX_TILE = L >= 16 ? 8 : 4;
 
-    private final byte[] qs; // [rows * cols] int8, row-major; null when the scalar path is used
-    private final float[] ds; // [rows * cols / 32] block scales
+    /** Quants and scales copied out of the mapping; made on the first matmul (an embedding only decodes rows). */
+    private volatile Packed packed;
+
+    private record Packed(byte[] qs, float[] ds) {}
 
     Q8_0Matrix(GgufTensor t) {
         super(t);
-        if (VectorMath.VECTOR && rowAligned) {
-            long n = (long) rows * cols;
-            if (n > Integer.MAX_VALUE - 16) {
-                throw new IllegalArgumentException("tensor " + name + " has " + n + " values; at most 2^31 per tensor");
+    }
+
+    private Packed packed() {
+        Packed p = packed;
+        if (p == null) {
+            synchronized (this) {
+                p = packed;
+                if (p == null) {
+                    long n = (long) rows * cols;
+                    if (n > Integer.MAX_VALUE - 16) {
+                        throw new IllegalArgumentException("tensor " + name + " has " + n + " values; too many for one array");
+                    }
+                    byte[] qs = new byte[(int) (n)];
+                    float[] ds = new float[(int) (n / QK)];
+                    for (int b = 0; b < ds.length; b++) {
+                        long off = (long) b * BLOCK_BYTES;
+                        ds[b] = Float.float16ToFloat(data.get(LE_SHORT, off));
+                        MemorySegment.copy(data, ValueLayout.JAVA_BYTE, off + 2, qs, b * QK, QK);
+                    }
+                    packed = p = new Packed(qs, ds);
+                }
             }
-            qs = new byte[(int) n];
-            ds = new float[(int) (n / QK)];
-            for (int b = 0; b < ds.length; b++) {
-                long off = (long) b * BLOCK_BYTES;
-                ds[b] = Float.float16ToFloat(data.get(LE_SHORT, off));
-                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, off + 2, qs, b * QK, QK);
-            }
-        } else {
-            qs = null;
-            ds = null;
         }
+        return p;
     }
 
     /** Rows per group of the tiled kernel. */
@@ -81,10 +91,11 @@ final class Q8_0Matrix extends MappedMatrix {
             decodedMatmul(x, y, n, rowStart, rowEnd);
             return;
         }
-        tiled(x, y, n, rowStart, rowEnd);
+        Packed p = packed();
+        tiled(p.qs(), p.ds(), x, y, n, rowStart, rowEnd);
     }
 
-    private FloatVector w(int at) {
+    private static FloatVector w(byte[] qs, int at) {
         return (FloatVector) ByteVector.fromArray(B, qs, at).convertShape(VectorOperators.B2F, F, 0);
     }
 
@@ -92,23 +103,23 @@ final class Q8_0Matrix extends MappedMatrix {
     // batch it came in.
     // BEGIN GENERATED (tools/gen_kernels.py)
     /** Rows in groups small enough to stay in L1/L2 while every token tile passes over them. */
-    private void tiled(float[] x, float[] y, int n, int rowStart, int rowEnd) {
+    private void tiled(byte[] qs, float[] ds, float[] x, float[] y, int n, int rowStart, int rowEnd) {
         for (int g = rowStart; g < rowEnd; g += ROW_GROUP) {
             int gEnd = Math.min(rowEnd, g + ROW_GROUP);
             int t = 0;
             for (; t + 8 <= n && MAX_TILE >= 8; t += 8) {
-                for (int r = g; r < gEnd; r++) row8(r, x, y, t);
+                for (int r = g; r < gEnd; r++) row8(qs, ds, r, x, y, t);
             }
             for (; t + 4 <= n; t += 4) {
-                for (int r = g; r < gEnd; r++) row4(r, x, y, t);
+                for (int r = g; r < gEnd; r++) row4(qs, ds, r, x, y, t);
             }
             for (; t + 1 <= n; t += 1) {
-                for (int r = g; r < gEnd; r++) row1(r, x, y, t);
+                for (int r = g; r < gEnd; r++) row1(qs, ds, r, x, y, t);
             }
         }
     }
 
-    private void row8(int r, float[] x, float[] y, int t) {
+    private void row8(byte[] qs, float[] ds, int r, float[] x, float[] y, int t) {
         int nb = cols / QK;
         int qb = r * cols, db = r * nb;
         int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols, x4 = x3 + cols, x5 = x4 + cols, x6 = x5 + cols, x7 = x6 + cols;
@@ -116,7 +127,7 @@ final class Q8_0Matrix extends MappedMatrix {
         for (int b = 0; b < nb; b++) {
             int q = qb + b * QK, c = b * QK;
             {
-                FloatVector w = w(q);
+                FloatVector w = w(qs, q);
                 FloatVector s0 = w.mul(FloatVector.fromArray(F, x, x0 + c));
                 FloatVector s1 = w.mul(FloatVector.fromArray(F, x, x1 + c));
                 FloatVector s2 = w.mul(FloatVector.fromArray(F, x, x2 + c));
@@ -126,7 +137,7 @@ final class Q8_0Matrix extends MappedMatrix {
                 FloatVector s6 = w.mul(FloatVector.fromArray(F, x, x6 + c));
                 FloatVector s7 = w.mul(FloatVector.fromArray(F, x, x7 + c));
                 for (int p = 1; p < P; p++) {
-                    w = w(q + p * L);
+                    w = w(qs, q + p * L);
                     int cp = c + p * L;
                     s0 = w.fma(FloatVector.fromArray(F, x, x0 + cp), s0);
                     s1 = w.fma(FloatVector.fromArray(F, x, x1 + cp), s1);
@@ -158,7 +169,7 @@ final class Q8_0Matrix extends MappedMatrix {
         y[(t + 7) * rows + r] = sumLanes(a7);
     }
 
-    private void row4(int r, float[] x, float[] y, int t) {
+    private void row4(byte[] qs, float[] ds, int r, float[] x, float[] y, int t) {
         int nb = cols / QK;
         int qb = r * cols, db = r * nb;
         int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
@@ -166,13 +177,13 @@ final class Q8_0Matrix extends MappedMatrix {
         for (int b = 0; b < nb; b++) {
             int q = qb + b * QK, c = b * QK;
             {
-                FloatVector w = w(q);
+                FloatVector w = w(qs, q);
                 FloatVector s0 = w.mul(FloatVector.fromArray(F, x, x0 + c));
                 FloatVector s1 = w.mul(FloatVector.fromArray(F, x, x1 + c));
                 FloatVector s2 = w.mul(FloatVector.fromArray(F, x, x2 + c));
                 FloatVector s3 = w.mul(FloatVector.fromArray(F, x, x3 + c));
                 for (int p = 1; p < P; p++) {
-                    w = w(q + p * L);
+                    w = w(qs, q + p * L);
                     int cp = c + p * L;
                     s0 = w.fma(FloatVector.fromArray(F, x, x0 + cp), s0);
                     s1 = w.fma(FloatVector.fromArray(F, x, x1 + cp), s1);
@@ -192,7 +203,7 @@ final class Q8_0Matrix extends MappedMatrix {
         y[(t + 3) * rows + r] = sumLanes(a3);
     }
 
-    private void row1(int r, float[] x, float[] y, int t) {
+    private void row1(byte[] qs, float[] ds, int r, float[] x, float[] y, int t) {
         int nb = cols / QK;
         int qb = r * cols, db = r * nb;
         int x0 = t * cols;
@@ -200,10 +211,10 @@ final class Q8_0Matrix extends MappedMatrix {
         for (int b = 0; b < nb; b++) {
             int q = qb + b * QK, c = b * QK;
             {
-                FloatVector w = w(q);
+                FloatVector w = w(qs, q);
                 FloatVector s0 = w.mul(FloatVector.fromArray(F, x, x0 + c));
                 for (int p = 1; p < P; p++) {
-                    w = w(q + p * L);
+                    w = w(qs, q + p * L);
                     int cp = c + p * L;
                     s0 = w.fma(FloatVector.fromArray(F, x, x0 + cp), s0);
                 }
