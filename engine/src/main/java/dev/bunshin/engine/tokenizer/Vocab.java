@@ -20,7 +20,7 @@ import java.util.Map;
 final class Vocab {
 
     /** llama.cpp's vocabulary types this tokenizer implements. */
-    enum Type { SPM, BPE }
+    enum Type { SPM, BPE, WPM }
 
     // Token attributes, as llama.cpp's llama_token_attr bits.
     static final int ATTR_UNDEFINED = 0;
@@ -95,6 +95,18 @@ final class Vocab {
             if (preSpec.noBos()) {
                 bos = NULL;
             }
+        } else if (type == Type.WPM) {
+            preSpec = null;
+            bpeRanks = Map.of();
+            bos = 101; // llama.cpp's defaults for bert vocabularies: [CLS] [SEP] [UNK] [PAD] [MASK]
+            eos = NULL;
+            unk = 100;
+            sep = 102;
+            pad = 0;
+            mask = 103;
+            addSpacePrefix = false;
+            cleanSpaces = true;
+            addBos = true;
         } else {
             preSpec = null;
             bpeRanks = Map.of();
@@ -138,9 +150,10 @@ final class Vocab {
         return switch (model) {
             case "llama" -> new Vocab(file, Type.SPM, model);
             case "gpt2" -> new Vocab(file, Type.BPE, model);
+            case "bert" -> new Vocab(file, Type.WPM, model);
             default -> throw new IOException(file.path() + ": unsupported tokenizer model " + GgufKeys.TOKENIZER_MODEL
-                    + "='" + model + "' (supported: 'llama' = SentencePiece/SPM, 'gpt2' = byte-level BPE; "
-                    + "not implemented: 'bert' = WordPiece, 't5' = Unigram, 'rwkv', 'no_vocab')");
+                    + "='" + model + "' (supported: 'llama' = SentencePiece/SPM, 'gpt2' = byte-level BPE, "
+                    + "'bert' = WordPiece; not implemented: 't5' = Unigram, 'rwkv', 'plamo2', 'no_vocab')");
         };
     }
 

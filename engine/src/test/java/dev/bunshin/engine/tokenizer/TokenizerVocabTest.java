@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class TokenizerVocabTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama-spm", "phi-3", "gpt-2", "deepseek-coder", "mpt", "refact"})
+    @ValueSource(strings = {"llama-spm", "phi-3", "gpt-2", "deepseek-coder", "mpt", "refact", "bert-bge"})
     void matchesLlamaCppTestVectors(String name) throws IOException {
         Path gguf = TestModels.require("vocab/ggml-vocab-" + name + ".gguf");
         List<String> inputs = TokenizerTestVectors.readInputs(Path.of(gguf + ".inp"));
