@@ -81,11 +81,18 @@ class PipelineEndToEndTest {
 
             List<Long> ids = new ArrayList<>();
             Map<Long, Reference.Output> expected = new HashMap<>();
-            for (String prompt : PROMPTS) {
-                int[] tokens = tokenizer.encode(prompt, true, false);
-                long job = jobs.insert(id, prompt, tokens, MAX_TOKENS);
-                ids.add(job);
-                expected.put(job, Reference.greedy(file, tokenizer, tokens, MAX_TOKENS));
+            List<int[]> prompts = new ArrayList<>();
+            for (String prompt : PROMPTS) prompts.add(tokenizer.encode(prompt, true, false));
+            long t0 = System.nanoTime();
+            for (int i = 0; i < PROMPTS.length; i++) ids.add(jobs.insert(id, PROMPTS[i], prompts.get(i), MAX_TOKENS));
+            jobs.awaitDone(ids, Duration.ofSeconds(120));
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            int generated = 0;
+            for (long job : ids) generated += jobs.row(job).tokenCount();
+            System.out.printf("e2e %d stage(s): %d jobs, %d tokens in %.2f s (%.0f tokens/s, busy shared machine)%n",
+                    stages, ids.size(), generated, seconds, generated / seconds);
+            for (int i = 0; i < PROMPTS.length; i++) {
+                expected.put(ids.get(i), Reference.greedy(file, tokenizer, prompts.get(i), MAX_TOKENS));
             }
             // One more job with a stop string: its text ends before the first '.', its tokens are a prefix.
             int[] stopPrompt = tokenizer.encode(PROMPTS[0], true, false);
@@ -207,6 +214,35 @@ class PipelineEndToEndTest {
             awaitAllFreed(p);
             assertNoWorkerFailed(p);
             assertEquals(plan.epoch(), p.scheduler.currentPlan().epoch(), "no re-plan happened");
+        }
+    }
+
+    @Test
+    void aJobReachingTheContextEndStopsWithLengthAndATooLongPromptFails() throws Exception {
+        String id = freshModelId("ctx");
+        int context = 32;
+        try (Pipeline p = new Pipeline(infra, id, model, 2, SMALL_RECORDS, context)) {
+            p.awaitPlan(2, Duration.ofSeconds(60));
+            int[] prompt = tokenizer.encode(PROMPTS[0], true, false);
+            long job = jobs.insert(id, PROMPTS[0], prompt, 1000);
+            int[] tooLong = tokenizer.encode(PROMPTS[5], true, false);
+            assertTrue(tooLong.length > context);
+            long refused = jobs.insert(id, PROMPTS[5], tooLong, 10);
+            List<Jobs.Row> rows = jobs.awaitDone(List.of(job, refused), Duration.ofSeconds(60));
+
+            // The last token is sampled at position context-1 and could only be fed at position context: stop.
+            int generated = context - prompt.length + 1;
+            Reference.Output want = Reference.greedy(file, tokenizer, prompt, generated);
+            assertEquals("completed", rows.get(0).status());
+            assertEquals("length", rows.get(0).finishReason());
+            assertEquals(want.tokens(), jobs.tokens(job).stream().map(Jobs.Token::tokenId).toList());
+            assertEquals(want.text(), rows.get(0).text());
+
+            assertEquals("failed", rows.get(1).status());
+            assertEquals("error", rows.get(1).finishReason());
+            assertTrue(rows.get(1).error().contains("does not fit the context of " + context), rows.get(1).error());
+            awaitAllFreed(p);
+            assertNoWorkerFailed(p);
         }
     }
 
