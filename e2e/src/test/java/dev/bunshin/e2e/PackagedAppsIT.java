@@ -48,7 +48,11 @@ class PackagedAppsIT {
         common.put("bunshin.model-id", modelId);
 
         Map<String, String> scheduler = new HashMap<>(common);
-        scheduler.put("quarkus.http.port", "0");
+        int schedulerPort;
+        try (var socket = new java.net.ServerSocket(0)) {
+            schedulerPort = socket.getLocalPort();
+        }
+        scheduler.put("quarkus.http.port", Integer.toString(schedulerPort));
         scheduler.put("bunshin.scheduler.expected-workers", "2");
         start("scheduler", "scheduler", scheduler);
         for (int w = 1; w <= 2; w++) {
@@ -75,6 +79,14 @@ class PackagedAppsIT {
             assertEquals("completed", row.status(), row.toString());
             assertEquals(expected.get(row.id()).text(), row.text(), "job " + row.id());
         }
+        // The scheduler's GET /plan shows the two stages.
+        var http = java.net.http.HttpClient.newHttpClient();
+        var response = http.send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + schedulerPort + "/plan")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, response.statusCode(), response.body());
+        assertTrue(response.body().contains(modelId + "-worker-1") && response.body().contains(modelId + "-worker-2")
+                && response.body().contains("\"epoch\":1"), response.body());
         try (var c = infra.db.getConnection(); var st = c.createStatement();
              var rs = st.executeQuery("SELECT count(*) FROM stage_plans WHERE model = '" + modelId + "'")) {
             rs.next();

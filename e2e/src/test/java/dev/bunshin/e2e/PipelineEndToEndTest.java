@@ -221,7 +221,7 @@ class PipelineEndToEndTest {
     void aJobReachingTheContextEndStopsWithLengthAndATooLongPromptFails() throws Exception {
         String id = freshModelId("ctx");
         int context = 32;
-        try (Pipeline p = new Pipeline(infra, id, model, 2, SMALL_RECORDS, context)) {
+        try (Pipeline p = new Pipeline(infra, id, model, 2, SMALL_RECORDS, context, 32)) {
             p.awaitPlan(2, Duration.ofSeconds(60));
             int[] prompt = tokenizer.encode(PROMPTS[0], true, false);
             long job = jobs.insert(id, PROMPTS[0], prompt, 1000);
@@ -242,6 +242,32 @@ class PipelineEndToEndTest {
             assertEquals("error", rows.get(1).finishReason());
             assertTrue(rows.get(1).error().contains("does not fit the context of " + context), rows.get(1).error());
             awaitAllFreed(p);
+            assertNoWorkerFailed(p);
+        }
+    }
+
+    @Test
+    void noMoreThanMaxRunningJobsRunAtOnce() throws Exception {
+        String id = freshModelId("maxrun");
+        try (Pipeline p = new Pipeline(infra, id, model, 1, SMALL_RECORDS, 0, 2)) {
+            p.awaitPlan(1, Duration.ofSeconds(60));
+            List<Long> ids = new ArrayList<>();
+            for (String prompt : PROMPTS) ids.add(jobs.insert(id, prompt, tokenizer.encode(prompt, true, false), 24));
+            int most = 0;
+            long end = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+            while (System.nanoTime() < end) {
+                int running = 0, done = 0;
+                for (long job : ids) {
+                    String status = jobs.row(job).status();
+                    if (status.equals("running")) running++;
+                    if (status.equals("completed")) done++;
+                }
+                most = Math.max(most, running);
+                if (done == ids.size()) break;
+                Thread.sleep(5);
+            }
+            assertEquals(2, most, "at most (and, with 6 queued, exactly) max-running=2 jobs ran at once");
+            for (Jobs.Row row : jobs.awaitDone(ids, Duration.ofSeconds(5))) assertEquals("completed", row.status());
             assertNoWorkerFailed(p);
         }
     }
