@@ -55,8 +55,13 @@ class PackagedAppsIT {
         scheduler.put("quarkus.http.port", Integer.toString(schedulerPort));
         scheduler.put("bunshin.scheduler.expected-workers", "2");
         start("scheduler", "scheduler", scheduler);
+        int[] workerPorts = new int[3];
         for (int w = 1; w <= 2; w++) {
+            try (var socket = new java.net.ServerSocket(0)) {
+                workerPorts[w] = socket.getLocalPort();
+            }
             Map<String, String> worker = new HashMap<>(common);
+            worker.put("quarkus.http.port", Integer.toString(workerPorts[w]));
             worker.put("bunshin.worker.id", modelId + "-worker-" + w);
             worker.put("bunshin.worker.memory", "1G");
             worker.put("bunshin.worker.threads", "1");
@@ -79,8 +84,19 @@ class PackagedAppsIT {
             assertEquals("completed", row.status(), row.toString());
             assertEquals(expected.get(row.id()).text(), row.text(), "job " + row.id());
         }
-        // The scheduler's GET /plan shows the two stages.
+        // The scheduler's GET /plan shows the two stages; each worker is ready with its stage.
         var http = java.net.http.HttpClient.newHttpClient();
+        java.util.Set<String> stages = new java.util.TreeSet<>();
+        for (int w = 1; w <= 2; w++) {
+            var health = http.send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://127.0.0.1:" + workerPorts[w] + "/q/health/ready")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, health.statusCode(), health.body());
+            var m = java.util.regex.Pattern.compile("\"stage\"\\s*:\\s*\"(\\d+) \\[").matcher(health.body());
+            assertTrue(m.find(), health.body());
+            stages.add(m.group(1));
+        }
+        assertEquals(java.util.Set.of("0", "1"), stages, "each worker runs one of the two stages");
         var response = http.send(java.net.http.HttpRequest.newBuilder(
                 java.net.URI.create("http://127.0.0.1:" + schedulerPort + "/plan")).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString());

@@ -66,6 +66,11 @@ public class StageWorkerApp {
         worker.start();
     }
 
+    /** The running worker, or null before start. */
+    StageWorker worker() {
+        return worker;
+    }
+
     void onStop(@Observes ShutdownEvent ev) {
         if (worker != null) worker.close();
     }
