@@ -218,7 +218,7 @@ class PipelineEndToEndTest {
     }
 
     @Test
-    void aJobReachingTheContextEndStopsWithLengthAndATooLongPromptFails() throws Exception {
+    void contextEndStopsWithLengthStopTokenStopsAndATooLongPromptFails() throws Exception {
         String id = freshModelId("ctx");
         int context = 32;
         try (Pipeline p = new Pipeline(infra, id, model, 2, SMALL_RECORDS, context, 32)) {
@@ -228,7 +228,18 @@ class PipelineEndToEndTest {
             int[] tooLong = tokenizer.encode(PROMPTS[5], true, false);
             assertTrue(tooLong.length > context);
             long refused = jobs.insert(id, PROMPTS[5], tooLong, 10);
-            List<Jobs.Row> rows = jobs.awaitDone(List.of(job, refused), Duration.ofSeconds(60));
+            // A job ended by a stop token (the 6th token of the reference output): its text excludes it.
+            Reference.Output ref = Reference.greedy(file, tokenizer, prompt, 10);
+            int stopToken = ref.tokens().get(5);
+            int firstAt = ref.tokens().indexOf(stopToken);
+            long stopped = jobs.insert(id, PROMPTS[0], prompt, 100, new String[0], new int[]{stopToken});
+            List<Jobs.Row> rows = jobs.awaitDone(List.of(job, refused, stopped), Duration.ofSeconds(60));
+            assertEquals("completed", rows.get(2).status());
+            assertEquals("stop", rows.get(2).finishReason());
+            assertEquals(ref.tokens().subList(0, firstAt + 1),
+                    jobs.tokens(stopped).stream().map(Jobs.Token::tokenId).toList());
+            assertEquals(Reference.greedy(file, tokenizer, prompt, firstAt).text(), rows.get(2).text(),
+                    "text before the stop token");
 
             // The last token is sampled at position context-1 and could only be fed at position context: stop.
             int generated = context - prompt.length + 1;
