@@ -21,6 +21,7 @@ public final class Main {
               models [--dir D ...]                         list local models (Ollama + GGUF directories)
               inspect MODEL                                architecture, shapes, tensor types; whether it can run
               plan MODEL --nodes N [--memory 8G,8G,16G] [--speed 1,1,2] [--context C] [--sequences S]
+                   [--weighting speed-memory|speed]
                                                            split layers over N nodes; memory per stage
               generate --model MODEL --prompt TEXT [--max-tokens N] [--temperature T] [--seed S]
                        [--top-k K] [--top-p P] [--stages K] [--threads T]
