@@ -25,7 +25,7 @@ public final class Sampler {
     }
 
     /**
-     * @param logits        F32 [nVocab]; may be modified (penalties are applied in place)
+     * @param logits        F32 [nVocab]; not modified
      * @param history       previously generated/prompt tokens the penalties look at
      * @param historyLength valid entries of {@code history}
      * @param step          index of the token being sampled (seeds the random draw for this step)
@@ -38,7 +38,11 @@ public final class Sampler {
             throw new IllegalArgumentException("historyLength " + historyLength + " outside history of length "
                     + (history == null ? 0 : history.length));
         }
-        applyPenalties(logits, history, historyLength);
+        if (penaltiesActive(historyLength)) {
+            // on a copy: sampling the same logits twice (a redelivered record) must give the same token
+            logits = logits.clone();
+            applyPenalties(logits, history, historyLength);
+        }
         if (params.greedy()) {
             return argmax(logits);
         }
@@ -62,17 +66,18 @@ public final class Sampler {
     }
 
     /**
-     * llama.cpp's penalties sampler: a token seen in the window has its logit divided by {@code repeatPenalty} if
-     * positive (multiplied if not), then lowered by {@code count * frequencyPenalty + presencePenalty}.
+     * llama.cpp's penalties sampler: a token seen in the window (the last {@code repeatLastN} history tokens; -1:
+     * the whole history, 0: off) has its logit divided by {@code repeatPenalty} if positive (multiplied if not),
+     * then lowered by {@code count * frequencyPenalty + presencePenalty}.
      */
     void applyPenalties(float[] logits, int[] history, int historyLength) {
+        if (!penaltiesActive(historyLength)) {
+            return;
+        }
         float repeat = params.repeatPenalty();
         float freq = params.frequencyPenalty();
         float presence = params.presencePenalty();
         int lastN = params.repeatLastN() < 0 ? historyLength : Math.min(params.repeatLastN(), historyLength);
-        if (lastN == 0 || (repeat == 1f && freq == 0f && presence == 0f)) {
-            return;
-        }
         int[] window = Arrays.copyOfRange(history, historyLength - lastN, historyLength);
         Arrays.sort(window);
         for (int i = 0; i < window.length; ) {
@@ -89,6 +94,11 @@ public final class Sampler {
             l = l <= 0 ? l * repeat : l / repeat;
             logits[token] = l - (count * freq + presence);
         }
+    }
+
+    private boolean penaltiesActive(int historyLength) {
+        boolean any = params.repeatPenalty() != 1f || params.frequencyPenalty() != 0f || params.presencePenalty() != 0f;
+        return any && params.repeatLastN() != 0 && historyLength > 0;
     }
 
     /** A uniform double in [0, 1) determined by (seed, step) alone. */

@@ -53,7 +53,7 @@ public final class Tokenizer {
         List<Fragment> fragments = partition(text, parseSpecial);
         if (vocab.type == Vocab.Type.SPM) {
             boolean prevSpecial = true; // the first text fragment gets the space prefix
-            if (addSpecial && vocab.addBos) {
+            if (addSpecial && vocab.addBos && vocab.bos != Vocab.NULL) {
                 out.add(vocab.bos);
             }
             for (Fragment f : fragments) {
@@ -71,7 +71,7 @@ public final class Tokenizer {
             }
         } else if (vocab.type == Vocab.Type.WPM) {
             // BERT: [CLS] text [SEP] when special tokens are asked for, whatever add_bos/add_eos say
-            if (addSpecial) {
+            if (addSpecial && vocab.bos != Vocab.NULL) {
                 out.add(vocab.bos);
             }
             for (Fragment f : fragments) {

@@ -170,6 +170,17 @@ class SamplerTest {
     }
 
     @Test
+    void samplingTheSameLogitsTwiceGivesTheSameTokenAndLeavesThemAlone() {
+        Sampler s = new Sampler(new SamplingParams(0.7f, 0, 0.9f, 0f, 1.3f, 64, 0.2f, 0.1f, 77));
+        float[] logits = {1f, 2f, 3f, 2.5f, 0.5f};
+        float[] before = logits.clone();
+        int[] history = {2, 3, 2};
+        int first = s.sample(logits, history, 3, 5);
+        assertArrayEquals(before, logits, "penalties must not leak into the caller's logits");
+        assertEquals(first, s.sample(logits, history, 3, 5));
+    }
+
+    @Test
     void maskedLogitsAreNeverSampled() {
         float[] logits = {Float.NEGATIVE_INFINITY, 0f, Float.NEGATIVE_INFINITY, 0f};
         Sampler s = new Sampler(params(1f, 0, 1f, 0f, 11));

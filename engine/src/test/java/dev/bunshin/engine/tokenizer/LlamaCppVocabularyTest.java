@@ -51,8 +51,10 @@ class LlamaCppVocabularyTest {
         inputs = new ArrayList<>(TokenizerTestVectors.readInputs(Path.of(gguf + ".inp")));
         SplittableRandom random = new SplittableRandom(7);
         int[] alphabet = ALPHABET.codePoints().toArray();
+        // special-token texts of the various vocabularies, to exercise the partition (and phi-3's rstrip)
         List<String> words = List.of(" the", "'s", "'LL", " don't", "123456", " 3.14", "<|endoftext|>", "  \n",
-                "\r\n", " Hello", "World", "ÀÉÎ");
+                "\r\n", " Hello", "World", "ÀÉÎ", "<|user|>", "<|end|>\n ", " <|assistant|>", "</s>", "<s> ", "<unk>",
+                "[CLS]", "[SEP] ", "<｜begin▁of▁sentence｜>", "<fim_prefix>", "<|padding|>");
         for (int i = 0; i < 150; i++) {
             StringBuilder sb = new StringBuilder();
             int len = random.nextInt(1, 30);
@@ -89,7 +91,10 @@ class LlamaCppVocabularyTest {
     @ParameterizedTest
     @ValueSource(strings = {"default", "gpt-2", "llama-bpe", "qwen2", "deepseek-llm", "deepseek-coder", "falcon",
             "mpt", "starcoder", "refact", "command-r", "smollm", "stablelm2", "olmo", "dbrx", "poro-chat", "viking",
-            "jais", "codeshell", "bloom", "exaone", "chatglm-bpe", "tekken", "chameleon", "deepseek-v3", "minerva-7b"})
+            "jais", "codeshell", "bloom", "exaone", "chatglm-bpe", "tekken", "chameleon", "deepseek-v3", "minerva-7b",
+            "gpt-4o", "deepseek-r1-qwen"})
+    // newer names (llama4, qwen35, seed-coder, bailingmoe, hunyuan, grok-2, glm4, ...) are unknown to the llama.cpp
+    // inside de.kherud:llama 4.2.0, so they cannot be compared here; PreTokenizerTest checks they all work
     void encodesLikeLlamaCpp(String pre, @TempDir Path dir) throws IOException {
         Map<String, Object> meta = new LinkedHashMap<>(gpt2Vocab);
         meta.put("tokenizer.ggml.pre", pre);

@@ -217,8 +217,12 @@ class TokenizerTest {
         }
     }
 
-    /** A metadata-only GGUF v3 file: tokenizer model, optional pre-tokenizer, three tokens, one merge. */
     private static Path writeVocabOnlyGguf(Path path, String model, String pre) throws IOException {
+        return writeVocabOnlyGguf(path, model, pre, new String[]{"a", "b", "ab"});
+    }
+
+    /** A metadata-only GGUF v3 file: tokenizer model, optional pre-tokenizer, the tokens, one merge. */
+    private static Path writeVocabOnlyGguf(Path path, String model, String pre, String[] tokens) throws IOException {
         java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
         java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4096).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         b.putInt(0x46554747).putInt(3).putLong(0).putLong(pre.isEmpty() ? 3 : 4);
@@ -231,8 +235,8 @@ class TokenizerTest {
             putString(b, pre);
         }
         putString(b, "tokenizer.ggml.tokens");
-        b.putInt(9).putInt(8).putLong(3);
-        for (String t : new String[]{"a", "b", "ab"}) putString(b, t);
+        b.putInt(9).putInt(8).putLong(tokens.length);
+        for (String t : tokens) putString(b, t);
         putString(b, "tokenizer.ggml.merges");
         b.putInt(9).putInt(8).putLong(1);
         putString(b, "a b");
@@ -244,6 +248,23 @@ class TokenizerTest {
     private static void putString(java.nio.ByteBuffer b, String s) {
         byte[] u = s.getBytes(StandardCharsets.UTF_8);
         b.putLong(u.length).put(u);
+    }
+
+    @Test
+    void harmonyEndTokenEndsAMessageNotTheGeneration(@TempDir Path dir) throws IOException {
+        // gpt-oss: with <|return|> and <|call|> present, llama.cpp takes <|end|> off the end-of-generation list
+        String[] tokens = {"a", "b", "ab", "<|return|>", "<|call|>", "<|end|>", "<|channel|>", "<|im_end|>"};
+        Path file = writeVocabOnlyGguf(dir.resolve("harmony.gguf"), "gpt2", "gpt-4o", tokens);
+        try (GgufFile f = GgufFile.open(file)) {
+            Tokenizer t = Tokenizer.fromGguf(f);
+            assertTrue(t.isEndOfGeneration(3) && t.isEndOfGeneration(4) && t.isEndOfGeneration(7));
+            assertFalse(t.isEndOfGeneration(5), "<|end|>");
+            assertEquals("<|end|><|channel|>", new String(t.tokenBytes(5), StandardCharsets.UTF_8)
+                    + new String(t.tokenBytes(6), StandardCharsets.UTF_8), "rendered as text");
+            assertEquals(0, t.tokenBytes(3).length, "<|return|> is control");
+            assertArrayEquals(new int[]{2, 6, 0}, t.encode("ab<|channel|>a", false, false),
+                    "user-defined tokens are found even without parseSpecial");
+        }
     }
 
     @Test
