@@ -5,8 +5,8 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 
 /**
- * Commands implemented in other modules ({@code up}, {@code demo} in the launcher; {@code batch} by the
- * submitter's client), called by class name: {@code public static int run(String[] args)}.
+ * Commands implemented in other modules ({@code up}, {@code demo} in the launcher), called by class name:
+ * {@code public static int run(String[] args)}.
  */
 final class External {
     private External() {}

@@ -77,7 +77,7 @@ public final class Main {
                 case "bench" -> BenchCommand.run(rest, out, err);
                 case "up" -> External.run("up", "dev.bunshin.launcher.Up", rest, err);
                 case "demo" -> External.run("demo", "dev.bunshin.launcher.Demo", rest, err);
-                case "batch" -> External.run("batch", "dev.bunshin.cli.BatchCommand", rest, err);
+                case "batch" -> BatchCommand.run(rest, err);
                 case "test" -> throw new UsageException("test is run by the ./bunshin script (mvn -B -ntp verify)");
                 default -> throw new UsageException("unknown command " + command + " (commands: models, inspect, plan, "
                         + "generate, tokenize, bench, up, demo, batch, test, help)");
