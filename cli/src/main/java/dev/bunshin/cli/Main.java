@@ -1,5 +1,8 @@
 package dev.bunshin.cli;
 
+import dev.bunshin.launcher.Demo;
+import dev.bunshin.launcher.Up;
+
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.PrintStream;
@@ -75,8 +78,8 @@ public final class Main {
                 case "generate" -> GenerateCommand.run(rest, out, err);
                 case "tokenize" -> TokenizeCommand.run(rest, out, err);
                 case "bench" -> BenchCommand.run(rest, out, err);
-                case "up" -> External.run("up", "dev.bunshin.launcher.Up", rest, err);
-                case "demo" -> External.run("demo", "dev.bunshin.launcher.Demo", rest, err);
+                case "up" -> Up.run(rest);
+                case "demo" -> Demo.run(rest);
                 case "batch" -> BatchCommand.run(rest, err);
                 case "test" -> throw new UsageException("test is run by the ./bunshin script (mvn -B -ntp verify)");
                 default -> throw new UsageException("unknown command " + command + " (commands: models, inspect, plan, "
