@@ -284,7 +284,7 @@ class PipelineEndToEndTest {
     }
 
     @Test
-    void runningJobsSurviveLosingAWorker() throws Exception {
+    void runningJobsSurviveLosingAWorkerAndAJoiningWorkerIsPlannedIn() throws Exception {
         String id = freshModelId("replan");
         try (Pipeline p = new Pipeline(infra, id, model, 2, SMALL_RECORDS)) {
             StagePlan first = p.awaitPlan(2, Duration.ofSeconds(60));
@@ -323,6 +323,18 @@ class PipelineEndToEndTest {
                 assertEquals("completed", row.status(), row.toString());
                 assertEquals(want.text(), row.text(), "job " + row.id());
                 assertEquals(want.tokens(), jobs.tokens(row.id()).stream().map(Jobs.Token::tokenId).toList());
+            }
+
+            // A worker joins: the scheduler re-plans on two stages again, and jobs still match.
+            p.addWorker("joiner");
+            StagePlan third = p.awaitPlan(2, Duration.ofSeconds(60));
+            assertTrue(third.epoch() > second.epoch());
+            int[] tokens = tokenizer.encode(PROMPTS[2], true, false);
+            long job = jobs.insert(id, PROMPTS[2], tokens, MAX_TOKENS);
+            Jobs.Row row = jobs.awaitDone(List.of(job), Duration.ofSeconds(60)).getFirst();
+            assertEquals(Reference.greedy(file, tokenizer, tokens, MAX_TOKENS).text(), row.text());
+            for (StageWorker w : p.workers) {
+                if (w != gone && w.failure() != null) throw new AssertionError("worker " + w.id() + " stopped", w.failure());
             }
         }
     }
