@@ -202,7 +202,7 @@ public final class StageWorker implements AutoCloseable {
                 if (file == null) file = GgufFile.open(settings.model());
                 runner = StageRunner.load(file, range, new EngineOptions(settings.threads(), settings.contextLength(),
                         settings.maxSequences()));
-                contextLength = settings.contextLength() > 0 ? settings.contextLength() : runner.config().contextLength();
+                contextLength = runner.contextLength(); // bunshin.context-length, or the model's
             }
             if (stage == null || !stage.topic().equals(mine.topic())) {
                 closeConsumer();
