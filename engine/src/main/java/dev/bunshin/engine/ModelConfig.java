@@ -1,19 +1,57 @@
 package dev.bunshin.engine;
 
+import dev.bunshin.engine.gguf.GgufException;
+import dev.bunshin.engine.gguf.GgufFile;
+import dev.bunshin.engine.model.Architecture;
+
 /**
  * Hyperparameters read from the GGUF file (llama.cpp's hparams). Run choices live in {@link EngineOptions}.
- * engine-core may add fields; keep these.
+ * Read one with {@link #fromGguf(GgufFile)}.
  *
  * @param architecture  {@code general.architecture}, e.g. {@code llama}, {@code qwen2}, {@code qwen3}
  * @param nLayers       transformer blocks
  * @param nEmbd         embedding length
  * @param nHead         attention heads
  * @param nHeadKv       key/value heads (GQA)
- * @param headDim       dimension per head
+ * @param headDim       dimension per head (of queries, keys and values)
  * @param nFf           feed-forward length
- * @param nVocab        vocabulary size
+ * @param nVocab        vocabulary size (rows of {@code token_embd})
  * @param contextLength trained context length
+ * @param rmsEps        epsilon of every RMS norm
+ * @param ropeFreqBase  RoPE base frequency (theta)
+ * @param ropeFreqScale RoPE position scale: 1 / linear scaling factor (1 without scaling)
+ * @param ropeDim       leading dimensions of each head that RoPE rotates (the rest pass through)
+ * @param ropeNeox      NeoX-style RoPE: rotates pairs (i, i + ropeDim/2) instead of adjacent pairs (2i, 2i+1)
+ * @param qkNorm        RMS norm of each query and key head before RoPE ({@code attn_q_norm}, {@code attn_k_norm})
  */
 public record ModelConfig(String architecture, int nLayers, int nEmbd, int nHead, int nHeadKv, int headDim,
-                          int nFf, int nVocab, int contextLength) {
+                          int nFf, int nVocab, int contextLength,
+                          float rmsEps, float ropeFreqBase, float ropeFreqScale, int ropeDim, boolean ropeNeox,
+                          boolean qkNorm) {
+
+    /** The original nine fields, with Llama defaults for the rest (eps 1e-5, theta 10000, normal RoPE). */
+    public ModelConfig(String architecture, int nLayers, int nEmbd, int nHead, int nHeadKv, int headDim,
+                       int nFf, int nVocab, int contextLength) {
+        this(architecture, nLayers, nEmbd, nHead, nHeadKv, headDim, nFf, nVocab, contextLength,
+                1e-5f, 10000f, 1f, headDim, false, false);
+    }
+
+    /**
+     * Reads the hyperparameters of a supported architecture.
+     *
+     * @throws GgufException naming the file and the architecture if it is not supported, or a missing or bad key
+     */
+    public static ModelConfig fromGguf(GgufFile file) throws GgufException {
+        return Architecture.of(file).config(file);
+    }
+
+    /** Width of all query heads together. */
+    public int qDim() {
+        return nHead * headDim;
+    }
+
+    /** Width of all key (or value) heads together. */
+    public int kvDim() {
+        return nHeadKv * headDim;
+    }
 }

@@ -1,59 +1,214 @@
 package dev.bunshin.engine;
 
 import dev.bunshin.engine.gguf.GgufFile;
+import dev.bunshin.engine.kv.KvCache;
+import dev.bunshin.engine.model.SequenceSlice;
+import dev.bunshin.engine.model.StageWeights;
+import dev.bunshin.engine.model.Transformer;
+import dev.bunshin.engine.tensor.Parallel;
 
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * Runs one contiguous layer range of a GGUF model over a batch of sequences at different positions
  * (prefill chunks and decode steps mixed in one call). Keeps a KV cache per sequence for its own layers only.
  *
- * <p>CONTRACT (implemented in engine-core): loading touches only this range's tensors, plus the token
- * embedding for the first stage and the output norm/head for the last. Splitting a model into any number of
- * stages gives bit-identical logits.
+ * <p>Loading touches only this range's tensors, plus the token embedding for the first stage and the output
+ * norm/head for the last. Splitting a model into any number of stages gives bit-identical logits, and so does
+ * batching a sequence with others or changing the thread count.
+ *
+ * <p>Calls are serialised (one {@link #forward} at a time).
  */
 public final class StageRunner implements AutoCloseable {
 
-    private StageRunner() {}
+    private final GgufFile file;
+    private final ModelConfig config;
+    private final LayerRange range;
+    private final EngineOptions options;
+    private final int contextLength;
+    private final Parallel pool;
+    private final Transformer transformer;
+    private final Map<Long, KvCache> caches = new HashMap<>();
+
+    private StageRunner(GgufFile file, ModelConfig config, LayerRange range, EngineOptions options,
+                        StageWeights weights) {
+        this.file = file;
+        this.config = config;
+        this.range = range;
+        this.options = options;
+        this.contextLength = options.contextLength() > 0 ? options.contextLength() : config.contextLength();
+        this.pool = new Parallel(options.threads());
+        this.transformer = new Transformer(config, weights, pool);
+    }
 
     /** Loads {@code range} of the model in {@code file}. The file must stay open while the runner is used. */
     public static StageRunner load(GgufFile file, LayerRange range, EngineOptions options) throws IOException {
-        throw new UnsupportedOperationException("StageRunner.load: not implemented yet");
+        ModelConfig config = ModelConfig.fromGguf(file);
+        StageWeights weights = StageWeights.load(file, config, range);
+        return new StageRunner(file, config, range, options, weights);
     }
 
     /** What the file says about the model. */
     public ModelConfig config() {
-        throw new UnsupportedOperationException("not implemented yet");
+        return config;
     }
 
     public LayerRange range() {
-        throw new UnsupportedOperationException("not implemented yet");
+        return range;
+    }
+
+    /** Positions a sequence may hold: the option, or the model's trained context. */
+    public int contextLength() {
+        return contextLength;
     }
 
     /**
      * Runs the batch. Each input's positions must continue its sequence: {@code pos} equals the number of
-     * positions already cached for that sequence, or less (re-running positions overwrites them, so a
-     * redelivered record is harmless). Outputs are in input order.
+     * positions already cached for that sequence, or less (re-running positions overwrites them and drops the
+     * later ones, so a redelivered record is harmless). Outputs are in input order.
      *
      * @throws IllegalArgumentException naming the sequence if a position is out of the context or the input
      *                                  is of the wrong kind for this stage
      */
-    public List<StageOutput> forward(List<StageInput> batch) {
-        throw new UnsupportedOperationException("not implemented yet");
+    public synchronized List<StageOutput> forward(List<StageInput> batch) {
+        int e = config.nEmbd();
+        boolean first = range.isFirst();
+        boolean last = range.isLast(config.nLayers());
+        int nTok = 0;
+        Set<Long> seen = new HashSet<>();
+        int newSequences = 0;
+        for (StageInput in : batch) {
+            check(in, first, seen);
+            if (!caches.containsKey(in.seqId())) newSequences++;
+            nTok += in.nTokens(e);
+        }
+        if (caches.size() + newSequences > options.maxSequences()) {
+            throw new IllegalArgumentException("batch would hold " + (caches.size() + newSequences)
+                    + " sequences; maxSequences is " + options.maxSequences());
+        }
+        float[] x = new float[nTok * e]; // F32 [nTok, nEmbd]: every token of the batch, stacked
+        List<SequenceSlice> slices = new ArrayList<>(batch.size());
+        int row = 0;
+        for (StageInput in : batch) {
+            int n = in.nTokens(e);
+            KvCache cache = caches.computeIfAbsent(in.seqId(),
+                    id -> new KvCache(range.size(), config.kvDim(), contextLength));
+            cache.reserve(in.pos() + n);
+            if (first) {
+                transformer.embed(in.tokens(), x, row);
+            } else {
+                System.arraycopy(in.activations(), 0, x, row * e, n * e);
+            }
+            slices.add(new SequenceSlice(cache, in.pos(), row, n));
+            row += n;
+        }
+        transformer.layers(x, nTok, slices);
+        for (SequenceSlice s : slices) {
+            s.cache().setLength(s.pos() + s.n());
+        }
+
+        List<StageOutput> out = new ArrayList<>(batch.size());
+        if (last) {
+            int[] lastRows = new int[slices.size()];
+            for (int i = 0; i < slices.size(); i++) {
+                lastRows[i] = slices.get(i).row() + slices.get(i).n() - 1;
+            }
+            float[] logits = transformer.head(x, lastRows); // F32 [nInputs, nVocab]
+            int nVocab = config.nVocab();
+            for (int i = 0; i < batch.size(); i++) {
+                StageInput in = batch.get(i);
+                float[] l = new float[nVocab];
+                System.arraycopy(logits, i * nVocab, l, 0, nVocab);
+                out.add(new StageOutput(in.seqId(), in.pos(), slices.get(i).n(), null, l));
+            }
+        } else {
+            for (int i = 0; i < batch.size(); i++) {
+                StageInput in = batch.get(i);
+                SequenceSlice s = slices.get(i);
+                float[] a = new float[s.n() * e];
+                System.arraycopy(x, s.row() * e, a, 0, a.length);
+                out.add(new StageOutput(in.seqId(), in.pos(), s.n(), a, null));
+            }
+        }
+        return out;
+    }
+
+    private void check(StageInput in, boolean first, Set<Long> seen) {
+        long seq = in.seqId();
+        if (!seen.add(seq)) {
+            throw new IllegalArgumentException("sequence " + seq + " appears twice in one batch");
+        }
+        if (first && in.tokens() == null) {
+            throw new IllegalArgumentException("sequence " + seq + ": stage " + range + " embeds tokens, got activations");
+        }
+        if (!first && in.activations() == null) {
+            throw new IllegalArgumentException("sequence " + seq + ": stage " + range + " takes activations, got tokens");
+        }
+        int n;
+        if (first) {
+            n = in.tokens().length;
+            for (int tok : in.tokens()) {
+                if (tok < 0 || tok >= config.nVocab()) {
+                    throw new IllegalArgumentException("sequence " + seq + ": token " + tok + " outside the vocabulary of "
+                            + config.nVocab());
+                }
+            }
+        } else {
+            if (in.activations().length % config.nEmbd() != 0) {
+                throw new IllegalArgumentException("sequence " + seq + ": " + in.activations().length
+                        + " activations is not a multiple of nEmbd " + config.nEmbd());
+            }
+            n = in.activations().length / config.nEmbd();
+        }
+        if (n == 0) {
+            throw new IllegalArgumentException("sequence " + seq + ": no tokens at pos " + in.pos());
+        }
+        KvCache cache = caches.get(seq);
+        int cached = cache == null ? 0 : cache.length();
+        if (in.pos() < 0 || in.pos() > cached) {
+            throw new IllegalArgumentException("sequence " + seq + ": pos " + in.pos() + " does not continue the "
+                    + cached + " cached positions");
+        }
+        if ((long) in.pos() + n > contextLength) {
+            throw new IllegalArgumentException("sequence " + seq + ": pos " + in.pos() + " + " + n
+                    + " tokens exceeds the context length " + contextLength);
+        }
     }
 
     /** Frees the sequence's KV cache; a no-op if the sequence is unknown. */
-    public void free(long seqId) {
-        throw new UnsupportedOperationException("not implemented yet");
+    public synchronized void free(long seqId) {
+        caches.remove(seqId);
     }
 
     /** Number of sequences holding a KV cache. */
-    public int sequenceCount() {
-        throw new UnsupportedOperationException("not implemented yet");
+    public synchronized int sequenceCount() {
+        return caches.size();
+    }
+
+    /** Positions cached for a sequence (0 if unknown). */
+    public synchronized int cachedLength(long seqId) {
+        KvCache c = caches.get(seqId);
+        return c == null ? 0 : c.length();
+    }
+
+    /** Bytes held by all KV caches of this stage. */
+    public synchronized long kvBytes() {
+        long b = 0;
+        for (KvCache c : caches.values()) b += c.bytes();
+        return b;
     }
 
     @Override
     public void close() {
+        pool.close();
+        synchronized (this) {
+            caches.clear();
+        }
     }
 }

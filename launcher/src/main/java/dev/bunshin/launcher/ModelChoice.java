@@ -1,9 +1,9 @@
 package dev.bunshin.launcher;
 
 import java.io.IOException;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
-import java.lang.reflect.Modifier;
+import dev.bunshin.engine.catalog.ModelCatalog;
+import dev.bunshin.engine.model.SyntheticModel;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
@@ -15,9 +15,6 @@ import java.util.Optional;
  * whether it is a generated random-weight model (whose text is noise).
  */
 record ModelChoice(Path path, String id, boolean synthetic) {
-
-    static final String CATALOG = "dev.bunshin.engine.catalog.ModelCatalog";
-    static final String SYNTHETIC = "dev.bunshin.engine.model.SyntheticModel";
 
     /**
      * A path to a .gguf file; else a name looked up in the model catalogue (Ollama's store, model directories);
@@ -31,8 +28,7 @@ record ModelChoice(Path path, String id, boolean synthetic) {
                 return new ModelChoice(file.toAbsolutePath(), idOf(file), false);
             }
             return catalogResolve(model).orElseThrow(() -> new IllegalArgumentException(
-                    "--model " + model + ": no such file" + (catalogPresent() ? ", and the model catalogue does not know it"
-                            : " (Ollama names need " + CATALOG + ", not built into this launcher)")));
+                    "--model " + model + ": no such file, and the model catalogue does not know it"));
         }
         Optional<ModelChoice> smallest = catalogSmallest();
         if (smallest.isPresent()) {
@@ -54,101 +50,43 @@ record ModelChoice(Path path, String id, boolean synthetic) {
         }
     }
 
-    // TODO(merge): ModelCatalog (cli helper) and SyntheticModel (quants helper) were not on main when this was
-    // written; they are reached by reflection so that this module compiles without them and uses them once they
-    // are merged. Replace with direct calls then.
-
-    private static boolean catalogPresent() {
-        return loadClass(CATALOG) != null;
-    }
-
-    /** {@code ModelCatalog.withDefaults(List.of()).resolve(name)} → its Entry(id, source, path). */
+    /** The catalogue's entry for a name (an Ollama name, or a file name in the model directories). */
     private static Optional<ModelChoice> catalogResolve(String name) {
-        Object catalog = catalog();
-        if (catalog == null) {
-            return Optional.empty();
-        }
         try {
-            Object entry = catalog.getClass().getMethod("resolve", String.class).invoke(catalog, name);
+            ModelCatalog.Entry entry = ModelCatalog.withDefaults(List.of()).resolve(name);
             return Optional.ofNullable(entry).map(ModelChoice::fromEntry);
-        } catch (InvocationTargetException e) {
-            throw new IllegalArgumentException("--model " + name + ": " + e.getCause().getMessage(), e.getCause());
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException(CATALOG + " does not have the expected resolve(String)", e);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("--model " + name + ": " + e.getMessage(), e);
         }
     }
 
-    /** The smallest runnable-looking model of the catalogue (Ollama's first: that is where users keep models). */
+    /** The smallest model of the catalogue that exists on disk. */
     private static Optional<ModelChoice> catalogSmallest() {
-        Object catalog = catalog();
-        if (catalog == null) {
-            return Optional.empty();
-        }
         try {
-            List<?> entries = (List<?>) catalog.getClass().getMethod("entries").invoke(catalog);
-            return entries.stream()
-                    .map(ModelChoice::fromEntry)
+            return ModelCatalog.withDefaults(List.of()).list().stream()
+                    .filter(l -> l.problem() == null)
+                    .map(l -> fromEntry(l.entry()))
                     .filter(c -> c != null && Files.isRegularFile(c.path()))
                     .min(Comparator.comparingLong(ModelChoice::sizeBytes));
-        } catch (ReflectiveOperationException | RuntimeException e) {
+        } catch (RuntimeException e) {
             return Optional.empty();
         }
     }
 
-    private static Object catalog() {
-        Class<?> type = loadClass(CATALOG);
-        if (type == null) {
-            return null;
-        }
-        try {
-            return type.getMethod("withDefaults", List.class).invoke(null, List.of());
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException(CATALOG + " does not have the expected withDefaults(List<Path>)", e);
-        }
+    private static ModelChoice fromEntry(ModelCatalog.Entry entry) {
+        return entry.path() == null ? null : new ModelChoice(entry.path().toAbsolutePath(), entry.id(), false);
     }
 
-    private static ModelChoice fromEntry(Object entry) {
-        try {
-            Path path = (Path) entry.getClass().getMethod("path").invoke(entry);
-            String id = (String) entry.getClass().getMethod("id").invoke(entry);
-            return path == null ? null : new ModelChoice(path.toAbsolutePath(), id, false);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException(CATALOG + ".Entry does not have path() and id()", e);
-        }
-    }
-
-    /** Generates (once) a small random-weight model with the engine's SyntheticModel. */
+    /** Generates (once) a small random-weight llama model (Q8_0) with the engine's SyntheticModel. */
     private static ModelChoice synthetic(Path file) {
-        if (Files.isRegularFile(file)) {
-            return new ModelChoice(file.toAbsolutePath(), idOf(file), true);
-        }
-        Class<?> type = loadClass(SYNTHETIC);
-        if (type == null) {
-            throw new IllegalStateException("no model given, none found in the model catalogue, and " + SYNTHETIC
-                    + " is not available to generate one: pass --model PATH.gguf");
-        }
-        try {
-            Files.createDirectories(file.getParent());
-            for (Method m : type.getMethods()) {
-                if (Modifier.isStatic(m.getModifiers()) && m.getParameterCount() == 1
-                        && m.getParameterTypes()[0] == Path.class) {
-                    m.invoke(null, file);
-                    if (Files.isRegularFile(file)) {
-                        return new ModelChoice(file.toAbsolutePath(), idOf(file), true);
-                    }
-                }
+        if (!Files.isRegularFile(file)) {
+            try {
+                Files.createDirectories(file.getParent());
+                SyntheticModel.write(file, SyntheticModel.tiny("llama", SyntheticModel.Mix.Q8_0));
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot generate a synthetic model into " + file + ": " + e.getMessage(), e);
             }
-        } catch (IOException | ReflectiveOperationException e) {
-            throw new IllegalStateException("cannot generate a synthetic model into " + file, e);
         }
-        throw new IllegalStateException(SYNTHETIC + " has no static method (Path) that writes a model: pass --model");
-    }
-
-    private static Class<?> loadClass(String name) {
-        try {
-            return Class.forName(name);
-        } catch (ClassNotFoundException e) {
-            return null;
-        }
+        return new ModelChoice(file.toAbsolutePath(), idOf(file), true);
     }
 }

@@ -1,0 +1,64 @@
+package dev.bunshin.engine.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Small float kernels shared by the matrix kernels and the forward pass.
+ *
+ * <p>Determinism: every result here depends only on the inputs, never on how the JIT compiled the code. That is
+ * why lanes are summed with {@link #sumLanes} (a fixed left-to-right order) rather than {@code reduceLanes(ADD)},
+ * whose order the Vector API leaves open (interpreted and compiled code may differ). Split invariance and
+ * batch invariance rest on this.
+ */
+public final class VectorMath {
+    private VectorMath() {}
+
+    /** The float species every kernel uses; at least 8 lanes, else the kernels fall back to scalar code. */
+    public static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    public static final int L = F.length();
+    /** Whether the vector kernels can run (they assume 8 or more float lanes, i.e. AVX2 or AVX-512). */
+    public static final boolean VECTOR = L >= 8 && Boolean.parseBoolean(System.getProperty("bunshin.vector", "true"));
+
+    /** Sum of the lanes, left to right. */
+    static float sumLanes(FloatVector v) {
+        float s = 0f;
+        for (int i = 0; i < L; i++) {
+            s += v.lane(i);
+        }
+        return s;
+    }
+
+    /** Σ a[aOff+i]·b[bOff+i] for i in [0, len). */
+    public static float dot(float[] a, int aOff, float[] b, int bOff, int len) {
+        int c = 0;
+        float sum = 0f;
+        if (VECTOR) {
+            FloatVector acc = FloatVector.zero(F);
+            int upper = F.loopBound(len);
+            for (; c < upper; c += L) {
+                acc = FloatVector.fromArray(F, a, aOff + c).fma(FloatVector.fromArray(F, b, bOff + c), acc);
+            }
+            sum = sumLanes(acc);
+        }
+        for (; c < len; c++) {
+            sum += a[aOff + c] * b[bOff + c];
+        }
+        return sum;
+    }
+
+    /** y[yOff+i] += alpha·x[xOff+i] for i in [0, len). */
+    public static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int len) {
+        int c = 0;
+        if (VECTOR) {
+            FloatVector a = FloatVector.broadcast(F, alpha);
+            int upper = F.loopBound(len);
+            for (; c < upper; c += L) {
+                FloatVector.fromArray(F, x, xOff + c).fma(a, FloatVector.fromArray(F, y, yOff + c)).intoArray(y, yOff + c);
+            }
+        }
+        for (; c < len; c++) {
+            y[yOff + c] = Math.fma(x[xOff + c], alpha, y[yOff + c]);
+        }
+    }
+}

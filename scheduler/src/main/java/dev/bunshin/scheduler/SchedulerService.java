@@ -1,0 +1,209 @@
+package dev.bunshin.scheduler;
+
+import dev.bunshin.protocol.Chunking;
+import dev.bunshin.protocol.PlanTable;
+import dev.bunshin.protocol.StagePlan;
+import dev.bunshin.protocol.WirePrecision;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The scheduler without its framework: one {@link #tick()} expires silent workers, (re-)plans the stages when the
+ * live workers change, and once every stage has loaded the plan, re-prefills jobs of older plans and dispatches
+ * queued jobs. {@link #start()} runs ticks on a daemon thread; tests can make N of these or call tick() directly.
+ */
+public final class SchedulerService implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(SchedulerService.class.getName());
+
+    private final DataSource db;
+    private final SchedulerSettings settings;
+    private final ModelShape shape;
+    private final int contextLength;
+    private final TopicAdmin topics;
+    private final JobDispatcher dispatcher;
+    private volatile boolean running;
+    private Thread thread;
+    /** Live worker ids the current plan was made from; null until this scheduler has planned or adopted one. */
+    private Set<String> plannedFrom;
+    private long firstWorkerSeenAt;
+    private volatile String lastPlanError;
+
+    public SchedulerService(DataSource db, SchedulerSettings settings) throws Exception {
+        this.db = db;
+        this.settings = settings;
+        this.shape = ModelShape.read(settings.model());
+        this.contextLength = settings.contextLength() > 0 ? settings.contextLength() : shape.config().contextLength();
+        // Chunks keep their size through every stage: size them for F32 activations, the widest precision.
+        int perRecord = Chunking.tokensPerRecord(shape.config().nEmbd(), WirePrecision.F32, settings.maxRecordBytes());
+        this.topics = new TopicAdmin(settings.bootstrapServers(), settings.partitions(), settings.replicationFactor(),
+                settings.maxRecordBytes());
+        this.dispatcher = new JobDispatcher(db, settings, contextLength, perRecord);
+    }
+
+    public synchronized void start() {
+        if (thread != null) return;
+        running = true;
+        thread = Thread.ofPlatform().name("bunshin-scheduler").daemon().start(this::loop);
+    }
+
+    private void loop() {
+        while (running) {
+            try {
+                tick();
+            } catch (Exception e) {
+                // Kafka or the database is unavailable: keep trying, the next tick starts from the tables again.
+                LOG.log(Level.WARNING, "scheduler tick failed", e);
+            }
+            try {
+                Thread.sleep(settings.tick().toMillis());
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    /** One round of expire → plan → dispatch. */
+    public synchronized void tick() throws Exception {
+        List<WorkerInfo> live;
+        StagePlan plan;
+        try (Connection c = db.getConnection()) {
+            expireSilentWorkers(c);
+            live = liveWorkers(c);
+            plan = PlanTable.current(c, settings.modelId());
+        }
+        plan = maybePlan(plan, live);
+        if (plan == null || !isLoaded(plan, live)) return;
+        dispatcher.reprefill(plan);
+        dispatcher.dispatchQueued(plan);
+    }
+
+    /** The current plan, or null; why the last planning attempt failed, or null. */
+    public StagePlan currentPlan() throws SQLException {
+        try (Connection c = db.getConnection()) {
+            return PlanTable.current(c, settings.modelId());
+        }
+    }
+
+    public String lastPlanError() {
+        return lastPlanError;
+    }
+
+    private StagePlan maybePlan(StagePlan plan, List<WorkerInfo> live) throws Exception {
+        Set<String> liveIds = new HashSet<>();
+        Set<String> incarnations = new HashSet<>();
+        for (WorkerInfo w : live) {
+            liveIds.add(w.id());
+            incarnations.add(w.incarnation());
+        }
+        if (plan != null) {
+            boolean planWorkersLive = plan.stages().stream().allMatch(s -> liveIds.contains(s.workerId()));
+            // After a scheduler restart, adopt the stored plan if its workers are all there.
+            if (plannedFrom == null && planWorkersLive) plannedFrom = incarnations;
+            // A new worker, or a worker that restarted (and so lost its KV caches), means a new plan.
+            if (planWorkersLive && plannedFrom != null && plannedFrom.containsAll(incarnations)) {
+                plannedFrom.retainAll(incarnations);
+                return plan;
+            }
+        } else {
+            if (live.isEmpty()) return null;
+            if (firstWorkerSeenAt == 0) firstWorkerSeenAt = System.currentTimeMillis();
+            boolean graceOver = System.currentTimeMillis() - firstWorkerSeenAt >= settings.grace().toMillis();
+            if (live.size() < settings.expectedWorkers() && !graceOver) return null;
+        }
+        if (live.isEmpty()) {
+            return plan; // nothing to plan with; jobs wait until a worker comes back
+        }
+        int epoch = plan == null ? 1 : plan.epoch() + 1;
+        StagePlan next;
+        try {
+            next = Planning.plan(settings.modelId(), epoch, live, shape, contextLength);
+            lastPlanError = null;
+        } catch (IllegalArgumentException e) { // PlanException: the live workers cannot hold the model
+            if (!e.getMessage().equals(lastPlanError)) LOG.severe(e.getMessage());
+            lastPlanError = e.getMessage();
+            return plan;
+        }
+        List<String> names = new ArrayList<>();
+        for (StagePlan.Stage s : next.stages()) names.add(s.topic());
+        topics.ensure(names);
+        try (Connection c = db.getConnection()) {
+            PlanTable.insert(c, next);
+        }
+        plannedFrom = incarnations;
+        LOG.info("plan epoch " + epoch + " for " + settings.modelId() + ": " + describe(next));
+        return next;
+    }
+
+    private static String describe(StagePlan plan) {
+        StringBuilder sb = new StringBuilder();
+        for (StagePlan.Stage s : plan.stages()) {
+            sb.append(" stage ").append(s.index()).append(" = ").append(s.workerId())
+                    .append(" [").append(s.layerStart()).append(", ").append(s.layerEnd()).append(")");
+        }
+        return sb.toString().trim();
+    }
+
+    private static boolean isLoaded(StagePlan plan, List<WorkerInfo> live) {
+        for (StagePlan.Stage s : plan.stages()) {
+            boolean loaded = live.stream().anyMatch(w -> w.id().equals(s.workerId()) && w.loadedEpoch() == plan.epoch());
+            if (!loaded) return false;
+        }
+        return true;
+    }
+
+    private void expireSilentWorkers(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                UPDATE workers SET status = 'lost' WHERE model = ? AND status = 'live'
+                AND last_heartbeat < now() - make_interval(secs => ?) RETURNING id""")) {
+            ps.setString(1, settings.modelId());
+            ps.setDouble(2, settings.heartbeatTimeout().toMillis() / 1000.0);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) LOG.warning("worker " + rs.getString(1) + " lost: no heartbeat for "
+                        + settings.heartbeatTimeout());
+            }
+        }
+    }
+
+    private List<WorkerInfo> liveWorkers(Connection c) throws SQLException {
+        List<WorkerInfo> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT id, host, memory_bytes, threads, speed_gflops, coalesce(loaded_epoch, 0), registered_at FROM workers
+                WHERE model = ? AND status = 'live' ORDER BY registered_at, id""")) {
+            ps.setString(1, settings.modelId());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new WorkerInfo(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getInt(4),
+                            rs.getDouble(5), rs.getInt(6), rs.getTimestamp(7).getTime()));
+                }
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        Thread t = thread;
+        if (t != null) {
+            t.interrupt();
+            try {
+                t.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        dispatcher.close();
+        topics.close();
+    }
+}
