@@ -56,7 +56,7 @@ final class ChildProcess implements AutoCloseable {
         Objects.requireNonNull(command, "command == null");
         try {
             Files.createDirectories(log.toAbsolutePath().getParent());
-            Files.writeString(log, "\n=== " + java.time.Instant.now() + " " + String.join(" ", command) + "\n",
+            Files.writeString(log, "\n=== " + java.time.Instant.now() + " " + describe(command) + "\n",
                     StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
                     java.nio.file.StandardOpenOption.APPEND);
             ProcessBuilder builder = new ProcessBuilder(command)
@@ -71,6 +71,17 @@ final class ChildProcess implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + name + ": " + String.join(" ", command), e);
         }
+    }
+
+    /** The command line for the log, with a long classpath shortened to its entry count. */
+    static String describe(List<String> command) {
+        List<String> shown = new ArrayList<>(command);
+        for (int i = 1; i < shown.size(); i++) {
+            if (shown.get(i - 1).equals("-cp") && shown.get(i).length() > 200) {
+                shown.set(i, "(" + shown.get(i).split(java.io.File.pathSeparator).length + " jars)");
+            }
+        }
+        return String.join(" ", shown);
     }
 
     /** Runs {@code command} to completion (for one-shot tools: initdb, kafka-storage format), failing loudly. */
@@ -143,7 +154,8 @@ final class ChildProcess implements AutoCloseable {
 
     /** Asks the tree to stop with the stop signal, waits the grace period, then kills what is left. */
     @Override
-    public void close() {
+    public synchronized void close() {
+        // Synchronized: the shutdown hook and the owner may both close it; the second waits for the first.
         LIVE.remove(this);
         List<ProcessHandle> tree = new ArrayList<>();
         process.descendants().forEach(tree::add);

@@ -89,7 +89,9 @@ public final class Transformer {
                 System.arraycopy(v, t * kvDim, cache.values(li), tokPos[t] * kvDim, kvDim);
             }
             final int layer = li;
-            pool.forEach(nTok * c.nHead(), task -> attention(layer, task / c.nHead(), task % c.nHead(),
+            long attnWork = 0;
+            for (int t = 0; t < nTok; t++) attnWork += 2L * (tokPos[t] + 1) * qDim;
+            pool.forEach(nTok * c.nHead(), attnWork, task -> attention(layer, task / c.nHead(), task % c.nHead(),
                     tokPos, tokSlice, q, att));
             pool.matmul(lw.wo(), att, o, nTok);
             addBias(o, lw.bo(), nTok);

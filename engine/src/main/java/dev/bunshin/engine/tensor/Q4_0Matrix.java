@@ -37,6 +37,9 @@ final class Q4_0Matrix extends MappedMatrix {
         super(t);
     }
 
+    /** Rows per group of the tiled kernel. */
+    private static final int ROW_GROUP = 16;
+
     @Override
     public void dequantizeRow(int r, float[] out, int off) {
         long e = (long) r * cols;
@@ -56,15 +59,7 @@ final class Q4_0Matrix extends MappedMatrix {
             decodedMatmul(x, y, n, rowStart, rowEnd);
             return;
         }
-        for (int r = rowStart; r < rowEnd; r++) {
-            int t = 0;
-            for (; t + 4 <= n; t += 4) {
-                row4(r, x, y, t);
-            }
-            for (; t < n; t++) {
-                row1(r, x, y, t);
-            }
-        }
+        tiled(x, y, n, rowStart, rowEnd);
     }
 
     private ByteVector bytes(long at) {
@@ -83,7 +78,94 @@ final class Q4_0Matrix extends MappedMatrix {
         return Float.float16ToFloat(data.get(LE_SHORT, block));
     }
 
-    // row1 and row4 do the same operations per (row, token): a token's result does not depend on the batch.
+    // Every tile size does the same operations per (row, token), so a token's result does not depend on the
+    // batch it came in.
+    // BEGIN GENERATED (tools/gen_kernels.py)
+    /** Rows in groups small enough to stay in L1/L2 while every token tile passes over them. */
+    private void tiled(float[] x, float[] y, int n, int rowStart, int rowEnd) {
+        for (int g = rowStart; g < rowEnd; g += ROW_GROUP) {
+            int gEnd = Math.min(rowEnd, g + ROW_GROUP);
+            int t = 0;
+            for (; t + 8 <= n; t += 8) {
+                for (int r = g; r < gEnd; r++) row8(r, x, y, t);
+            }
+            for (; t + 4 <= n; t += 4) {
+                for (int r = g; r < gEnd; r++) row4(r, x, y, t);
+            }
+            for (; t + 1 <= n; t += 1) {
+                for (int r = g; r < gEnd; r++) row1(r, x, y, t);
+            }
+        }
+    }
+
+    private void row8(int r, float[] x, float[] y, int t) {
+        long base = r * rowBytes;
+        int nb = cols / QK;
+        int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols, x4 = x3 + cols, x5 = x4 + cols, x6 = x5 + cols, x7 = x6 + cols;
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F), a4 = FloatVector.zero(F), a5 = FloatVector.zero(F), a6 = FloatVector.zero(F), a7 = FloatVector.zero(F);
+        for (int b = 0; b < nb; b++) {
+            long blk = base + (long) b * BLOCK_BYTES;
+            FloatVector d = FloatVector.broadcast(F, scale(blk));
+            for (int p = 0; p < P; p++) {
+                ByteVector v = bytes(blk + 2 + p * L);
+                FloatVector wl = lo(v).mul(d), wh = hi(v).mul(d);
+                int c = b * QK + p * L;
+                a0 = wl.fma(FloatVector.fromArray(F, x, x0 + c), a0);
+                a1 = wl.fma(FloatVector.fromArray(F, x, x1 + c), a1);
+                a2 = wl.fma(FloatVector.fromArray(F, x, x2 + c), a2);
+                a3 = wl.fma(FloatVector.fromArray(F, x, x3 + c), a3);
+                a4 = wl.fma(FloatVector.fromArray(F, x, x4 + c), a4);
+                a5 = wl.fma(FloatVector.fromArray(F, x, x5 + c), a5);
+                a6 = wl.fma(FloatVector.fromArray(F, x, x6 + c), a6);
+                a7 = wl.fma(FloatVector.fromArray(F, x, x7 + c), a7);
+                a0 = wh.fma(FloatVector.fromArray(F, x, x0 + c + 16), a0);
+                a1 = wh.fma(FloatVector.fromArray(F, x, x1 + c + 16), a1);
+                a2 = wh.fma(FloatVector.fromArray(F, x, x2 + c + 16), a2);
+                a3 = wh.fma(FloatVector.fromArray(F, x, x3 + c + 16), a3);
+                a4 = wh.fma(FloatVector.fromArray(F, x, x4 + c + 16), a4);
+                a5 = wh.fma(FloatVector.fromArray(F, x, x5 + c + 16), a5);
+                a6 = wh.fma(FloatVector.fromArray(F, x, x6 + c + 16), a6);
+                a7 = wh.fma(FloatVector.fromArray(F, x, x7 + c + 16), a7);
+            }
+        }
+        y[(t + 0) * rows + r] = sumLanes(a0);
+        y[(t + 1) * rows + r] = sumLanes(a1);
+        y[(t + 2) * rows + r] = sumLanes(a2);
+        y[(t + 3) * rows + r] = sumLanes(a3);
+        y[(t + 4) * rows + r] = sumLanes(a4);
+        y[(t + 5) * rows + r] = sumLanes(a5);
+        y[(t + 6) * rows + r] = sumLanes(a6);
+        y[(t + 7) * rows + r] = sumLanes(a7);
+    }
+
+    private void row4(int r, float[] x, float[] y, int t) {
+        long base = r * rowBytes;
+        int nb = cols / QK;
+        int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        for (int b = 0; b < nb; b++) {
+            long blk = base + (long) b * BLOCK_BYTES;
+            FloatVector d = FloatVector.broadcast(F, scale(blk));
+            for (int p = 0; p < P; p++) {
+                ByteVector v = bytes(blk + 2 + p * L);
+                FloatVector wl = lo(v).mul(d), wh = hi(v).mul(d);
+                int c = b * QK + p * L;
+                a0 = wl.fma(FloatVector.fromArray(F, x, x0 + c), a0);
+                a1 = wl.fma(FloatVector.fromArray(F, x, x1 + c), a1);
+                a2 = wl.fma(FloatVector.fromArray(F, x, x2 + c), a2);
+                a3 = wl.fma(FloatVector.fromArray(F, x, x3 + c), a3);
+                a0 = wh.fma(FloatVector.fromArray(F, x, x0 + c + 16), a0);
+                a1 = wh.fma(FloatVector.fromArray(F, x, x1 + c + 16), a1);
+                a2 = wh.fma(FloatVector.fromArray(F, x, x2 + c + 16), a2);
+                a3 = wh.fma(FloatVector.fromArray(F, x, x3 + c + 16), a3);
+            }
+        }
+        y[(t + 0) * rows + r] = sumLanes(a0);
+        y[(t + 1) * rows + r] = sumLanes(a1);
+        y[(t + 2) * rows + r] = sumLanes(a2);
+        y[(t + 3) * rows + r] = sumLanes(a3);
+    }
+
     private void row1(int r, float[] x, float[] y, int t) {
         long base = r * rowBytes;
         int nb = cols / QK;
@@ -91,61 +173,16 @@ final class Q4_0Matrix extends MappedMatrix {
         FloatVector a0 = FloatVector.zero(F);
         for (int b = 0; b < nb; b++) {
             long blk = base + (long) b * BLOCK_BYTES;
-            int xc = x0 + b * QK;
-            ByteVector v = bytes(blk + 2);
-            FloatVector s0 = lo(v).mul(FloatVector.fromArray(F, x, xc));
-            s0 = hi(v).fma(FloatVector.fromArray(F, x, xc + 16), s0);
-            for (int p = 1; p < P; p++) {
-                v = bytes(blk + 2 + p * L);
-                s0 = lo(v).fma(FloatVector.fromArray(F, x, xc + p * L), s0);
-                s0 = hi(v).fma(FloatVector.fromArray(F, x, xc + 16 + p * L), s0);
-            }
-            a0 = s0.fma(FloatVector.broadcast(F, scale(blk)), a0);
-        }
-        y[t * rows + r] = sumLanes(a0);
-    }
-
-    private void row4(int r, float[] x, float[] y, int t) {
-        long base = r * rowBytes;
-        int nb = cols / QK;
-        int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        for (int b = 0; b < nb; b++) {
-            long blk = base + (long) b * BLOCK_BYTES;
-            int xc = b * QK;
-            ByteVector v = bytes(blk + 2);
-            FloatVector wl = lo(v), wh = hi(v);
-            FloatVector s0 = wl.mul(FloatVector.fromArray(F, x, x0 + xc));
-            FloatVector s1 = wl.mul(FloatVector.fromArray(F, x, x1 + xc));
-            FloatVector s2 = wl.mul(FloatVector.fromArray(F, x, x2 + xc));
-            FloatVector s3 = wl.mul(FloatVector.fromArray(F, x, x3 + xc));
-            s0 = wh.fma(FloatVector.fromArray(F, x, x0 + xc + 16), s0);
-            s1 = wh.fma(FloatVector.fromArray(F, x, x1 + xc + 16), s1);
-            s2 = wh.fma(FloatVector.fromArray(F, x, x2 + xc + 16), s2);
-            s3 = wh.fma(FloatVector.fromArray(F, x, x3 + xc + 16), s3);
-            for (int p = 1; p < P; p++) {
-                v = bytes(blk + 2 + p * L);
-                wl = lo(v);
-                wh = hi(v);
-                int c = xc + p * L;
-                s0 = wl.fma(FloatVector.fromArray(F, x, x0 + c), s0);
-                s1 = wl.fma(FloatVector.fromArray(F, x, x1 + c), s1);
-                s2 = wl.fma(FloatVector.fromArray(F, x, x2 + c), s2);
-                s3 = wl.fma(FloatVector.fromArray(F, x, x3 + c), s3);
-                s0 = wh.fma(FloatVector.fromArray(F, x, x0 + c + 16), s0);
-                s1 = wh.fma(FloatVector.fromArray(F, x, x1 + c + 16), s1);
-                s2 = wh.fma(FloatVector.fromArray(F, x, x2 + c + 16), s2);
-                s3 = wh.fma(FloatVector.fromArray(F, x, x3 + c + 16), s3);
-            }
             FloatVector d = FloatVector.broadcast(F, scale(blk));
-            a0 = s0.fma(d, a0);
-            a1 = s1.fma(d, a1);
-            a2 = s2.fma(d, a2);
-            a3 = s3.fma(d, a3);
+            for (int p = 0; p < P; p++) {
+                ByteVector v = bytes(blk + 2 + p * L);
+                FloatVector wl = lo(v).mul(d), wh = hi(v).mul(d);
+                int c = b * QK + p * L;
+                a0 = wl.fma(FloatVector.fromArray(F, x, x0 + c), a0);
+                a0 = wh.fma(FloatVector.fromArray(F, x, x0 + c + 16), a0);
+            }
         }
-        y[t * rows + r] = sumLanes(a0);
-        y[(t + 1) * rows + r] = sumLanes(a1);
-        y[(t + 2) * rows + r] = sumLanes(a2);
-        y[(t + 3) * rows + r] = sumLanes(a3);
+        y[(t + 0) * rows + r] = sumLanes(a0);
     }
+    // END GENERATED
 }

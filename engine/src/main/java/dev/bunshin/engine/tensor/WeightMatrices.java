@@ -15,10 +15,13 @@ public final class WeightMatrices {
 
     /** The types {@link #of} accepts; keep in step with the switch below. */
     public static final Set<GgmlType> SUPPORTED = Collections.unmodifiableSet(EnumSet.of(
-            GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0));
+            GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0,
+            GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1,
+            GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K));
 
     /**
-     * Wraps a 1- or 2-dimensional tensor (dims {cols, rows}) as a weight matrix over its mapped bytes (no copy).
+     * Wraps a 1- or 2-dimensional tensor (dims {cols, rows}) as a weight matrix: F32, F16, BF16, Q8_0 and Q4_0 over
+     * its mapped bytes (no copy), the other block types over a heap copy repacked for vector loads.
      *
      * @throws GgufException naming the tensor and its type if the type has no kernel
      */
@@ -35,6 +38,15 @@ public final class WeightMatrices {
             case BF16 -> new BF16Matrix(t);
             case Q8_0 -> new Q8_0Matrix(t);
             case Q4_0 -> new Q4_0Matrix(t);
+            // Block types below copy their weights to the heap at load time, in a layout for vector loads.
+            case Q4_1 -> new Q4_1Matrix(t);
+            case Q5_0 -> new Q5_0Matrix(t);
+            case Q5_1 -> new Q5_1Matrix(t);
+            case Q2_K -> new Q2_KMatrix(t);
+            case Q3_K -> new Q3_KMatrix(t);
+            case Q4_K -> new Q4_KMatrix(t);
+            case Q5_K -> new Q5_KMatrix(t);
+            case Q6_K -> new Q6_KMatrix(t);
             default -> throw new GgufException("tensor " + t.name() + " has type " + t.type()
                     + ", which the engine cannot compute with (supported: " + supportedNames() + ")");
         };
