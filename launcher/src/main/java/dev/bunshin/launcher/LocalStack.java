@@ -144,7 +144,9 @@ public final class LocalStack implements AutoCloseable {
         // One at a time: the scheduler and the submitter both migrate the schema at start.
         int schedulerPort = options.schedulerPort() != 0 ? options.schedulerPort()
                 : Ports.isOpen("127.0.0.1", DEFAULT_SCHEDULER_PORT) ? Ports.free() : DEFAULT_SCHEDULER_PORT;
-        startApp(out, "scheduler", home, "512m", common, Map.of("quarkus.http.port", Integer.toString(schedulerPort)))
+        startApp(out, "scheduler", home, "512m", common, Map.of("quarkus.http.port", Integer.toString(schedulerPort),
+                // Plan once all N workers registered, instead of re-planning as each one joins.
+                "bunshin.scheduler.expected-workers", Integer.toString(options.workers())))
                 .awaitReady(APP_READY_TIMEOUT);
         startApp(out, "submitter", home, "768m", common, Map.of("quarkus.http.port", Integer.toString(apiPort)))
                 .awaitReady(APP_READY_TIMEOUT);
