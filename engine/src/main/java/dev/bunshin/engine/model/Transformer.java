@@ -109,7 +109,7 @@ public final class Transformer {
     private void swiglu(float[] gate, float[] up) {
         int chunk = 4096;
         int n = (gate.length + chunk - 1) / chunk;
-        pool.forEach(n, 20L * gate.length, ci -> {
+        pool.forEach(n, gate.length, ci -> { // a decode step's few thousand stay on the caller
             for (int i = ci * chunk, end = Math.min(gate.length, i + chunk); i < end; i++) {
                 float g = gate[i];
                 gate[i] = g / (1.0f + (float) Math.exp(-g)) * up[i];

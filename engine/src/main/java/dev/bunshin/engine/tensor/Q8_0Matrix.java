@@ -33,6 +33,7 @@ final class Q8_0Matrix extends MappedMatrix {
     /** Bytes with as many lanes as {@link VectorMath#F} (8 bytes for AVX2, 16 for AVX-512). */
     private static final VectorSpecies<Byte> B = VectorMath.VECTOR
             ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
+    private static final VectorSpecies<Integer> I = VectorMath.VECTOR ? F.withLanes(int.class) : null;
     /** Float vectors per block. */
     private static final int P = QK / Math.max(L, 1);
     /** Largest token tile: 8 needs 16 vector registers of accumulators (AVX-512 has 32, AVX2 16). */
@@ -96,7 +97,9 @@ final class Q8_0Matrix extends MappedMatrix {
     }
 
     private static FloatVector w(byte[] qs, int at) {
-        return (FloatVector) ByteVector.fromArray(B, qs, at).convertShape(VectorOperators.B2F, F, 0);
+        // Sign-extend to int lanes, then convert: measured ~2x faster than a direct B2F conversion on AVX2.
+        return (FloatVector) ByteVector.fromArray(B, qs, at).convertShape(VectorOperators.B2I, I, 0)
+                .convert(VectorOperators.I2F, 0);
     }
 
     // Every tile size does the same operations per (row, token), so a token's result does not depend on the

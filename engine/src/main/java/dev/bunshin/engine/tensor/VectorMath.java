@@ -1,6 +1,7 @@
 package dev.bunshin.engine.tensor;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -15,10 +16,20 @@ public final class VectorMath {
     private VectorMath() {}
 
     /** The float species every kernel uses; at least 8 lanes, else the kernels fall back to scalar code. */
-    public static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    public static final VectorSpecies<Float> F = species();
     public static final int L = F.length();
     /** Whether the vector kernels can run (they assume 8 or more float lanes, i.e. AVX2 or AVX-512). */
     public static final boolean VECTOR = L >= 8 && Boolean.parseBoolean(System.getProperty("bunshin.vector", "true"));
+
+    /**
+     * The machine's preferred shape, or {@code -Dbunshin.vector.bits=256|512} to run another shape's code path
+     * (emulated, slowly, where the CPU lacks it: used to test the AVX-512 path on an AVX2 machine).
+     */
+    private static VectorSpecies<Float> species() {
+        String bits = System.getProperty("bunshin.vector.bits");
+        return bits == null ? FloatVector.SPECIES_PREFERRED
+                : VectorSpecies.of(float.class, VectorShape.forBitSize(Integer.parseInt(bits)));
+    }
 
     /** Sum of the lanes, left to right. */
     static float sumLanes(FloatVector v) {
