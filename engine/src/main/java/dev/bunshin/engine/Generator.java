@@ -30,12 +30,14 @@ public final class Generator implements AutoCloseable {
     private final Tokenizer tokenizer;
     private final List<StageRunner> stages;
     private final int nEmbd;
+    private final int contextLength; // positions per sequence
     private final AtomicLong nextSeq = new AtomicLong(1);
 
-    private Generator(Tokenizer tokenizer, List<StageRunner> stages, int nEmbd) {
+    private Generator(Tokenizer tokenizer, List<StageRunner> stages, int nEmbd, int contextLength) {
         this.tokenizer = tokenizer;
         this.stages = stages;
         this.nEmbd = nEmbd;
+        this.contextLength = contextLength;
     }
 
     /**
@@ -50,7 +52,9 @@ public final class Generator implements AutoCloseable {
             for (LayerRange r : LayerRange.split(nLayers(file), nStages)) {
                 stages.add(StageRunner.load(file, r, options));
             }
-            return new Generator(tokenizer, List.copyOf(stages), stages.getFirst().config().nEmbd());
+            ModelConfig config = stages.getFirst().config();
+            int context = options.contextLength() > 0 ? options.contextLength() : config.contextLength();
+            return new Generator(tokenizer, List.copyOf(stages), config.nEmbd(), context);
         } catch (IOException | RuntimeException e) {
             stages.forEach(StageRunner::close);
             throw e;
@@ -103,11 +107,22 @@ public final class Generator implements AutoCloseable {
         return generate(tokenizer.encode(prompt, true, true), maxTokens, params, onText);
     }
 
-    /** Generates after the given prompt tokens, until an end-of-generation token or {@code maxTokens}. */
+    /**
+     * Generates after the given prompt tokens, until an end-of-generation token, {@code maxTokens}, or the end of
+     * the context (whichever comes first).
+     *
+     * @throws IllegalArgumentException if the prompt is empty or does not fit in the context
+     */
     public Result generate(int[] promptTokens, int maxTokens, SamplingParams params, Consumer<String> onText) {
         Objects.requireNonNull(promptTokens, "promptTokens == null");
         if (promptTokens.length == 0) throw new IllegalArgumentException("empty prompt: nothing to condition on");
         if (maxTokens < 0) throw new IllegalArgumentException("maxTokens must be >= 0, got " + maxTokens);
+        if (promptTokens.length >= contextLength) {
+            throw new IllegalArgumentException("the prompt has " + promptTokens.length + " tokens but the context holds "
+                    + contextLength + " positions (and one more is needed to generate)");
+        }
+        // The last generated token is sampled, not run: positions up to contextLength - 1 are enough.
+        maxTokens = Math.min(maxTokens, contextLength - promptTokens.length + 1);
         Sampler sampler = new Sampler(params);
         TokenDecoder decoder = tokenizer.newDecoder();
         StringBuilder text = new StringBuilder();
@@ -189,6 +204,11 @@ public final class Generator implements AutoCloseable {
     /** Frees a sequence's KV cache in every stage. */
     public void free(long seq) {
         for (StageRunner s : stages) s.free(seq);
+    }
+
+    /** Positions per sequence: the prompt and the generated tokens together. */
+    public int contextLength() {
+        return contextLength;
     }
 
     /** Embedding length, the width of the activations between stages. */

@@ -56,10 +56,10 @@ final class ChildProcess implements AutoCloseable {
         Objects.requireNonNull(command, "command == null");
         try {
             Files.createDirectories(log.toAbsolutePath().getParent());
-            Files.writeString(log, "\n=== " + java.time.Instant.now() + " " + String.join(" ", command) + "\n",
+            Files.writeString(log, "\n=== " + java.time.Instant.now() + " " + describe(command) + "\n",
                     StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
                     java.nio.file.StandardOpenOption.APPEND);
-            ProcessBuilder builder = new ProcessBuilder(command)
+            ProcessBuilder builder = new ProcessBuilder(inOwnSession(command))
                     .directory(workDir.toFile())
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
@@ -71,6 +71,34 @@ final class ChildProcess implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + name + ": " + String.join(" ", command), e);
         }
+    }
+
+    /**
+     * Runs the command in a session of its own (setsid execs it: same pid). Ctrl-C in a terminal signals the whole
+     * foreground process group at once; children outside it are left to our shutdown hook, which stops the apps
+     * before the broker and the database they are still talking to.
+     */
+    private static List<String> inOwnSession(List<String> command) {
+        for (String setsid : List.of("/usr/bin/setsid", "/bin/setsid")) {
+            if (Files.isExecutable(Path.of(setsid))) {
+                List<String> wrapped = new ArrayList<>(command.size() + 1);
+                wrapped.add(setsid);
+                wrapped.addAll(command);
+                return wrapped;
+            }
+        }
+        return command;
+    }
+
+    /** The command line for the log, with a long classpath shortened to its entry count. */
+    static String describe(List<String> command) {
+        List<String> shown = new ArrayList<>(command);
+        for (int i = 1; i < shown.size(); i++) {
+            if (shown.get(i - 1).equals("-cp") && shown.get(i).length() > 200) {
+                shown.set(i, "(" + shown.get(i).split(java.io.File.pathSeparator).length + " jars)");
+            }
+        }
+        return String.join(" ", shown);
     }
 
     /** Runs {@code command} to completion (for one-shot tools: initdb, kafka-storage format), failing loudly. */
@@ -143,7 +171,8 @@ final class ChildProcess implements AutoCloseable {
 
     /** Asks the tree to stop with the stop signal, waits the grace period, then kills what is left. */
     @Override
-    public void close() {
+    public synchronized void close() {
+        // Synchronized: the shutdown hook and the owner may both close it; the second waits for the first.
         LIVE.remove(this);
         List<ProcessHandle> tree = new ArrayList<>();
         process.descendants().forEach(tree::add);

@@ -56,12 +56,15 @@ final class JobDispatcher implements AutoCloseable {
         p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
         // A lost prefill would leave a job 'running' forever: wait for all in-sync replicas.
         p.put(ProducerConfig.ACKS_CONFIG, "all");
+        // A producer batch larger than the topic's max.message.bytes is refused and split by the client, and
+        // splitting an idempotent batch can end in OutOfOrderSequenceException: keep batches under the limit.
+        p.put(ProducerConfig.BATCH_SIZE_CONFIG, Math.min(s.maxRecordBytes(), 256 * 1024));
         // Retries must not reorder a job's chunks on its partition.
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         // Activations and token ids are dense numbers: compression costs CPU and saves little.
         p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "none");
         // The largest chunk must fit one request (Chunking sized the chunks under this).
-        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, s.maxRecordBytes());
+        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, s.maxRecordBytes() + 65536);
         this.producer = new KafkaProducer<>(p, new LongSerializer(), new ActivationSerializer());
     }
 

@@ -1,21 +1,19 @@
 package dev.bunshin.scheduler;
 
+import dev.bunshin.engine.ModelConfig;
 import dev.bunshin.engine.gguf.GgufFile;
-import dev.bunshin.engine.gguf.GgufKeys;
+import dev.bunshin.engine.plan.ModelFootprint;
 
 import java.io.IOException;
 import java.nio.file.Path;
 
-/** What the scheduler needs to know about the model: read once from the GGUF header (nothing is loaded). */
-record ModelShape(int nLayers, int nEmbd, int contextLength, LayerSizes sizes) {
+/** What the scheduler needs to know about the model: read once from the GGUF header (no weights are loaded). */
+record ModelShape(ModelConfig config, ModelFootprint footprint) {
 
     static ModelShape read(Path model) throws IOException {
         try (GgufFile f = GgufFile.open(model)) {
-            String arch = f.getString(GgufKeys.GENERAL_ARCHITECTURE);
-            int nLayers = f.getInt(GgufKeys.arch(arch, GgufKeys.BLOCK_COUNT));
-            int nEmbd = f.getInt(GgufKeys.arch(arch, GgufKeys.EMBEDDING_LENGTH));
-            int ctx = f.getInt(GgufKeys.arch(arch, GgufKeys.CONTEXT_LENGTH));
-            return new ModelShape(nLayers, nEmbd, ctx, LayerSizes.of(f, nLayers));
+            ModelConfig config = ModelConfig.fromGguf(f);
+            return new ModelShape(config, ModelFootprint.of(f, config.nLayers()));
         }
     }
 }

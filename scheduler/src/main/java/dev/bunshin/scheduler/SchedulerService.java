@@ -43,9 +43,9 @@ public final class SchedulerService implements AutoCloseable {
         this.db = db;
         this.settings = settings;
         this.shape = ModelShape.read(settings.model());
-        this.contextLength = settings.contextLength() > 0 ? settings.contextLength() : shape.contextLength();
+        this.contextLength = settings.contextLength() > 0 ? settings.contextLength() : shape.config().contextLength();
         // Chunks keep their size through every stage: size them for F32 activations, the widest precision.
-        int perRecord = Chunking.tokensPerRecord(shape.nEmbd(), WirePrecision.F32, settings.maxRecordBytes());
+        int perRecord = Chunking.tokensPerRecord(shape.config().nEmbd(), WirePrecision.F32, settings.maxRecordBytes());
         this.topics = new TopicAdmin(settings.bootstrapServers(), settings.partitions(), settings.replicationFactor(),
                 settings.maxRecordBytes());
         this.dispatcher = new JobDispatcher(db, settings, contextLength, perRecord);
@@ -127,9 +127,9 @@ public final class SchedulerService implements AutoCloseable {
         int epoch = plan == null ? 1 : plan.epoch() + 1;
         StagePlan next;
         try {
-            next = ProportionalPlanner.plan(settings.modelId(), epoch, live, shape.sizes());
+            next = Planning.plan(settings.modelId(), epoch, live, shape, contextLength);
             lastPlanError = null;
-        } catch (PlanException e) {
+        } catch (IllegalArgumentException e) { // PlanException: the live workers cannot hold the model
             if (!e.getMessage().equals(lastPlanError)) LOG.severe(e.getMessage());
             lastPlanError = e.getMessage();
             return plan;

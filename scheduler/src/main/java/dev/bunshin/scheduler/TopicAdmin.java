@@ -34,10 +34,11 @@ final class TopicAdmin implements AutoCloseable {
         for (String t : topics) {
             if (existing.contains(t)) continue;
             // Partitions spread jobs (the record key) so several workers could share a stage later;
-            // max.message.bytes lets the largest prefill chunk through (see Chunking).
+            // max.message.bytes lets the largest prefill chunk through (see Chunking), plus 64 KiB for the
+            // record batch framing around it.
             create.add(new NewTopic(t, Optional.of(partitions),
                     replicationFactor > 0 ? Optional.of(replicationFactor) : Optional.empty())
-                    .configs(Map.of("max.message.bytes", Integer.toString(maxRecordBytes))));
+                    .configs(Map.of("max.message.bytes", Integer.toString(maxRecordBytes + 65536))));
         }
         if (create.isEmpty()) return;
         try {

@@ -4,6 +4,9 @@ import dev.bunshin.engine.gguf.GgmlType;
 import dev.bunshin.engine.gguf.GgufFile;
 import dev.bunshin.engine.gguf.GgufKeys;
 import dev.bunshin.engine.gguf.GgufTensor;
+import dev.bunshin.engine.ModelConfig;
+import dev.bunshin.engine.model.Architecture;
+import dev.bunshin.engine.tokenizer.Tokenizer;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -14,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * What a GGUF file holds, read leniently (a missing key gives 0 or null, never an exception) so that
@@ -45,9 +49,8 @@ public record ModelInfo(Path path, long fileSize, int ggufVersion, String archit
                         String unsupportedReason) {
 
     /** Architectures the engine has a forward pass for. */
-    public static final Set<String> SUPPORTED_ARCHITECTURES = Set.of("llama", "qwen2", "qwen3");
-    /** Tokenizer models the engine implements. */
-    public static final Set<String> SUPPORTED_TOKENIZERS = Set.of("llama", "gpt2");
+    public static final Set<String> SUPPORTED_ARCHITECTURES = Architecture.ALL.stream().map(Architecture::name)
+            .collect(Collectors.toUnmodifiableSet());
 
     /** Number of tensors and their bytes, for one type. */
     public record TypeStats(int count, long bytes) {}
@@ -132,19 +135,19 @@ public record ModelInfo(Path path, long fileSize, int ggufVersion, String archit
             return "tensor type " + String.join(", ", badTypes) + " is not supported (e.g. tensor " + example
                     + "; supported: " + GgmlType.supportedNames() + ")";
         }
-        // Old GGUF v2 files could store block-quantized rows whose length is not a multiple of the block:
-        // their blocks run across rows, which row-wise kernels cannot address.
-        for (GgufTensor t : f.tensors().values()) {
-            if (t.type().blockSize > 1 && t.cols() % t.type().blockSize != 0) {
-                return "tensor " + t.name() + " has rows of " + t.cols() + " values, not a multiple of the "
-                        + t.type() + " block (" + t.type().blockSize + "); current llama.cpp refuses such files too";
-            }
-        }
         if (m.tokenizerModel == null) {
             return "no tokenizer in the file (" + GgufKeys.TOKENIZER_MODEL + ")";
         }
-        if (!SUPPORTED_TOKENIZERS.contains(m.tokenizerModel)) {
-            return "tokenizer model " + m.tokenizerModel + " is not supported (supported: llama, gpt2)";
+        // The engine's own readers have the last word (missing keys, unknown pre-tokenizers, ...).
+        try {
+            ModelConfig.fromGguf(f);
+        } catch (RuntimeException | IOException e) {
+            return "hyperparameters: " + e.getMessage();
+        }
+        try {
+            Tokenizer.fromGguf(f);
+        } catch (RuntimeException | IOException e) {
+            return "tokenizer: " + e.getMessage();
         }
         return null;
     }

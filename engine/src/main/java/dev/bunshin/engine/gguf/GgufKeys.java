@@ -28,6 +28,19 @@ public final class GgufKeys {
     public static final String TOKENIZER_ADD_EOS = "tokenizer.ggml.add_eos_token";
     public static final String TOKENIZER_ADD_SPACE_PREFIX = "tokenizer.ggml.add_space_prefix";
     public static final String TOKENIZER_CHAT_TEMPLATE = "tokenizer.chat_template";
+    /** (sic: llama.cpp's key is spelt "seperator") */
+    public static final String TOKENIZER_SEP_ID = "tokenizer.ggml.seperator_token_id";
+    public static final String TOKENIZER_MASK_ID = "tokenizer.ggml.mask_token_id";
+    public static final String TOKENIZER_FIM_PRE_ID = "tokenizer.ggml.fim_pre_token_id";
+    public static final String TOKENIZER_FIM_SUF_ID = "tokenizer.ggml.fim_suf_token_id";
+    public static final String TOKENIZER_FIM_MID_ID = "tokenizer.ggml.fim_mid_token_id";
+    public static final String TOKENIZER_FIM_PAD_ID = "tokenizer.ggml.fim_pad_token_id";
+    public static final String TOKENIZER_FIM_REP_ID = "tokenizer.ggml.fim_rep_token_id";
+    public static final String TOKENIZER_FIM_SEP_ID = "tokenizer.ggml.fim_sep_token_id";
+    /** Deprecated names of the FIM prefix/suffix/middle ids, still read by llama.cpp. */
+    public static final String TOKENIZER_PREFIX_ID = "tokenizer.ggml.prefix_token_id";
+    public static final String TOKENIZER_SUFFIX_ID = "tokenizer.ggml.suffix_token_id";
+    public static final String TOKENIZER_MIDDLE_ID = "tokenizer.ggml.middle_token_id";
 
     /** {@code <arch>.<suffix>}, e.g. {@code arch("llama", BLOCK_COUNT)}. */
     public static String arch(String arch, String suffix) {

@@ -10,12 +10,13 @@ import java.util.Objects;
  * Splits a model's layers into contiguous stages, one per node, in node order. A pure function: no I/O, no
  * framework, the same input gives the same plan (the scheduler and {@code ./bunshin plan} share it).
  *
- * <p>Each node {@code i} has a weight {@code w_i = speed_i × memory_i} (or {@code speed_i} alone when some
- * node's memory is unknown), and ideally runs {@code nLayers × w_i / Σw} layers. Among all contiguous splits
- * whose stages fit in their node's memory, the planner picks the one closest to these ideals (least sum of
- * squared differences; an exact dynamic program over (node, end layer), O(nodes × layers²)). Every node gets at
- * least one layer when there are no more nodes than layers; with more nodes than layers, some nodes get none
- * and are left out of the plan.
+ * <p>Each node {@code i} has a weight {@code w_i}, by default {@code speed_i × memory_i} (or {@code speed_i}
+ * alone when some node's memory is unknown; {@link Weighting#SPEED} always uses speed alone), and ideally runs
+ * {@code nLayers × w_i / Σw} layers. Among all contiguous splits whose stages fit in their node's memory, the
+ * planner picks the one closest to these ideals (least sum of squared differences; an exact dynamic program over
+ * (node, end layer), O(nodes × layers²)). By default every node gets at least one layer when there are no more
+ * nodes than layers; with more nodes than layers, some nodes get none and are left out of the plan. With
+ * {@code everyNode = false}, a node may be left out whenever that helps (e.g. one too small for any layer).
  *
  * <p>The memory of a stage running layers {@code [a, b)}: the bytes of those layers' tensors, plus
  * {@code firstExtra} (token embedding) when {@code a == 0}, plus {@code lastExtra} (output norm and head) when
@@ -25,17 +26,35 @@ public final class StagePlanner {
 
     private StagePlanner() {}
 
+    /** What a node's share of the layers is proportional to. */
+    public enum Weighting {
+        /** speed × memory when every node's memory is known, else speed. */
+        SPEED_TIMES_MEMORY,
+        /** speed alone: memory is only a limit (the pipeline's pace is set by its slowest stage). */
+        SPEED
+    }
+
+    /** {@link Weighting#SPEED_TIMES_MEMORY}, every node used (see the other overload). */
+    public static List<StageAssignment> plan(List<Long> layerBytes, long firstExtra, long lastExtra,
+                                             long kvBytesPerLayer, List<NodeCapacity> nodes) {
+        return plan(layerBytes, firstExtra, lastExtra, kvBytesPerLayer, nodes, Weighting.SPEED_TIMES_MEMORY, true);
+    }
+
     /**
      * @param layerBytes      tensor bytes of each layer, in layer order (size = nLayers ≥ 1)
      * @param firstExtra      bytes only the first stage holds (token embedding)
      * @param lastExtra       bytes only the last stage holds (output norm, output head)
      * @param kvBytesPerLayer KV cache bytes one layer needs (all sequences, whole context)
      * @param nodes           the nodes, in pipeline order
+     * @param weighting       what the shares are proportional to
+     * @param everyNode       whether every node must get a layer (when there are at least as many layers)
      * @return one assignment per node that gets layers, in pipeline order; ranges cover {@code [0, nLayers)}
      * @throws PlanException naming the shortfall when no split fits
      */
     public static List<StageAssignment> plan(List<Long> layerBytes, long firstExtra, long lastExtra,
-                                             long kvBytesPerLayer, List<NodeCapacity> nodes) {
+                                             long kvBytesPerLayer, List<NodeCapacity> nodes, Weighting weighting,
+                                             boolean everyNode) {
+        Objects.requireNonNull(weighting, "weighting == null");
         Objects.requireNonNull(layerBytes, "layerBytes == null");
         Objects.requireNonNull(nodes, "nodes == null");
         if (layerBytes.isEmpty()) {
@@ -59,8 +78,8 @@ public final class StagePlanner {
             prefix[il + 1] = prefix[il] + b;
         }
         Segments seg = new Segments(prefix, firstExtra, lastExtra, kvBytesPerLayer);
-        double[] ideal = idealLayers(nLayers, nodes);
-        boolean zeroAllowed = nNodes > nLayers;
+        double[] ideal = idealLayers(nLayers, nodes, weighting);
+        boolean zeroAllowed = !everyNode || nNodes > nLayers;
 
         // cost[i + 1][b]: least squared deviation of nodes 0..i covering layers [0, b); from[i + 1][b]: its start a.
         double[][] cost = new double[nNodes + 1][nLayers + 1];
@@ -90,7 +109,7 @@ public final class StagePlanner {
             }
         }
         if (cost[nNodes][nLayers] == Double.POSITIVE_INFINITY) {
-            throw new PlanException(explainShortfall(seg, nLayers, nodes));
+            throw new PlanException(explainShortfall(seg, nLayers, nodes, everyNode));
         }
         List<StageAssignment> out = new ArrayList<>();
         int b = nLayers;
@@ -106,9 +125,9 @@ public final class StagePlanner {
         return List.copyOf(out);
     }
 
-    /** The ideal (fractional) number of layers per node: proportional to speed × memory. */
-    static double[] idealLayers(int nLayers, List<NodeCapacity> nodes) {
-        boolean allKnown = nodes.stream().allMatch(NodeCapacity::memoryKnown);
+    /** The ideal (fractional) number of layers per node. */
+    static double[] idealLayers(int nLayers, List<NodeCapacity> nodes, Weighting weighting) {
+        boolean allKnown = weighting == Weighting.SPEED_TIMES_MEMORY && nodes.stream().allMatch(NodeCapacity::memoryKnown);
         double[] w = new double[nodes.size()];
         double sum = 0;
         for (int i = 0; i < w.length; i++) {
@@ -123,7 +142,7 @@ public final class StagePlanner {
     }
 
     /** Why no split fits: the total when it is short, else where a greedy fill first gets stuck. */
-    private static String explainShortfall(Segments seg, int nLayers, List<NodeCapacity> nodes) {
+    private static String explainShortfall(Segments seg, int nLayers, List<NodeCapacity> nodes, boolean everyNode) {
         long need = seg.bytes(0, nLayers);
         long have = 0;
         for (NodeCapacity n : nodes) {
@@ -142,7 +161,9 @@ public final class StagePlanner {
         for (NodeCapacity n : nodes) {
             int b = a;
             while (b < nLayers && seg.bytes(a, b + 1) <= n.memoryBytes()) b++;
-            if (b == a) {
+            if (b == a && !everyNode) {
+                sb.append(" node ").append(n.name()).append(" holds no layer;");
+            } else if (b == a) {
                 sb.append(" node ").append(n.name()).append(" (").append(ByteSize.format(n.memoryBytes()))
                         .append(") cannot hold layer ").append(a).append(" alone (").append(ByteSize.format(seg.bytes(a, a + 1)))
                         .append(");");

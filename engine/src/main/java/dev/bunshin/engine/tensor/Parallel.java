@@ -13,7 +13,9 @@ import java.util.function.IntConsumer;
  * <p>Not reentrant: one {@link #forEach} at a time (the stage runner serialises its calls).
  */
 public final class Parallel implements AutoCloseable {
-    private static final int SPIN = 20_000;
+    private static final int SPIN = 2_000;
+    /** Multiply-adds below which a matmul runs on the calling thread: a handoff costs more than it saves. */
+    private static final long INLINE_WORK = 1 << 16;
 
     private final int threads;
     private final Thread[] workers;
@@ -42,8 +44,13 @@ public final class Parallel implements AutoCloseable {
 
     /** Runs {@code task(i)} for every i in [0, n) across the pool; returns when all are done. */
     public void forEach(int n, IntConsumer task) {
+        forEach(n, Long.MAX_VALUE, task);
+    }
+
+    /** As {@link #forEach(int, IntConsumer)}; runs inline when {@code work} (multiply-adds, roughly) is small. */
+    public void forEach(int n, long work, IntConsumer task) {
         if (n <= 0) return;
-        if (threads == 1 || n == 1) {
+        if (threads == 1 || n == 1 || work < INLINE_WORK) {
             for (int i = 0; i < n; i++) task.accept(i);
             return;
         }
@@ -74,7 +81,7 @@ public final class Parallel implements AutoCloseable {
     public void matmul(WeightMatrix w, float[] x, float[] y, int n) {
         int rows = w.rows();
         int chunks = chunks(rows);
-        if (chunks == 1) {
+        if (chunks == 1 || (long) rows * w.cols() * n < INLINE_WORK) {
             w.matmul(x, y, n, 0, rows);
             return;
         }
@@ -85,7 +92,9 @@ public final class Parallel implements AutoCloseable {
     public void matmul(WeightMatrix[] ws, float[] x, float[][] ys, int n) {
         int[] first = new int[ws.length + 1];
         for (int i = 0; i < ws.length; i++) first[i + 1] = first[i] + chunks(ws[i].rows());
-        if (threads == 1) {
+        long work = 0;
+        for (WeightMatrix w : ws) work += (long) w.rows() * w.cols() * n;
+        if (threads == 1 || work < INLINE_WORK) {
             for (int i = 0; i < ws.length; i++) ws[i].matmul(x, ys[i], n, 0, ws[i].rows());
             return;
         }

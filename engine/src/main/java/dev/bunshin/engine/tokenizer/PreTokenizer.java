@@ -12,7 +12,8 @@ import java.util.regex.Pattern;
  * pre-tokenizer named by {@code tokenizer.ggml.pre}. Each pre-tokenizer is a list of regexes applied in turn: every
  * regex splits each current piece into its matches and the gaps between them.
  *
- * <p>Two regexes (GPT-2's and Llama 3's) have hand-written splitters, as in llama.cpp. The others run through
+ * <p>Two regexes (GPT-2's and Llama 3's) have hand-written splitters ({@link CustomSplitters}), as in llama.cpp.
+ * The others run through
  * {@link java.util.regex}, in the same two ways llama.cpp feeds {@code std::regex}: a regex using {@code \p{..}} runs
  * on a "collapsed" text where every non-ASCII code point becomes one marker char for its category (and the
  * {@code \p{..}} classes become those markers plus their ASCII members, exactly llama.cpp's tables, quirks
@@ -27,7 +28,21 @@ final class PreTokenizer {
             + "|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
     static final String QWEN2 = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+"
             + "|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
-    static final String DEEPSEEK_LLM_LETTERS = "\\s?[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-Ჿᴀ-ᴫᵫ-ᵷᵹ-ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-ὗὙὛὝὟ-ώᾀ-ᾴᾶ-ᾼιῂ-ῄῆ-ῌῐ-ΐῖ-Ίῠ-Ῥῲ-ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤΩℨK-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-ꝯꝱ-ꞇꞋ-ꞎꭰ-ꮿﬀ-ﬆﬓ-ﬗＡ-Ｚａ-ｚ𐐀-𐑏𐒰-𐓓𐓘-𐓻𐲀-𐲲𐳀-𐳲𑢠-𑣟𞤀-𞥃]+";
+    static final String CONTRACTIONS = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])";
+    static final String GPT4O = "[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))*((?=[\\p{L}])([^A-Z]))+" + CONTRACTIONS
+            + "?|[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))+((?=[\\p{L}])([^A-Z]))*" + CONTRACTIONS
+            + "?|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+    static final String QWEN35 = CONTRACTIONS + "|[^\\r\\n\\p{L}\\p{N}]?[\\p{L}\\p{M}]+|\\p{N}"
+            + "| ?[^\\s\\p{L}\\p{M}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+    static final String SEED_CODER = CONTRACTIONS + "|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1}"
+            + "| ?[^\\s\\p{L}\\p{N}\\r\\n]+|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+    static final String BAILINGMOE = "'(?:[sSdDmMtT]|[lL][lL]|[vV][eE]|[rR][eE])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}"
+            + "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]|\\s+(?!\\S)|\\s+";
+    static final String DEEPSEEK_V3 = "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?"
+            + "[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+";
+
+    // (some code points escaped: an editor's NFC normalisation would silently change them and break the ranges)
+    static final String DEEPSEEK_LLM_LETTERS = "\\s?[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-Ჿᴀ-ᴫᵫ-ᵷᵹ-ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-ὗὙὛὝὟ-\u1F7Dᾀ-ᾴᾶ-ᾼ\u1FBEῂ-ῄῆ-ῌῐ-\u1FD3ῖ-\u1FDBῠ-Ῥῲ-ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤ\u2126ℨ\u212A-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-ꝯꝱ-ꞇꞋ-ꞎꭰ-ꮿﬀ-ﬆﬓ-ﬗＡ-Ｚａ-ｚ𐐀-𐑏𐒰-𐓓𐓘-𐓻𐲀-𐲲𐳀-𐳲𑢠-𑣟𞤀-𞥃]+";
 
     /** Pre-tokenizer names llama.cpp knows, each with its regex list and vocabulary flags. */
     record Spec(String name, List<String> regexes, boolean cleanSpaces, boolean ignoreMerges, boolean addBos,
@@ -44,26 +59,32 @@ final class PreTokenizer {
         List<String> qwen2 = List.of(QWEN2);
         List<String> poro = List.of(" ?[^(\\s|.,!?…。，、।۔،)]+");
         put(m, dflt, true, false, false, "default");
-        put(m, llama3, true, true, true, "llama3", "llama-v3", "llama-bpe", "falcon3");
+        put(m, llama3, true, true, true, "llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral",
+                "midm-2.0", "lfm2");
         put(m, llama3, true, false, false, "dbrx", "smaug-bpe");
         put(m, List.of("[\r\n]", DEEPSEEK_LLM_LETTERS, "\\s?[!-/:-~！-／：-～‘-‟　-。]+", "\\s+$",
                 "[一-龥ࠀ-一가-퟿]+", "\\p{N}+"), false, false, false, "deepseek-llm");
-        put(m, List.of("\\p{N}{1,3}", "[一-龥぀-ゟ゠-ヿ]+",
-                "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+"
-                        + "| ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+"), false, false, false, "deepseek-v3");
+        put(m, List.of("\\p{N}{1,3}", "[一-龥぀-ゟ゠-ヿ]+", DEEPSEEK_V3), false, false, false, "deepseek-v3",
+                "hunyuan-dense");
         put(m, List.of("[\r\n]", "\\s?\\p{L}+", "\\s?\\p{P}+", "[一-龥ࠀ-一가-퟿]+", "\\p{N}"),
                 false, false, false, "deepseek-coder");
         put(m, List.of("[\\p{P}\\$\\+<=>\\^~\\|`]+", GPT2, "[0-9][0-9][0-9]"), true, false, false, "falcon");
         put(m, gpt2, true, false, false, "mpt", "olmo", "jais", "gpt-2", "phi-2", "jina-es", "jina-de", "gigachat",
-                "jina-v1-en", "jina-v2-es", "jina-v2-de", "jina-v2-code", "roberta-bpe");
+                "jina-v1-en", "jina-v2-es", "jina-v2-de", "jina-v2-code", "roberta-bpe", "a.x-4.0", "mellum", "exaone4");
+        put(m, gpt2, false, false, false, "trillion", "granite-docling");
         put(m, starcoder, true, false, false, "starcoder", "refact", "codeshell", "exaone", "minerva-7b");
         put(m, starcoder, false, false, false, "command-r", "smollm");
-        put(m, qwen2, false, false, false, "qwen2");
+        put(m, qwen2, false, false, false, "qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2", "hunyuan", "grok-2");
+        put(m, List.of(QWEN35), false, false, false, "qwen35");
+        put(m, List.of(GPT4O), false, false, false, "gpt-4o", "llama4", "minimax-m2");
+        put(m, List.of(SEED_CODER), false, false, false, "seed-coder");
+        put(m, List.of(BAILINGMOE), false, false, false, "bailingmoe", "bailingmoe2", "llada-moe");
         put(m, qwen2, true, false, false, "stablelm2", "megrez");
         put(m, poro, false, false, false, "poro-chat");
         put(m, poro, true, false, false, "bloom", "gpt3-finnish");
         put(m, List.of(" ?[^(\\s|.,!?…。，、।۔،)]+", "\\p{N}"), false, false, false, "viking");
         m.put("chatglm-bpe", new Spec("chatglm-bpe", llama3, true, false, false, true));
+        m.put("glm4", new Spec("glm4", llama3, true, false, false, true));
         put(m, List.of("[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))*((?=[\\p{L}])([^A-Z]))+|[^\\r\\n\\p{L}\\p{N}]?"
                         + "((?=[\\p{L}])([^a-z]))+((?=[\\p{L}])([^A-Z]))*|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*"
                         + "|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"), false, true, true, "tekken");
@@ -181,10 +202,10 @@ final class PreTokenizer {
 
     private static Step step(String regex) {
         if (regex.equals(GPT2)) {
-            return (t, lengths) -> splitEach(t.cps, lengths, PreTokenizer::gpt2);
+            return (t, lengths) -> CustomSplitters.splitEach(t.cps, lengths, CustomSplitters::gpt2);
         }
         if (regex.equals(LLAMA3)) {
-            return (t, lengths) -> splitEach(t.cps, lengths, PreTokenizer::llama3);
+            return (t, lengths) -> CustomSplitters.splitEach(t.cps, lengths, CustomSplitters::llama3);
         }
         boolean usesCategories = CATEGORY_CLASS.keySet().stream().anyMatch(regex::contains);
         if (usesCategories) {
@@ -200,26 +221,12 @@ final class PreTokenizer {
 
     /** Words of {@code text}, each as the byte-level-encoded string BPE merges work on. */
     List<String> splitEncoded(String text) {
-        int[] cps = text.codePoints().toArray();
-        Text t = new Text(cps);
-        List<Integer> lengths = new ArrayList<>();
-        if (cps.length > 0) {
-            lengths.add(cps.length);
-        }
-        for (Step step : steps) {
-            lengths = step.split(t, lengths);
-        }
-        List<String> words = new ArrayList<>(lengths.size());
-        int start = 0;
-        for (int len : lengths) {
-            String word = new String(cps, start, len);
-            words.add(ByteUnicode.encode(word.getBytes(StandardCharsets.UTF_8)));
-            start += len;
-        }
+        List<String> words = split(text);
+        words.replaceAll(w -> ByteUnicode.encode(w.getBytes(StandardCharsets.UTF_8)));
         return words;
     }
 
-    /** Words of {@code text} before byte encoding (for tests). */
+    /** Words of {@code text} as the regexes cut it (before byte encoding). */
     List<String> split(String text) {
         int[] cps = text.codePoints().toArray();
         Text t = new Text(cps);
@@ -327,204 +334,5 @@ final class PreTokenizer {
     /** A regex without categories, for Java: {@code $} outside a class means end of input only. */
     static String javaRegex(String regex) {
         return collapseRegex(regex);
-    }
-
-    // --- hand-written splitters ---
-
-    private interface Splitter {
-        void split(int[] cps, int ini, int end, List<Integer> out);
-    }
-
-    private static List<Integer> splitEach(int[] cps, List<Integer> lengths, Splitter splitter) {
-        List<Integer> out = new ArrayList<>(lengths.size() * 2);
-        int start = 0;
-        for (int len : lengths) {
-            splitter.split(cps, start, start + len, out);
-            start += len;
-        }
-        return out;
-    }
-
-    private static final int OUT_OF_RANGE = -1;
-
-    /** The piece [ini, end) of the text, as the splitters see it: nothing outside it. */
-    private record Piece(int[] cps, int ini, int end) {
-        int cp(int pos) {
-            return pos >= ini && pos < end ? cps[pos] : OUT_OF_RANGE;
-        }
-
-        int flags(int pos) {
-            return pos >= ini && pos < end ? CodepointFlags.of(cps[pos]) : CodepointFlags.NONE;
-        }
-    }
-
-    private static boolean letter(int f) {
-        return CodepointFlags.is(f, CodepointFlags.LETTER);
-    }
-
-    private static boolean number(int f) {
-        return CodepointFlags.is(f, CodepointFlags.NUMBER);
-    }
-
-    private static boolean space(int f) {
-        return CodepointFlags.is(f, CodepointFlags.WHITESPACE);
-    }
-
-    /** {@code [^\s\p{L}\p{N}]} on flags: anything inside the piece that is not whitespace, letter or number. */
-    private static boolean other(int f) {
-        return !(space(f) || letter(f) || number(f)) && f != CodepointFlags.NONE;
-    }
-
-    /** Length of a contraction ('s 't 're 've 'm 'll 'd) at pos, 0 if none; {@code anyCase} for Llama 3's (?i:). */
-    private static int contraction(Piece p, int pos, boolean anyCase) {
-        if (p.cp(pos) != '\'' || pos + 1 >= p.end()) {
-            return 0;
-        }
-        int c1 = anyCase ? lower(p.cp(pos + 1)) : p.cp(pos + 1);
-        if (c1 == 's' || c1 == 't' || c1 == 'm' || c1 == 'd') {
-            return 2;
-        }
-        if (pos + 2 < p.end()) {
-            int c2 = anyCase ? lower(p.cp(pos + 2)) : p.cp(pos + 2);
-            if ((c1 == 'r' && c2 == 'e') || (c1 == 'v' && c2 == 'e') || (c1 == 'l' && c2 == 'l')) {
-                return 3;
-            }
-        }
-        return 0;
-    }
-
-    private static int lower(int cp) {
-        return cp < 0 ? cp : Character.toLowerCase(cp);
-    }
-
-    /** GPT-2: {@code 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+}. */
-    private static void gpt2(int[] cps, int ini, int end, List<Integer> out) {
-        Piece p = new Piece(cps, ini, end);
-        int pos = ini;
-        int prevEnd = ini;
-        while (pos < end) {
-            int cp = p.cp(pos);
-            int flags = p.flags(pos);
-            int c = contraction(p, pos, false);
-            if (c > 0) {
-                pos += c;
-                prevEnd = emit(out, prevEnd, pos);
-                continue;
-            }
-            int f2 = cp == ' ' ? p.flags(pos + 1) : flags;
-            if (letter(f2)) {
-                if (cp == ' ') pos++;
-                while (letter(f2)) f2 = p.flags(++pos);
-                prevEnd = emit(out, prevEnd, pos);
-                continue;
-            }
-            if (number(f2)) {
-                if (cp == ' ') pos++;
-                while (number(f2)) f2 = p.flags(++pos);
-                prevEnd = emit(out, prevEnd, pos);
-                continue;
-            }
-            if (other(f2)) {
-                if (cp == ' ') pos++;
-                while (other(f2)) f2 = p.flags(++pos);
-                prevEnd = emit(out, prevEnd, pos);
-                continue;
-            }
-            int nWs = 0;
-            while (space(p.flags(pos + nWs))) nWs++;
-            if (nWs > 1 && p.cp(pos + nWs) != OUT_OF_RANGE) {
-                // \s+(?!\S): leave the last whitespace to prefix the next word
-                pos += nWs - 1;
-                prevEnd = emit(out, prevEnd, pos);
-                continue;
-            }
-            if (nWs > 0) {
-                pos += nWs;
-                prevEnd = emit(out, prevEnd, pos);
-                continue;
-            }
-            prevEnd = emit(out, prevEnd, ++pos);
-        }
-    }
-
-    /**
-     * Llama 3: {@code (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*
-     * |\s*[\r\n]+|\s+(?!\S)|\s+}.
-     */
-    private static void llama3(int[] cps, int ini, int end, List<Integer> out) {
-        Piece p = new Piece(cps, ini, end);
-        int pos = ini;
-        int prevEnd = ini;
-        while (pos < end) {
-            int cp = p.cp(pos);
-            int flags = p.flags(pos);
-            int c = contraction(p, pos, true);
-            if (c > 0) {
-                pos += c;
-                prevEnd = emit(out, prevEnd, pos);
-                continue;
-            }
-            if (!(cp == '\r' || cp == '\n' || number(flags))) {
-                if (letter(flags) || letter(p.flags(pos + 1))) {
-                    pos++;
-                    while (letter(p.flags(pos))) pos++;
-                    prevEnd = emit(out, prevEnd, pos);
-                    continue;
-                }
-            }
-            if (number(flags)) {
-                int groupStart = pos;
-                while (number(p.flags(pos))) {
-                    if (++pos - groupStart >= 3) {
-                        prevEnd = emit(out, prevEnd, pos);
-                        groupStart = pos;
-                    }
-                }
-                prevEnd = emit(out, prevEnd, pos);
-                continue;
-            }
-            int f2 = cp == ' ' ? p.flags(pos + 1) : flags;
-            // llama.cpp tests the current code point's flags (not f2) for being inside the piece here
-            if (!(space(f2) || letter(f2) || number(f2)) && flags != CodepointFlags.NONE) {
-                if (cp == ' ') pos++;
-                while (other(f2)) f2 = p.flags(++pos);
-                int cp2 = p.cp(pos);
-                while (cp2 == '\r' || cp2 == '\n') cp2 = p.cp(++pos);
-                prevEnd = emit(out, prevEnd, pos);
-                continue;
-            }
-            int nWs = 0;
-            int lastEndOfNewline = 0;
-            while (space(p.flags(pos + nWs))) {
-                int cp2 = p.cp(pos + nWs);
-                if (cp2 == '\r' || cp2 == '\n') {
-                    lastEndOfNewline = pos + nWs + 1;
-                }
-                nWs++;
-            }
-            if (lastEndOfNewline > 0) {
-                pos = lastEndOfNewline;
-                prevEnd = emit(out, prevEnd, pos);
-                continue;
-            }
-            if (nWs > 1 && p.cp(pos + nWs) != OUT_OF_RANGE) {
-                pos += nWs - 1;
-                prevEnd = emit(out, prevEnd, pos);
-                continue;
-            }
-            if (nWs > 0) {
-                pos += nWs;
-                prevEnd = emit(out, prevEnd, pos);
-                continue;
-            }
-            prevEnd = emit(out, prevEnd, ++pos);
-        }
-    }
-
-    private static int emit(List<Integer> out, int prevEnd, int end) {
-        if (end > prevEnd) {
-            out.add(end - prevEnd);
-        }
-        return end;
     }
 }

@@ -10,8 +10,9 @@ import java.util.List;
 
 /**
  * Text ↔ token ids, built from GGUF tokenizer metadata, following llama.cpp's {@code llama-vocab.cpp}:
- * SentencePiece-style {@code llama} vocabularies (SPM) and byte-level BPE {@code gpt2} vocabularies with the
- * pre-tokenizer {@code tokenizer.ggml.pre} names. Other tokenizer models are refused by {@link #fromGguf}.
+ * SentencePiece-style {@code llama} vocabularies (SPM), byte-level BPE {@code gpt2} vocabularies with the
+ * pre-tokenizer {@code tokenizer.ggml.pre} names, and BERT's WordPiece ({@code bert}). Other tokenizer models
+ * ({@code t5}, {@code rwkv}, ...) are refused by {@link #fromGguf}.
  * Immutable and thread-safe.
  */
 public final class Tokenizer {
@@ -21,12 +22,14 @@ public final class Tokenizer {
     private final Vocab vocab;
     private final SpmEncoder spm;   // SPM vocabularies only
     private final BpeEncoder bpe;   // BPE vocabularies only
+    private final WpmEncoder wpm;   // WPM vocabularies only
     private final byte[][] pieces;  // [nVocab] what each token decodes to (token_to_piece, special = false)
 
     private Tokenizer(Vocab vocab) {
         this.vocab = vocab;
         this.spm = vocab.type == Vocab.Type.SPM ? new SpmEncoder(vocab) : null;
         this.bpe = vocab.type == Vocab.Type.BPE ? new BpeEncoder(vocab) : null;
+        this.wpm = vocab.type == Vocab.Type.WPM ? new WpmEncoder(vocab) : null;
         this.pieces = new byte[vocab.size()][];
         for (int id = 0; id < pieces.length; id++) {
             pieces[id] = piece(id);
@@ -50,7 +53,7 @@ public final class Tokenizer {
         List<Fragment> fragments = partition(text, parseSpecial);
         if (vocab.type == Vocab.Type.SPM) {
             boolean prevSpecial = true; // the first text fragment gets the space prefix
-            if (addSpecial && vocab.addBos) {
+            if (addSpecial && vocab.addBos && vocab.bos != Vocab.NULL) {
                 out.add(vocab.bos);
             }
             for (Fragment f : fragments) {
@@ -66,6 +69,22 @@ public final class Tokenizer {
                     prevSpecial = false;
                 }
             }
+        } else if (vocab.type == Vocab.Type.WPM) {
+            // BERT: [CLS] text [SEP] when special tokens are asked for, whatever add_bos/add_eos say
+            if (addSpecial && vocab.bos != Vocab.NULL) {
+                out.add(vocab.bos);
+            }
+            for (Fragment f : fragments) {
+                if (f.token >= 0) {
+                    out.add(f.token);
+                } else {
+                    wpm.encode(text.substring(f.start, f.end), out);
+                }
+            }
+            if (addSpecial && vocab.sep != Vocab.NULL) {
+                out.add(vocab.sep);
+            }
+            return out.toArray();
         } else {
             if (addSpecial && vocab.addBos && vocab.bos != Vocab.NULL) {
                 out.add(vocab.bos);
@@ -169,7 +188,7 @@ public final class Tokenizer {
         if (vocab.has(id, Vocab.ATTR_USER_DEFINED)) {
             return t.getBytes(StandardCharsets.UTF_8);
         }
-        if (vocab.type == Vocab.Type.SPM) {
+        if (vocab.type != Vocab.Type.BPE) {
             if (vocab.has(id, Vocab.ATTR_NORMAL)) {
                 return t.replace(SPACE_ESCAPE, " ").getBytes(StandardCharsets.UTF_8);
             }
@@ -334,7 +353,7 @@ public final class Tokenizer {
         return vocab.id(tokenText);
     }
 
-    /** {@code tokenizer.ggml.model}: {@code llama} or {@code gpt2}. */
+    /** {@code tokenizer.ggml.model}: {@code llama}, {@code gpt2} or {@code bert}. */
     public String model() {
         return vocab.model;
     }

@@ -20,7 +20,7 @@ import java.util.Map;
 final class Vocab {
 
     /** llama.cpp's vocabulary types this tokenizer implements. */
-    enum Type { SPM, BPE }
+    enum Type { SPM, BPE, WPM }
 
     // Token attributes, as llama.cpp's llama_token_attr bits.
     static final int ATTR_UNDEFINED = 0;
@@ -95,6 +95,18 @@ final class Vocab {
             if (preSpec.noBos()) {
                 bos = NULL;
             }
+        } else if (type == Type.WPM) {
+            preSpec = null;
+            bpeRanks = Map.of();
+            bos = 101; // llama.cpp's defaults for bert vocabularies: [CLS] [SEP] [UNK] [PAD] [MASK]
+            eos = NULL;
+            unk = 100;
+            sep = 102;
+            pad = 0;
+            mask = 103;
+            addSpacePrefix = false;
+            cleanSpaces = true;
+            addBos = true;
         } else {
             preSpec = null;
             bpeRanks = Map.of();
@@ -108,18 +120,18 @@ final class Vocab {
         eot = specialId(file, GgufKeys.TOKENIZER_EOT_ID, eot);
         eom = specialId(file, GgufKeys.TOKENIZER_EOM_ID, eom);
         unk = specialId(file, GgufKeys.TOKENIZER_UNK_ID, unk);
-        sep = specialId(file, "tokenizer.ggml.seperator_token_id", sep);
+        sep = specialId(file, GgufKeys.TOKENIZER_SEP_ID, sep);
         pad = specialId(file, GgufKeys.TOKENIZER_PAD_ID, pad);
-        mask = specialId(file, "tokenizer.ggml.mask_token_id", mask);
-        fimPre = specialId(file, "tokenizer.ggml.fim_pre_token_id", fimPre);
-        fimSuf = specialId(file, "tokenizer.ggml.fim_suf_token_id", fimSuf);
-        fimMid = specialId(file, "tokenizer.ggml.fim_mid_token_id", fimMid);
-        fimPad = specialId(file, "tokenizer.ggml.fim_pad_token_id", fimPad);
-        fimRep = specialId(file, "tokenizer.ggml.fim_rep_token_id", fimRep);
-        fimSep = specialId(file, "tokenizer.ggml.fim_sep_token_id", fimSep);
-        fimPre = specialId(file, "tokenizer.ggml.prefix_token_id", fimPre);
-        fimSuf = specialId(file, "tokenizer.ggml.suffix_token_id", fimSuf);
-        fimMid = specialId(file, "tokenizer.ggml.middle_token_id", fimMid);
+        mask = specialId(file, GgufKeys.TOKENIZER_MASK_ID, mask);
+        fimPre = specialId(file, GgufKeys.TOKENIZER_FIM_PRE_ID, fimPre);
+        fimSuf = specialId(file, GgufKeys.TOKENIZER_FIM_SUF_ID, fimSuf);
+        fimMid = specialId(file, GgufKeys.TOKENIZER_FIM_MID_ID, fimMid);
+        fimPad = specialId(file, GgufKeys.TOKENIZER_FIM_PAD_ID, fimPad);
+        fimRep = specialId(file, GgufKeys.TOKENIZER_FIM_REP_ID, fimRep);
+        fimSep = specialId(file, GgufKeys.TOKENIZER_FIM_SEP_ID, fimSep);
+        fimPre = specialId(file, GgufKeys.TOKENIZER_PREFIX_ID, fimPre);
+        fimSuf = specialId(file, GgufKeys.TOKENIZER_SUFFIX_ID, fimSuf);
+        fimMid = specialId(file, GgufKeys.TOKENIZER_MIDDLE_ID, fimMid);
         addBos = file.getBoolean(GgufKeys.TOKENIZER_ADD_BOS, addBos);
         addEos = file.getBoolean(GgufKeys.TOKENIZER_ADD_EOS, addEos);
 
@@ -138,9 +150,10 @@ final class Vocab {
         return switch (model) {
             case "llama" -> new Vocab(file, Type.SPM, model);
             case "gpt2" -> new Vocab(file, Type.BPE, model);
+            case "bert" -> new Vocab(file, Type.WPM, model);
             default -> throw new IOException(file.path() + ": unsupported tokenizer model " + GgufKeys.TOKENIZER_MODEL
-                    + "='" + model + "' (supported: 'llama' = SentencePiece/SPM, 'gpt2' = byte-level BPE; "
-                    + "not implemented: 'bert' = WordPiece, 't5' = Unigram, 'rwkv', 'no_vocab')");
+                    + "='" + model + "' (supported: 'llama' = SentencePiece/SPM, 'gpt2' = byte-level BPE, "
+                    + "'bert' = WordPiece; not implemented: 't5' = Unigram, 'rwkv', 'plamo2', 'no_vocab')");
         };
     }
 
@@ -201,19 +214,23 @@ final class Vocab {
     }
 
     private static final List<String> EOT_TEXTS = List.of("<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>",
-            "<|endoftext|>", "<EOT>", "<｜end▁of▁sentence｜>");
-    private static final List<String> EOG_TEXTS = List.of("<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>",
-            "<|endoftext|>", "<|eom_id|>", "<EOT>");
+            "<|endoftext|>", "<|end_of_text|>", "<EOT>", "_<EOT>", "<｜end▁of▁sentence｜>", "<end_of_utterance>");
+    private static final List<String> EOG_TEXTS = List.of("<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>",
+            "<|call|>", "<end_of_turn>", "<|endoftext|>", "<|eom_id|>", "<EOT>", "_<EOT>", "<|end_of_text|>",
+            "<end_of_utterance>");
 
     /** llama.cpp's workaround for files that do not name EOT/EOM/FIM tokens: find them by text. */
     private void detectByText() {
         eot = firstByText(eot, EOT_TEXTS);
         eom = firstByText(eom, List.of("<|eom_id|>"));
-        fimPre = firstByText(fimPre, List.of("<|fim_prefix|>", "<fim-prefix>", "<｜fim▁begin｜>", "<PRE>"));
-        fimSuf = firstByText(fimSuf, List.of("<|fim_suffix|>", "<fim-suffix>", "<｜fim▁hole｜>", "<SUF>"));
-        fimMid = firstByText(fimMid, List.of("<|fim_middle|>", "<fim-middle>", "<｜fim▁end｜>", "<MID>"));
-        fimPad = firstByText(fimPad, List.of("<|fim_pad|>", "<fim-pad>", "<PAD>"));
-        fimRep = firstByText(fimRep, List.of("<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>"));
+        fimPre = firstByText(fimPre, List.of("<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>", "<｜fim▁begin｜>",
+                "<PRE>", "▁<PRE>", "<|code_prefix|>"));
+        fimSuf = firstByText(fimSuf, List.of("<|fim_suffix|>", "<fim-suffix>", "<fim_suffix>", "<｜fim▁hole｜>",
+                "<SUF>", "▁<SUF>", "<|code_suffix|>"));
+        fimMid = firstByText(fimMid, List.of("<|fim_middle|>", "<fim-middle>", "<fim_middle>", "<｜fim▁end｜>",
+                "<MID>", "▁<MID>", "<|code_middle|>"));
+        fimPad = firstByText(fimPad, List.of("<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>"));
+        fimRep = firstByText(fimRep, List.of("<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>", "<reponame>"));
         fimSep = firstByText(fimSep, List.of("<|file_sep|>"));
     }
 
@@ -250,6 +267,21 @@ final class Vocab {
                 eog.set(id);
                 forceControl(id);
             }
+        }
+        // gpt-oss (o200k_harmony): these structure tokens are always rendered
+        for (String s : new String[]{"<|channel|>", "<|message|>", "<|start|>", "<|constrain|>"}) {
+            int id = id(s);
+            if (id != NULL) {
+                attr[id] = ATTR_USER_DEFINED;
+            }
+        }
+        // ... and there "<|end|>" ends a message, not the generation, when "<|return|>" and "<|call|>" exist
+        int end = id("<|end|>");
+        int ret = id("<|return|>");
+        int call = id("<|call|>");
+        if (end != NULL && ret != NULL && call != NULL && eog.get(end) && eog.get(ret) && eog.get(call)) {
+            eog.clear(end);
+            attr[end] = ATTR_USER_DEFINED;
         }
     }
 

@@ -22,13 +22,18 @@ class ModelCatalogTest {
         fake.add("registry.example", "library", "stories", "260k", TestModels.stories260K());
         Path dir = Files.createDirectories(tmp.resolve("models"));
         Files.copy(TestModels.stories260KQ8(), dir.resolve("old-q8.gguf"));
+        new TinyGguf().kv("general.architecture", "phi3").kv("phi3.block_count", 1)
+                .tensor("token_embd.weight", dev.bunshin.engine.gguf.GgmlType.F32, 8, 4).write(dir.resolve("phi.gguf"));
+        new TinyGguf().kv("general.architecture", "llama").kv("llama.block_count", 1)
+                .kv("llama.embedding_length", 256).kv("llama.attention.head_count", 4)
+                .tensor("token_embd.weight", dev.bunshin.engine.gguf.GgmlType.IQ2_XXS, 256, 4).write(dir.resolve("iq2.gguf"));
         Files.copy(TestModels.require("vocab/ggml-vocab-gpt-2.gguf"), dir.resolve("vocab-only.gguf"));
         Files.writeString(dir.resolve("broken.gguf"), "not a model");
         Files.writeString(dir.resolve("notes.txt"), "ignored");
         ModelCatalog catalog = new ModelCatalog(new OllamaStore(fake.root()), List.of(dir));
 
         List<ModelCatalog.Listing> all = catalog.list();
-        assertEquals(List.of("stories:260k", "broken", "old-q8", "vocab-only"),
+        assertEquals(List.of("stories:260k", "broken", "iq2", "old-q8", "phi", "vocab-only"),
                 all.stream().map(l -> l.entry().id()).toList());
         ModelCatalog.Listing stories = all.get(0);
         assertEquals("ollama", stories.entry().source());
@@ -36,8 +41,12 @@ class ModelCatalogTest {
         assertEquals("llama", stories.info().architecture());
         assertEquals(5, stories.info().nLayers());
         assertTrue(all.get(1).reason().contains("not a GGUF file"), all.get(1).reason());
-        assertTrue(all.get(2).reason().contains("172"), all.get(2).reason());
-        assertTrue(all.get(3).reason().contains("no tensors"), all.get(3).reason());
+        assertTrue(all.get(2).reason().contains("tensor type IQ2_XXS is not supported (e.g. tensor token_embd.weight"),
+                all.get(2).reason());
+        assertNull(all.get(3).reason(), "the engine reads v2 Q8_0 rows that cross block boundaries");
+        assertTrue(all.get(4).reason().contains("architecture phi3 is not supported (supported: llama, qwen2, qwen3)"),
+                all.get(4).reason());
+        assertTrue(all.get(5).reason().contains("no tensors"), all.get(5).reason());
     }
 
     @Test

@@ -62,6 +62,25 @@ class StagePlannerTest {
     }
 
     @Test
+    void speedWeightingTreatsMemoryAsALimitOnly() {
+        List<NodeCapacity> ns = List.of(new NodeCapacity("a", 8192 * MB, 1), new NodeCapacity("b", 16384 * MB, 1),
+                new NodeCapacity("c", 8192 * MB, 2));
+        List<StageAssignment> plan = StagePlanner.plan(uniform(24, MB), 0, 0, 0, ns, StagePlanner.Weighting.SPEED, true);
+        assertEquals(List.of(6, 6, 12), plan.stream().map(a -> a.range().size()).toList());
+    }
+
+    @Test
+    void nodesMayBeLeftOutWhenAllowed() {
+        // Node b cannot hold one 100 MB layer: required, it makes the plan impossible; allowed, it is skipped.
+        List<NodeCapacity> ns = nodes(1000 * MB, 50 * MB, 1000 * MB);
+        assertThrows(PlanException.class, () -> StagePlanner.plan(uniform(6, 100 * MB), 0, 0, 0, ns));
+        List<StageAssignment> plan = StagePlanner.plan(uniform(6, 100 * MB), 0, 0, 0, ns,
+                StagePlanner.Weighting.SPEED, false);
+        assertEquals(List.of(0, 2), plan.stream().map(StageAssignment::node).toList());
+        assertEquals(List.of(new LayerRange(0, 3), new LayerRange(3, 6)), plan.stream().map(StageAssignment::range).toList());
+    }
+
+    @Test
     void reportsTotalShortfall() {
         PlanException e = assertThrows(PlanException.class, () -> StagePlanner.plan(uniform(10, 100 * MB), 0, 0,
                 10 * MB, nodes(500 * MB, 500 * MB)));
@@ -111,18 +130,21 @@ class StagePlannerTest {
                 ns.add(rnd.nextInt(5) == 0 ? NodeCapacity.unbounded("u" + i, 1 + rnd.nextInt(3))
                         : new NodeCapacity("n" + i, 20 + rnd.nextInt(400), 1 + rnd.nextInt(3)));
             }
-            double best = bruteForceBest(layers, first, last, kv, ns);
+            StagePlanner.Weighting weighting = rnd.nextBoolean() ? StagePlanner.Weighting.SPEED
+                    : StagePlanner.Weighting.SPEED_TIMES_MEMORY;
+            boolean everyNode = rnd.nextInt(3) != 0;
+            double best = bruteForceBest(layers, first, last, kv, ns, weighting, everyNode);
             List<StageAssignment> plan;
             try {
-                plan = StagePlanner.plan(layers, first, last, kv, ns);
+                plan = StagePlanner.plan(layers, first, last, kv, ns, weighting, everyNode);
             } catch (PlanException e) {
                 assertEquals(Double.POSITIVE_INFINITY, best, "planner failed where a split exists: " + e.getMessage());
                 continue;
             }
             feasible++;
             checkCovers(plan, nLayers);
-            if (nNodes <= nLayers) assertEquals(nNodes, plan.size(), "every node gets a layer");
-            double[] ideal = StagePlanner.idealLayers(nLayers, ns);
+            if (everyNode && nNodes <= nLayers) assertEquals(nNodes, plan.size(), "every node gets a layer");
+            double[] ideal = StagePlanner.idealLayers(nLayers, ns, weighting);
             double cost = 0;
             int[] counts = new int[nNodes];
             for (StageAssignment a : plan) {
@@ -149,7 +171,7 @@ class StagePlannerTest {
             int nLayers = nNodes * (1 + rnd.nextInt(10)) + rnd.nextInt(5);
             List<NodeCapacity> ns = new ArrayList<>();
             for (int i = 0; i < nNodes; i++) ns.add(NodeCapacity.unbounded("n" + i, 0.5 + rnd.nextInt(4)));
-            double[] ideal = StagePlanner.idealLayers(nLayers, ns);
+            double[] ideal = StagePlanner.idealLayers(nLayers, ns, StagePlanner.Weighting.SPEED_TIMES_MEMORY);
             boolean allAtLeastOne = true;
             for (double d : ideal) allAtLeastOne &= d >= 1;
             List<StageAssignment> plan = StagePlanner.plan(uniform(nLayers, 10), 5, 5, 1, ns);
@@ -181,12 +203,13 @@ class StagePlannerTest {
     }
 
     /** Least squared deviation over every contiguous split that fits; +∞ if none does. */
-    private static double bruteForceBest(List<Long> layers, long first, long last, long kv, List<NodeCapacity> ns) {
+    private static double bruteForceBest(List<Long> layers, long first, long last, long kv, List<NodeCapacity> ns,
+                                         StagePlanner.Weighting weighting, boolean everyNode) {
         int nLayers = layers.size();
         int nNodes = ns.size();
-        double[] ideal = StagePlanner.idealLayers(nLayers, ns);
+        double[] ideal = StagePlanner.idealLayers(nLayers, ns, weighting);
         double[] best = {Double.POSITIVE_INFINITY};
-        search(0, 0, 0.0, layers, first, last, kv, ns, ideal, nNodes > nLayers, best);
+        search(0, 0, 0.0, layers, first, last, kv, ns, ideal, !everyNode || nNodes > nLayers, best);
         return best[0];
     }
 
@@ -210,7 +233,6 @@ class StagePlannerTest {
             double d = count - ideal[node];
             search(node + 1, end, cost + d * d, layers, first, last, kv, ns, ideal, zeroAllowed, best);
         }
-        if (node == 0 && best[0] == Double.POSITIVE_INFINITY) return;
     }
 
     @Test

@@ -6,6 +6,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class TokenizerVocabTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama-spm", "phi-3", "gpt-2", "deepseek-coder", "mpt", "refact"})
+    @ValueSource(strings = {"llama-spm", "phi-3", "gpt-2", "deepseek-coder", "mpt", "refact", "bert-bge"})
     void matchesLlamaCppTestVectors(String name) throws IOException {
         Path gguf = TestModels.require("vocab/ggml-vocab-" + name + ".gguf");
         List<String> inputs = TokenizerTestVectors.readInputs(Path.of(gguf + ".inp"));
@@ -36,6 +38,9 @@ class TokenizerVocabTest {
             }
             assertTrue(failures.isEmpty(), name + ": " + failures.size() + " of " + inputs.size()
                     + " inputs differ:\n" + String.join("\n", failures));
+            // what `bunshin tokenize --vectors` prints must be the .out file, byte for byte
+            assertEquals(Files.readAllLines(Path.of(gguf + ".out"), StandardCharsets.UTF_8),
+                    TokenizerTestVectors.tokenizeLines(tokenizer, inputs));
         }
     }
 }

@@ -1,0 +1,73 @@
+package dev.bunshin.cli;
+
+import dev.bunshin.engine.TestModels;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ArgumentErrorsTest {
+
+    private static void usageError(String expected, String... args) {
+        Cli r = Cli.run(args);
+        assertEquals(2, r.status(), r.toString());
+        assertTrue(r.err().contains(expected), "expected \"" + expected + "\" in:\n" + r);
+        assertEquals("", r.out(), "errors go to stderr");
+    }
+
+    @Test
+    void unknownOptionIsNamedWithTheKnownOnes() {
+        usageError("unknown option --bogus", "generate", "--model", "m", "--prompt", "p", "--bogus", "1");
+        usageError("--max-tokens", "generate", "--bogus=1");
+    }
+
+    @Test
+    void missingValueNamesTheOption() {
+        usageError("option --prompt needs a value", "generate", "--model", "m", "--prompt");
+    }
+
+    @Test
+    void requiredOptionsAreNamed() {
+        usageError("option --model is required", "generate", "--prompt", "hello");
+        usageError("option --prompt is required", "generate", "--model", "m");
+        usageError("option --vectors is required", "tokenize", "--model", "m");
+        usageError("option --nodes is required", "plan", TestModels.stories260K().toString());
+        usageError("missing MODEL", "inspect");
+    }
+
+    @Test
+    void badNumbersNameTheOption() {
+        usageError("option --max-tokens needs an integer, got \"many\"", "generate", "--model", "m", "--prompt", "p",
+                "--max-tokens", "many");
+        usageError("option --temperature needs a number", "generate", "--model", "m", "--prompt", "p",
+                "--temperature", "hot");
+        usageError("option --top-p must be in [0.0, 1.0]", "generate", "--model", "m", "--prompt", "p", "--top-p", "2");
+        usageError("option --nodes must be >= 1, got 0", "plan", "m", "--nodes", "0");
+        usageError("option --memory: bad value \"lots\"", "plan", "m", "--nodes", "2", "--memory", "8G,lots");
+        usageError("option --speed has 3 values but --nodes is 2", "plan", "m", "--nodes", "2", "--speed", "1,2,3");
+        usageError("option --stages is 9 but stories260K has only 5 layers", "generate", "--model",
+                TestModels.stories260K().toString(), "--prompt", "p", "--stages", "9");
+    }
+
+    @Test
+    void unknownCommandListsTheCommands() {
+        usageError("unknown command frobnicate (commands: models, inspect, plan", "frobnicate");
+        usageError("bench: unknown benchmark turbo", "bench", "turbo");
+    }
+
+    @Test
+    void unknownModelListsWhatIsAvailable() {
+        Cli r = Cli.run("inspect", "no-such-model", "--dir", TestModels.stories260K().getParent().toString(),
+                "--ollama", "/nonexistent-ollama");
+        assertEquals(1, r.status(), r.toString());
+        assertTrue(r.err().contains("model no-such-model not found") && r.err().contains("available: stories260K"),
+                r.toString());
+    }
+
+    @Test
+    void helpGoesToStdout() {
+        Cli r = Cli.run("help");
+        assertEquals(0, r.status());
+        assertTrue(r.out().contains("plan MODEL --nodes N"), r.out());
+    }
+}

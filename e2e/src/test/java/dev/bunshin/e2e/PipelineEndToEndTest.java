@@ -1,0 +1,352 @@
+package dev.bunshin.e2e;
+
+import dev.bunshin.engine.TestModels;
+import dev.bunshin.engine.gguf.GgufFile;
+import dev.bunshin.engine.tokenizer.Tokenizer;
+import dev.bunshin.protocol.ActivationRecord;
+import dev.bunshin.protocol.ActivationSerializer;
+import dev.bunshin.protocol.StagePlan;
+import dev.bunshin.worker.StageWorker;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.LongSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Jobs through the whole Kafka pipeline on stories260K (5 layers), greedy: real broker, real PostgreSQL, the
+ * scheduler and N stage workers. Each job's tokens and text must equal the engine's in-process output.
+ */
+class PipelineEndToEndTest {
+
+    private static final String[] PROMPTS = {
+            "Once upon a time",
+            "The little dog",
+            "Lily and Tom went to the park. They saw a big tree and",
+            "One day, a girl named Sue found a shiny red ball in the garden. She wanted to show it to her mom, so",
+            "Tim",
+            "The sun was hot and the sky was blue. A small bird sat on a branch and sang a happy song. Then",
+    };
+    private static final int MAX_TOKENS = 48;
+    /** Small records force chunked prefills: 44 B header + 1 KiB headroom + 16 positions of 64 floats. */
+    private static final int SMALL_RECORDS = 44 + 1024 + 16 * 64 * 4;
+
+    private static Infra infra;
+    private static Path model;
+    private static GgufFile file;
+    private static Tokenizer tokenizer;
+    private static Jobs jobs;
+    private static int nextModel;
+
+    @BeforeAll
+    static void start() throws Exception {
+        model = TestModels.stories260K();
+        file = GgufFile.open(model);
+        tokenizer = Tokenizer.fromGguf(file);
+        infra = Infra.get();
+        jobs = new Jobs(infra.db);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (file != null) file.close();
+    }
+
+    /** A fresh model id per pipeline: its own topics, plans and jobs on the shared broker and database. */
+    private static synchronized String freshModelId(String what) {
+        return "stories260K-" + what + "-" + (nextModel++) + "-" + System.nanoTime() % 100000;
+    }
+
+    @ParameterizedTest(name = "{0} stage(s)")
+    @ValueSource(ints = {1, 2, 3})
+    void concurrentJobsMatchTheInProcessEngine(int stages) throws Exception {
+        String id = freshModelId(stages + "stages");
+        try (Pipeline p = new Pipeline(infra, id, model, stages, SMALL_RECORDS)) {
+            StagePlan plan = p.awaitPlan(stages, Duration.ofSeconds(60));
+            assertEquals(0, plan.stages().getFirst().layerStart());
+            assertEquals(Reference.nLayers(file), plan.stages().getLast().layerEnd());
+
+            List<Long> ids = new ArrayList<>();
+            Map<Long, Reference.Output> expected = new HashMap<>();
+            List<int[]> prompts = new ArrayList<>();
+            for (String prompt : PROMPTS) prompts.add(tokenizer.encode(prompt, true, false));
+            long t0 = System.nanoTime();
+            for (int i = 0; i < PROMPTS.length; i++) ids.add(jobs.insert(id, PROMPTS[i], prompts.get(i), MAX_TOKENS));
+            jobs.awaitDone(ids, Duration.ofSeconds(120));
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            int generated = 0;
+            for (long job : ids) generated += jobs.row(job).tokenCount();
+            System.out.printf("e2e %d stage(s): %d jobs, %d tokens in %.2f s (%.0f tokens/s, busy shared machine)%n",
+                    stages, ids.size(), generated, seconds, generated / seconds);
+            for (int i = 0; i < PROMPTS.length; i++) {
+                expected.put(ids.get(i), Reference.greedy(file, tokenizer, prompts.get(i), MAX_TOKENS));
+            }
+            // One more job with a stop string: its text ends before the first '.', its tokens are a prefix.
+            int[] stopPrompt = tokenizer.encode(PROMPTS[0], true, false);
+            Reference.Output full = Reference.greedy(file, tokenizer, stopPrompt, MAX_TOKENS);
+            int cut = full.text().indexOf('.');
+            assertTrue(cut > 0, "reference text has a '.': " + full.text());
+            long stopJob = jobs.insert(id, PROMPTS[0], stopPrompt, MAX_TOKENS, new String[]{"."});
+
+            Jobs.Row stopped = jobs.awaitDone(List.of(stopJob), Duration.ofSeconds(120)).getFirst();
+            assertEquals("completed", stopped.status());
+            assertEquals("stop", stopped.finishReason());
+            assertEquals(full.text().substring(0, cut), stopped.text());
+            List<Integer> stopTokens = jobs.tokens(stopJob).stream().map(Jobs.Token::tokenId).toList();
+            assertEquals(full.tokens().subList(0, stopTokens.size()), stopTokens);
+            assertEquals(stopped.text(), String.join("", jobs.tokens(stopJob).stream().map(Jobs.Token::text).toList()));
+
+            for (Jobs.Row row : jobs.awaitDone(ids, Duration.ofSeconds(120))) {
+                Reference.Output want = expected.get(row.id());
+                assertEquals("completed", row.status(), row.toString());
+                assertEquals(want.finishReason(), row.finishReason(), row.toString());
+                assertEquals(want.text(), row.text(), "job " + row.id());
+                assertTrue(row.started() && row.firstToken() && row.finished(), row.toString());
+                List<Jobs.Token> toks = jobs.tokens(row.id());
+                assertEquals(want.tokens(), toks.stream().map(Jobs.Token::tokenId).toList(), "job " + row.id());
+                assertEquals(toks.size(), row.tokenCount());
+                StringBuilder concat = new StringBuilder();
+                for (int i = 0; i < toks.size(); i++) {
+                    assertEquals(i, toks.get(i).position());
+                    concat.append(toks.get(i).text());
+                }
+                assertEquals(row.text(), concat.toString(), "job_tokens texts concatenate to the job's text");
+            }
+            awaitAllFreed(p);
+            assertNoWorkerFailed(p);
+        }
+    }
+
+    @Test
+    void cancelledJobStopsAndEveryStageFreesIt() throws Exception {
+        String id = freshModelId("cancel");
+        try (Pipeline p = new Pipeline(infra, id, model, 2, SMALL_RECORDS)) {
+            p.awaitPlan(2, Duration.ofSeconds(60));
+            int[] prompt = tokenizer.encode(PROMPTS[0], true, false);
+            long job = jobs.insert(id, PROMPTS[0], prompt, 1500);
+            jobs.awaitTokens(job, 3, Duration.ofSeconds(60));
+            jobs.cancel(job);
+            int atCancel = jobs.row(job).tokenCount();
+            awaitAllFreed(p);
+            int settled = jobs.row(job).tokenCount();
+            Thread.sleep(500);
+            Jobs.Row row = jobs.row(job);
+            assertEquals("cancelled", row.status());
+            assertEquals("cancelled", row.finishReason());
+            assertEquals(settled, row.tokenCount(), "no tokens after the stages freed the job");
+            assertEquals(settled, jobs.tokens(job).size());
+            // At most the step in flight when the cancel landed is written.
+            assertTrue(settled <= atCancel + 1, "tokens at cancel " + atCancel + ", after " + settled);
+            Reference.Output ref = Reference.greedy(file, tokenizer, prompt, 100);
+            assertEquals(100, ref.tokens().size(), "the job would have run past 100 tokens");
+            assertTrue(settled < 90, "cancelled after " + settled + " tokens");
+            assertNoWorkerFailed(p);
+        }
+    }
+
+    @Test
+    void redeliveredRecordsDoNotDuplicateTokensAndABadRecordFailsOnlyItsJob() throws Exception {
+        String id = freshModelId("dup");
+        try (Pipeline p = new Pipeline(infra, id, model, 2, SMALL_RECORDS)) {
+            StagePlan plan = p.awaitPlan(2, Duration.ofSeconds(60));
+            String prompt = PROMPTS[2];
+            int[] tokens = tokenizer.encode(prompt, true, false);
+            Reference.Output want = Reference.greedy(file, tokenizer, tokens, MAX_TOKENS);
+            long job = jobs.insert(id, prompt, tokens, MAX_TOKENS);
+            jobs.awaitDone(List.of(job), Duration.ofSeconds(60));
+            assertEquals(want.tokens(), jobs.tokens(job).stream().map(Jobs.Token::tokenId).toList());
+
+            // Produce, by hand, the job's whole prefill again and two of its decode steps, twice each, as a
+            // redelivery after a crash would: the stored tokens must not change.
+            try (KafkaProducer<Long, ActivationRecord> producer = new KafkaProducer<>(Map.of(
+                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, infra.kafka.bootstrapServers()),
+                    new LongSerializer(), new ActivationSerializer())) {
+                String topic = plan.stages().getFirst().topic();
+                int chunk = 16; // as the scheduler chunks under SMALL_RECORDS
+                int chunks = (tokens.length + chunk - 1) / chunk;
+                for (int copy = 0; copy < 2; copy++) {
+                    for (int k = 0; k < chunks; k++) {
+                        int[] part = java.util.Arrays.copyOfRange(tokens, k * chunk, Math.min(tokens.length, (k + 1) * chunk));
+                        producer.send(new ProducerRecord<>(topic, job,
+                                ActivationRecord.prefill(job, plan.epoch(), k * chunk, k, chunks, part)));
+                    }
+                    producer.send(new ProducerRecord<>(topic, job,
+                            ActivationRecord.decode(job, plan.epoch(), tokens.length, want.tokens().get(0))));
+                    producer.send(new ProducerRecord<>(topic, job,
+                            ActivationRecord.decode(job, plan.epoch(), tokens.length + 5, want.tokens().get(5))));
+                }
+                producer.flush();
+            }
+            Thread.sleep(1500);
+            awaitAllFreed(p);
+            Jobs.Row row = jobs.row(job);
+            assertEquals("completed", row.status());
+            assertEquals(want.text(), row.text());
+            List<Jobs.Token> toks = jobs.tokens(job);
+            assertEquals(want.tokens(), toks.stream().map(Jobs.Token::tokenId).toList());
+            assertEquals(want.tokens().size(), row.tokenCount());
+
+            // A record that cannot be decoded fails its job (jobs.error), not the worker.
+            long bad = jobs.insert(id, PROMPTS[0], tokenizer.encode(PROMPTS[0], true, false), 1500);
+            jobs.awaitTokens(bad, 2, Duration.ofSeconds(60));
+            try (KafkaProducer<Long, byte[]> producer = new KafkaProducer<>(Map.of(
+                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, infra.kafka.bootstrapServers()),
+                    new LongSerializer(), new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+                producer.send(new ProducerRecord<>(plan.stages().getFirst().topic(), bad, new byte[]{1, 2, 3, 4, 5})).get();
+            }
+            Jobs.Row failed = jobs.awaitDone(List.of(bad), Duration.ofSeconds(30)).getFirst();
+            assertEquals("failed", failed.status());
+            assertEquals("error", failed.finishReason());
+            assertTrue(failed.error().contains("bad record"), failed.error());
+            awaitAllFreed(p);
+            assertNoWorkerFailed(p);
+            assertEquals(plan.epoch(), p.scheduler.currentPlan().epoch(), "no re-plan happened");
+        }
+    }
+
+    @Test
+    void contextEndStopsWithLengthStopTokenStopsAndATooLongPromptFails() throws Exception {
+        String id = freshModelId("ctx");
+        int context = 32;
+        try (Pipeline p = new Pipeline(infra, id, model, 2, SMALL_RECORDS, context, 32)) {
+            p.awaitPlan(2, Duration.ofSeconds(60));
+            int[] prompt = tokenizer.encode(PROMPTS[0], true, false);
+            long job = jobs.insert(id, PROMPTS[0], prompt, 1000);
+            int[] tooLong = tokenizer.encode(PROMPTS[5], true, false);
+            assertTrue(tooLong.length > context);
+            long refused = jobs.insert(id, PROMPTS[5], tooLong, 10);
+            // A job ended by a stop token (the 6th token of the reference output): its text excludes it.
+            Reference.Output ref = Reference.greedy(file, tokenizer, prompt, 10);
+            int stopToken = ref.tokens().get(5);
+            int firstAt = ref.tokens().indexOf(stopToken);
+            long stopped = jobs.insert(id, PROMPTS[0], prompt, 100, new String[0], new int[]{stopToken});
+            List<Jobs.Row> rows = jobs.awaitDone(List.of(job, refused, stopped), Duration.ofSeconds(60));
+            assertEquals("completed", rows.get(2).status());
+            assertEquals("stop", rows.get(2).finishReason());
+            assertEquals(ref.tokens().subList(0, firstAt + 1),
+                    jobs.tokens(stopped).stream().map(Jobs.Token::tokenId).toList());
+            assertEquals(Reference.greedy(file, tokenizer, prompt, firstAt).text(), rows.get(2).text(),
+                    "text before the stop token");
+
+            // The last token is sampled at position context-1 and could only be fed at position context: stop.
+            int generated = context - prompt.length + 1;
+            Reference.Output want = Reference.greedy(file, tokenizer, prompt, generated);
+            assertEquals("completed", rows.get(0).status());
+            assertEquals("length", rows.get(0).finishReason());
+            assertEquals(want.tokens(), jobs.tokens(job).stream().map(Jobs.Token::tokenId).toList());
+            assertEquals(want.text(), rows.get(0).text());
+
+            assertEquals("failed", rows.get(1).status());
+            assertEquals("error", rows.get(1).finishReason());
+            assertTrue(rows.get(1).error().contains("does not fit the context of " + context), rows.get(1).error());
+            awaitAllFreed(p);
+            assertNoWorkerFailed(p);
+        }
+    }
+
+    @Test
+    void noMoreThanMaxRunningJobsRunAtOnce() throws Exception {
+        String id = freshModelId("maxrun");
+        try (Pipeline p = new Pipeline(infra, id, model, 1, SMALL_RECORDS, 0, 2)) {
+            p.awaitPlan(1, Duration.ofSeconds(60));
+            List<Long> ids = new ArrayList<>();
+            for (String prompt : PROMPTS) ids.add(jobs.insert(id, prompt, tokenizer.encode(prompt, true, false), 24));
+            int most = 0;
+            long end = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+            while (System.nanoTime() < end) {
+                int running = 0, done = 0;
+                for (long job : ids) {
+                    String status = jobs.row(job).status();
+                    if (status.equals("running")) running++;
+                    if (status.equals("completed")) done++;
+                }
+                most = Math.max(most, running);
+                if (done == ids.size()) break;
+                Thread.sleep(5);
+            }
+            assertEquals(2, most, "at most (and, with 6 queued, exactly) max-running=2 jobs ran at once");
+            for (Jobs.Row row : jobs.awaitDone(ids, Duration.ofSeconds(5))) assertEquals("completed", row.status());
+            assertNoWorkerFailed(p);
+        }
+    }
+
+    @Test
+    void runningJobsSurviveLosingAWorker() throws Exception {
+        String id = freshModelId("replan");
+        try (Pipeline p = new Pipeline(infra, id, model, 2, SMALL_RECORDS)) {
+            StagePlan first = p.awaitPlan(2, Duration.ofSeconds(60));
+            int maxTokens = 200;
+            List<Long> ids = new ArrayList<>();
+            Map<Long, Reference.Output> expected = new HashMap<>();
+            for (String prompt : List.of(PROMPTS[0], PROMPTS[3])) {
+                int[] tokens = tokenizer.encode(prompt, true, false);
+                long job = jobs.insert(id, prompt, tokens, maxTokens);
+                ids.add(job);
+                expected.put(job, Reference.greedy(file, tokenizer, tokens, maxTokens));
+            }
+            jobs.awaitTokens(ids.getFirst(), 3, Duration.ofSeconds(60));
+            // The second stage's worker goes away: the scheduler re-plans on the survivor and re-prefills.
+            StageWorker gone = p.worker(first.stages().get(1).workerId());
+            gone.close();
+            StagePlan second = p.awaitPlan(1, Duration.ofSeconds(60));
+            assertTrue(second.epoch() > first.epoch());
+            // One more job with a stop string: its text ends before the first '.', its tokens are a prefix.
+            int[] stopPrompt = tokenizer.encode(PROMPTS[0], true, false);
+            Reference.Output full = Reference.greedy(file, tokenizer, stopPrompt, MAX_TOKENS);
+            int cut = full.text().indexOf('.');
+            assertTrue(cut > 0, "reference text has a '.': " + full.text());
+            long stopJob = jobs.insert(id, PROMPTS[0], stopPrompt, MAX_TOKENS, new String[]{"."});
+
+            Jobs.Row stopped = jobs.awaitDone(List.of(stopJob), Duration.ofSeconds(120)).getFirst();
+            assertEquals("completed", stopped.status());
+            assertEquals("stop", stopped.finishReason());
+            assertEquals(full.text().substring(0, cut), stopped.text());
+            List<Integer> stopTokens = jobs.tokens(stopJob).stream().map(Jobs.Token::tokenId).toList();
+            assertEquals(full.tokens().subList(0, stopTokens.size()), stopTokens);
+            assertEquals(stopped.text(), String.join("", jobs.tokens(stopJob).stream().map(Jobs.Token::text).toList()));
+
+            for (Jobs.Row row : jobs.awaitDone(ids, Duration.ofSeconds(120))) {
+                Reference.Output want = expected.get(row.id());
+                assertEquals("completed", row.status(), row.toString());
+                assertEquals(want.text(), row.text(), "job " + row.id());
+                assertEquals(want.tokens(), jobs.tokens(row.id()).stream().map(Jobs.Token::tokenId).toList());
+            }
+        }
+    }
+
+    private static void assertNoWorkerFailed(Pipeline p) {
+        for (StageWorker w : p.workers) {
+            if (w.failure() != null) throw new AssertionError("worker " + w.id() + " stopped", w.failure());
+        }
+    }
+
+    /** Every live worker ends up holding no job state (KV caches freed). */
+    private static void awaitAllFreed(Pipeline p) throws Exception {
+        long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (true) {
+            int held = 0;
+            StringBuilder who = new StringBuilder();
+            for (StageWorker w : p.workers) {
+                if (w.stage() == null) continue;
+                held += w.sequenceCount();
+                who.append(w.id()).append('=').append(w.sequenceCount()).append(' ');
+            }
+            if (held == 0) return;
+            if (System.nanoTime() > end) fail("stages still hold job state: " + who);
+            Thread.sleep(20);
+        }
+    }
+}

@@ -1,0 +1,238 @@
+package dev.bunshin.launcher;
+
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Everything {@code ./bunshin up} runs on one machine: Kafka and PostgreSQL (unless given), the scheduler, the
+ * submitter and N stage workers, each a child process with its log in {@code <data-dir>/logs/<name>.log}.
+ * {@link #close()} stops them in reverse order of start.
+ */
+public final class LocalStack implements AutoCloseable {
+
+    static final Duration APP_READY_TIMEOUT = Duration.ofSeconds(180);
+    static final int DEFAULT_SCHEDULER_PORT = 8081;
+
+    private final Deque<AutoCloseable> started = new ArrayDeque<>();
+    private final List<QuarkusApp> apps = new ArrayList<>();
+    private final Path dataDir;
+    private final Path logs;
+    private ModelChoice model;
+    private String apiUrl;
+    private volatile boolean closing;
+
+    private LocalStack(Path dataDir) {
+        this.dataDir = dataDir;
+        this.logs = dataDir.resolve("logs");
+    }
+
+    /**
+     * Starts the whole system and waits until every app is ready. On failure, stops what it started and throws
+     * (the message names the part that failed and shows the tail of its log).
+     */
+    public static LocalStack start(UpOptions options, PrintStream out) {
+        Objects.requireNonNull(options, "options == null");
+        Path dataDir = options.dataDir().toAbsolutePath().normalize();
+        LocalStack stack = new LocalStack(dataDir);
+        try {
+            stack.startAll(options, out);
+            return stack;
+        } catch (RuntimeException | Error e) {
+            stack.close();
+            throw e;
+        }
+    }
+
+    /** {@code http://127.0.0.1:<port>}: the submitter, where clients send jobs. */
+    public String apiUrl() {
+        return apiUrl;
+    }
+
+    public Path logs() {
+        return logs;
+    }
+
+    /** The id under which the served model is known to the API. */
+    public String modelId() {
+        return model.id();
+    }
+
+    /** Whether the model is a generated one with random weights (its text is noise). */
+    public boolean syntheticModel() {
+        return model.synthetic();
+    }
+
+    /** The first app that died (name, exit, log tail), or null while all run. */
+    public String deadApp() {
+        for (QuarkusApp app : apps) {
+            if (!app.isAlive()) {
+                return app.name() + " exited; log " + app.log() + ":\n" + app.tail(30);
+            }
+        }
+        return null;
+    }
+
+    /** Stops every process in reverse order of start. Safe to call twice, and from a shutdown hook. */
+    @Override
+    public synchronized void close() {
+        closing = true;
+        while (!started.isEmpty()) {
+            try {
+                started.pop().close();
+            } catch (Exception e) {
+                System.err.println("bunshin: while stopping: " + e);
+            }
+        }
+    }
+
+    boolean closing() {
+        return closing;
+    }
+
+    private void startAll(UpOptions options, PrintStream out) {
+        Path home = projectHome();
+        int apiPort = options.port();
+        if (Ports.isOpen("127.0.0.1", apiPort)) {
+            throw new IllegalStateException("port " + apiPort + " is already in use: stop what uses it, or pass --port");
+        }
+        model = ModelChoice.resolve(options.model(), dataDir);
+        out.println("Model: " + model.id() + " (" + model.path() + ", " + (model.sizeBytes() >> 20) + " MiB)");
+        if (model.synthetic()) {
+            out.println("""
+                    *****************************************************************************
+                    *  NO MODEL GIVEN AND NONE FOUND: serving a GENERATED model with RANDOM     *
+                    *  WEIGHTS. Its text is noise. Pass --model PATH.gguf or an Ollama name.    *
+                    *****************************************************************************""");
+        }
+
+        String bootstrap = options.kafka();
+        if (bootstrap == null) {
+            out.println("Starting Kafka (log " + logs.resolve("kafka.log") + ") ...");
+            LocalKafka kafka = LocalKafka.start(dataDir.resolve("kafka"), 0, logs.resolve("kafka.log"));
+            started.push(kafka);
+            bootstrap = kafka.bootstrapServers();
+        }
+        String jdbcUrl = options.database();
+        String dbUser = options.dbUser() == null ? LocalPostgres.USER : options.dbUser();
+        String dbPassword = options.dbPassword() == null ? LocalPostgres.PASSWORD : options.dbPassword();
+        if (jdbcUrl == null) {
+            out.println("Starting PostgreSQL (log " + logs.resolve("postgres.log") + ") ...");
+            LocalPostgres postgres = LocalPostgres.start(dataDir.resolve("postgres"), 0, logs.resolve("postgres.log"));
+            started.push(postgres);
+            jdbcUrl = postgres.jdbcUrl();
+        }
+
+        Map<String, String> common = new LinkedHashMap<>();
+        common.put("kafka.bootstrap.servers", bootstrap);
+        common.put("quarkus.datasource.jdbc.url", jdbcUrl);
+        common.put("quarkus.datasource.username", dbUser);
+        common.put("quarkus.datasource.password", dbPassword);
+        common.put("quarkus.devservices.enabled", "false");
+        common.put("bunshin.model", model.path().toString());
+        common.put("bunshin.model-id", model.id());
+
+        // One at a time: the scheduler and the submitter both migrate the schema at start.
+        int schedulerPort = options.schedulerPort() != 0 ? options.schedulerPort()
+                : Ports.isOpen("127.0.0.1", DEFAULT_SCHEDULER_PORT) ? Ports.free() : DEFAULT_SCHEDULER_PORT;
+        startApp(out, "scheduler", home, "512m", common, Map.of("quarkus.http.port", Integer.toString(schedulerPort)))
+                .awaitReady(APP_READY_TIMEOUT);
+        startApp(out, "submitter", home, "768m", common, Map.of("quarkus.http.port", Integer.toString(apiPort)))
+                .awaitReady(APP_READY_TIMEOUT);
+
+        int workers = options.workers();
+        int threads = options.threads() > 0 ? options.threads()
+                : Math.max(1, Runtime.getRuntime().availableProcessors() / workers);
+        int memoryGiB = workerMemoryGiB(model.sizeBytes(), workers);
+        List<QuarkusApp> workerApps = new ArrayList<>();
+        for (int w = 1; w <= workers; w++) {
+            Map<String, String> own = new LinkedHashMap<>();
+            own.put("quarkus.http.port", Integer.toString(Ports.free()));
+            own.put("bunshin.worker.id", "worker-" + w);
+            own.put("bunshin.worker.memory", memoryGiB + "G");
+            own.put("bunshin.worker.threads", Integer.toString(threads));
+            workerApps.add(startApp(out, "worker-" + w, home, memoryGiB + "g", common, own));
+        }
+        // Workers load their layers in parallel; wait for all.
+        for (QuarkusApp worker : workerApps) {
+            worker.awaitReady(APP_READY_TIMEOUT);
+        }
+        apiUrl = "http://127.0.0.1:" + apiPort;
+    }
+
+    private QuarkusApp startApp(PrintStream out, String name, Path home, String heap, Map<String, String> common,
+                                Map<String, String> own) {
+        String module = name.startsWith("worker-") ? "stage-worker" : name;
+        Path jar = home.resolve(module).resolve("target").resolve("quarkus-app").resolve("quarkus-run.jar");
+        Map<String, String> config = new LinkedHashMap<>(common);
+        config.putAll(own);
+        Path log = logs.resolve(name + ".log");
+        out.println("Starting " + name + " on port " + config.get("quarkus.http.port") + " (log " + log + ") ...");
+        QuarkusApp app = QuarkusApp.start(name, jar, heap, config, dataDir, log);
+        started.push(app);
+        apps.add(app);
+        return app;
+    }
+
+    /**
+     * Heap per worker: the engine maps the weights, but a worker may hold dequantized copies, the KV cache and
+     * activations; two bytes per weight byte of its share plus 512 MiB, at least 1 GiB, and no more than its
+     * share of 80% of the machine's memory.
+     */
+    static int workerMemoryGiB(long modelBytes, int workers) {
+        long wanted = 2 * modelBytes / workers + (512L << 20);
+        long total = physicalMemory();
+        long cap = total > 0 ? (long) (total * 0.8 / workers) : Long.MAX_VALUE;
+        long bytes = Math.min(wanted, cap);
+        return (int) Math.max(1, (bytes + (1L << 30) - 1) >> 30);
+    }
+
+    private static long physicalMemory() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getTotalMemorySize();
+        }
+        return -1;
+    }
+
+    /**
+     * The project checkout holding {@code <module>/target/quarkus-app}: {@code -Dbunshin.home}, else the first
+     * of the working directory and its parents, then of this class's jar or classes directory and its parents,
+     * that has {@code scheduler/}, {@code submitter/} and {@code stage-worker/}.
+     */
+    static Path projectHome() {
+        String configured = System.getProperty("bunshin.home");
+        if (configured != null && !configured.isBlank()) {
+            return Path.of(configured).toAbsolutePath();
+        }
+        List<Path> starts = new ArrayList<>();
+        starts.add(Path.of("").toAbsolutePath());
+        // Where this class was loaded from (launcher/target/classes, cli/target/lib/...): inside the checkout.
+        try {
+            var source = LocalStack.class.getProtectionDomain().getCodeSource();
+            if (source != null) {
+                starts.add(Path.of(source.getLocation().toURI()).toAbsolutePath());
+            }
+        } catch (java.net.URISyntaxException | RuntimeException ignored) {
+            // the working directory is still tried
+        }
+        for (Path start : starts) {
+            for (Path dir = start; dir != null; dir = dir.getParent()) {
+                if (Files.isDirectory(dir.resolve("scheduler")) && Files.isDirectory(dir.resolve("submitter"))
+                        && Files.isDirectory(dir.resolve("stage-worker"))) {
+                    return dir;
+                }
+            }
+        }
+        throw new IllegalStateException("cannot find the Bunshin checkout from " + starts
+                + ": run from it, or pass -Dbunshin.home=DIR");
+    }
+}

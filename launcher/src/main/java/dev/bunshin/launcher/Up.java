@@ -1,0 +1,74 @@
+package dev.bunshin.launcher;
+
+import java.io.PrintStream;
+
+/**
+ * {@code ./bunshin up}: runs the whole system on this machine until Ctrl-C. See {@link UpOptions#USAGE}.
+ *
+ * <p>Kafka and PostgreSQL keep their data in the data directory, so jobs survive a restart. Every child's output
+ * goes to {@code <data-dir>/logs/<name>.log}. Ctrl-C (or SIGTERM) stops everything in reverse order.
+ */
+public final class Up {
+
+    private Up() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs until interrupted; returns the exit code: 0 never in practice, 1 if a part failed, 2 for bad usage. */
+    public static int run(String[] args) {
+        PrintStream out = System.out;
+        if (UpOptions.wantsHelp(args)) {
+            out.print(UpOptions.USAGE);
+            return 0;
+        }
+        UpOptions options;
+        try {
+            options = UpOptions.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("bunshin up: " + e.getMessage());
+            return 2;
+        }
+        LocalStack stack;
+        try {
+            stack = LocalStack.start(options, out);
+        } catch (RuntimeException e) {
+            System.err.println("bunshin up: " + e.getMessage());
+            return 1;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            out.println("Stopping Bunshin ...");
+            stack.close();
+            out.println("Stopped.");
+        }, "bunshin-up-stop"));
+        out.println("Bunshin is up: " + stack.apiUrl());
+        out.println("Model id: " + stack.modelId() + (stack.syntheticModel() ? "  (RANDOM WEIGHTS: its text is noise)" : ""));
+        out.println("Logs: " + stack.logs() + "/*.log");
+        out.println("Press Ctrl-C to stop.");
+        return watch(stack);
+    }
+
+    /** Blocks while everything runs; if an app dies on its own, says which and stops the rest. */
+    static int watch(LocalStack stack) {
+        while (true) {
+            try {
+                Thread.sleep(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                stack.close();
+                return 1;
+            }
+            if (stack.closing()) {
+                continue; // the shutdown hook is stopping everything; the JVM exits when it is done
+            }
+            String dead = stack.deadApp();
+            if (dead != null) {
+                System.err.println("bunshin up: " + dead);
+                stack.close();
+                return 1;
+            }
+        }
+    }
+}

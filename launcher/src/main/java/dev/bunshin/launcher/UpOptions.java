@@ -1,0 +1,121 @@
+package dev.bunshin.launcher;
+
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * The options of {@code ./bunshin up} (and {@code ./bunshin demo}).
+ *
+ * @param model a .gguf path or an Ollama name; null picks a default (see {@link ModelChoice})
+ * @param workers how many stage workers to start (the model's layers are split among them)
+ * @param port the submitter's HTTP port (the API)
+ * @param schedulerPort the scheduler's HTTP port; 0 means 8081 if free, else any free port
+ * @param dataDir where Kafka's and PostgreSQL's data, the logs and a generated model live
+ * @param kafka an existing broker's HOST:PORT, or null to start one
+ * @param database an existing PostgreSQL's JDBC URL, or null to start one
+ * @param threads compute threads per worker; 0 divides the cores among the workers
+ */
+public record UpOptions(String model, int workers, int port, int schedulerPort, Path dataDir, String kafka,
+                        String database, String dbUser, String dbPassword, int threads) {
+
+    public static final String USAGE = """
+            usage: ./bunshin up [options]
+              --model MODEL          a .gguf file or an Ollama model name (default: the smallest Ollama model,
+                                     else a generated random-weight model)
+              --workers N            stage workers to start (default 2)
+              --port P               the API's HTTP port (default 8080)
+              --scheduler-port P     the scheduler's HTTP port (default 8081, or a free one)
+              --data-dir DIR         data, logs and generated files (default ./.bunshin)
+              --kafka HOST:PORT      use this Kafka instead of starting one
+              --database JDBC_URL    use this PostgreSQL instead of starting one (with --db-user, --db-password)
+              --threads T            compute threads per worker (default: cores / workers)
+            """;
+
+    public UpOptions {
+        Objects.requireNonNull(dataDir, "dataDir == null");
+        if (workers < 1) {
+            throw new IllegalArgumentException("--workers must be at least 1: " + workers);
+        }
+        if (threads < 0) {
+            throw new IllegalArgumentException("--threads must be positive: " + threads);
+        }
+        if (database == null && (dbUser != null || dbPassword != null)) {
+            throw new IllegalArgumentException("--db-user and --db-password go with --database JDBC_URL");
+        }
+        if (database != null && !database.startsWith("jdbc:postgresql:")) {
+            throw new IllegalArgumentException("--database must be a jdbc:postgresql: URL: " + database);
+        }
+        if (kafka != null && !kafka.matches("[^:,\\s]+:\\d+(,[^:,\\s]+:\\d+)*")) {
+            throw new IllegalArgumentException("--kafka must be HOST:PORT[,HOST:PORT...]: " + kafka);
+        }
+    }
+
+    /**
+     * Parses command-line arguments ({@code --name value} or {@code --name=value}).
+     *
+     * @throws IllegalArgumentException naming the bad argument
+     */
+    public static UpOptions parse(String[] args) {
+        String model = null;
+        int workers = 2;
+        int port = 8080;
+        int schedulerPort = 0;
+        Path dataDir = Path.of(".bunshin");
+        String kafka = null;
+        String database = null;
+        String dbUser = null;
+        String dbPassword = null;
+        int threads = 0;
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            String name = arg;
+            String value = null;
+            int eq = arg.indexOf('=');
+            if (arg.startsWith("--") && eq > 0) {
+                name = arg.substring(0, eq);
+                value = arg.substring(eq + 1);
+            }
+            if (!name.startsWith("--")) {
+                throw new IllegalArgumentException("unexpected argument: " + arg + "\n" + USAGE);
+            }
+            if (value == null) {
+                if (i + 1 >= args.length) {
+                    throw new IllegalArgumentException(name + " needs a value\n" + USAGE);
+                }
+                value = args[++i];
+            }
+            switch (name) {
+                case "--model" -> model = value;
+                case "--workers" -> workers = intValue(name, value);
+                case "--port" -> port = intValue(name, value);
+                case "--scheduler-port" -> schedulerPort = intValue(name, value);
+                case "--data-dir" -> dataDir = Path.of(value);
+                case "--kafka" -> kafka = value;
+                case "--database" -> database = value;
+                case "--db-user" -> dbUser = value;
+                case "--db-password" -> dbPassword = value;
+                case "--threads" -> threads = intValue(name, value);
+                default -> throw new IllegalArgumentException("unknown option: " + name + "\n" + USAGE);
+            }
+        }
+        return new UpOptions(model, workers, port, schedulerPort, dataDir, kafka, database, dbUser, dbPassword,
+                threads);
+    }
+
+    static boolean wantsHelp(String[] args) {
+        for (String arg : args) {
+            if (arg.equals("--help") || arg.equals("-h")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static int intValue(String name, String value) {
+        try {
+            return Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " needs a number: " + value);
+        }
+    }
+}

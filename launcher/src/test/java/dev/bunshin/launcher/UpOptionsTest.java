@@ -1,0 +1,54 @@
+package dev.bunshin.launcher;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class UpOptionsTest {
+
+    @Test
+    void defaults() {
+        UpOptions o = UpOptions.parse(new String[0]);
+        assertNull(o.model());
+        assertEquals(2, o.workers());
+        assertEquals(8080, o.port());
+        assertEquals(Path.of(".bunshin"), o.dataDir());
+        assertNull(o.kafka());
+        assertNull(o.database());
+    }
+
+    @Test
+    void bothSpellingsOfValues() {
+        UpOptions o = UpOptions.parse(new String[] {"--workers=3", "--kafka", "k1:9092", "--database",
+                "jdbc:postgresql://db:5432/bunshin", "--db-user", "u", "--db-password=p", "--threads", "4"});
+        assertEquals(3, o.workers());
+        assertEquals("k1:9092", o.kafka());
+        assertEquals("u", o.dbUser());
+        assertEquals("p", o.dbPassword());
+        assertEquals(4, o.threads());
+    }
+
+    @Test
+    void badArgumentsNameTheOffender() {
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> UpOptions.parse(new String[] {"--workers", "two"})).getMessage().contains("two"));
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> UpOptions.parse(new String[] {"--nope", "1"})).getMessage().contains("--nope"));
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> UpOptions.parse(new String[] {"--workers", "0"})).getMessage().contains("0"));
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> UpOptions.parse(new String[] {"--kafka", "nohostport"})).getMessage().contains("nohostport"));
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> UpOptions.parse(new String[] {"--db-user", "u"})).getMessage().contains("--database"));
+    }
+
+    @Test
+    void upRejectsBadUsageWithExitCode2() {
+        assertEquals(2, Up.run(new String[] {"--workers"}));
+    }
+}

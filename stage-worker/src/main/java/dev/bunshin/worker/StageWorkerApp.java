@@ -1,0 +1,77 @@
+package dev.bunshin.worker;
+
+import dev.bunshin.protocol.WirePrecision;
+import io.quarkus.runtime.Quarkus;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+import javax.sql.DataSource;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * Quarkus edge: builds a {@link StageWorker} from configuration on StartupEvent (its poll loop runs on its own
+ * thread, the kafka-bare-quickstart pattern) and exits the process with status 1 if the worker stops on a fatal
+ * error, so a supervisor restarts it and the scheduler re-plans.
+ */
+@ApplicationScoped
+public class StageWorkerApp {
+
+    @Inject
+    DataSource db;
+
+    @ConfigProperty(name = "bunshin.worker.id")
+    String id;
+    @ConfigProperty(name = "bunshin.model-id")
+    String modelId;
+    @ConfigProperty(name = "bunshin.model")
+    String model;
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrapServers;
+    @ConfigProperty(name = "bunshin.worker.host")
+    Optional<String> host;
+    @ConfigProperty(name = "bunshin.worker.memory", defaultValue = "8G")
+    String memory;
+    @ConfigProperty(name = "bunshin.worker.threads", defaultValue = "1")
+    int threads;
+    @ConfigProperty(name = "bunshin.worker.speed", defaultValue = "0")
+    double speed;
+    @ConfigProperty(name = "bunshin.worker.heartbeat", defaultValue = "1s")
+    Duration heartbeat;
+    @ConfigProperty(name = "bunshin.worker.max-batch-tokens", defaultValue = "2048")
+    int maxBatchTokens;
+    @ConfigProperty(name = "bunshin.worker.max-sequences", defaultValue = "64")
+    int maxSequences;
+    @ConfigProperty(name = "bunshin.context-length", defaultValue = "0")
+    int contextLength;
+    @ConfigProperty(name = "bunshin.worker.wire-precision", defaultValue = "f32")
+    String precision;
+    @ConfigProperty(name = "bunshin.max-record-bytes", defaultValue = "4194304")
+    int maxRecordBytes;
+
+    private StageWorker worker;
+
+    void onStart(@Observes StartupEvent ev) throws Exception {
+        String h = host.orElse(InetAddress.getLocalHost().getHostName());
+        worker = new StageWorker(db, new WorkerSettings(id, modelId, Path.of(model), bootstrapServers, h,
+                dev.bunshin.engine.plan.ByteSize.parse(memory), threads, speed, heartbeat, maxBatchTokens, maxSequences,
+                contextLength, WirePrecision.parse(precision), maxRecordBytes));
+        worker.onFatal(t -> Quarkus.asyncExit(1));
+        worker.start();
+    }
+
+    /** The running worker, or null before start. */
+    StageWorker worker() {
+        return worker;
+    }
+
+    void onStop(@Observes ShutdownEvent ev) {
+        if (worker != null) worker.close();
+    }
+}

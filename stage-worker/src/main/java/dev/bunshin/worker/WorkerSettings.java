@@ -1,0 +1,57 @@
+package dev.bunshin.worker;
+
+import dev.bunshin.protocol.WirePrecision;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * What a stage worker is told (configuration keys in parentheses).
+ *
+ * @param id               unique worker id ({@code bunshin.worker.id})
+ * @param modelId          model id ({@code bunshin.model-id})
+ * @param model            the GGUF file ({@code bunshin.model})
+ * @param bootstrapServers Kafka ({@code kafka.bootstrap.servers})
+ * @param host             reported to the scheduler ({@code bunshin.worker.host}, default the host name)
+ * @param memoryBytes      budget for weights ({@code bunshin.worker.memory}, e.g. 8G)
+ * @param threads          engine threads ({@code bunshin.worker.threads})
+ * @param speedGflops      0 = measure with a short matmul probe at start ({@code bunshin.worker.speed})
+ * @param heartbeat        heartbeat interval ({@code bunshin.worker.heartbeat})
+ * @param maxBatchTokens   cap on positions per engine call ({@code bunshin.worker.max-batch-tokens})
+ * @param maxSequences     jobs with a KV cache at once ({@code bunshin.worker.max-sequences})
+ * @param contextLength    positions per job, 0 = the model's ({@code bunshin.context-length})
+ * @param precision        wire precision of the activations this worker sends ({@code bunshin.worker.wire-precision})
+ * @param maxRecordBytes   largest record value ({@code bunshin.max-record-bytes})
+ */
+public record WorkerSettings(String id, String modelId, Path model, String bootstrapServers, String host,
+                             long memoryBytes, int threads, double speedGflops, Duration heartbeat,
+                             int maxBatchTokens, int maxSequences, int contextLength, WirePrecision precision,
+                             int maxRecordBytes) {
+
+    public WorkerSettings {
+        Objects.requireNonNull(id, "id == null");
+        Objects.requireNonNull(modelId, "modelId == null");
+        Objects.requireNonNull(model, "model == null");
+        Objects.requireNonNull(bootstrapServers, "bootstrapServers == null");
+        if (memoryBytes <= 0) throw new IllegalArgumentException("worker " + id + ": memory must be > 0, got " + memoryBytes);
+        if (threads < 1) throw new IllegalArgumentException("worker " + id + ": threads must be >= 1, got " + threads);
+        if (maxBatchTokens < 1) throw new IllegalArgumentException("worker " + id + ": max-batch-tokens must be >= 1");
+    }
+
+    /** Defaults for everything but identity, model and Kafka. */
+    public static WorkerSettings of(String id, String modelId, Path model, String bootstrapServers) {
+        return new WorkerSettings(id, modelId, model, bootstrapServers, "localhost", 8L << 30, 1, 0,
+                Duration.ofSeconds(1), 2048, 64, 0, WirePrecision.F32, 4 << 20);
+    }
+
+    public WorkerSettings withSpeed(double gflops) {
+        return new WorkerSettings(id, modelId, model, bootstrapServers, host, memoryBytes, threads, gflops, heartbeat,
+                maxBatchTokens, maxSequences, contextLength, precision, maxRecordBytes);
+    }
+
+    public WorkerSettings withPrecision(WirePrecision p) {
+        return new WorkerSettings(id, modelId, model, bootstrapServers, host, memoryBytes, threads, speedGflops,
+                heartbeat, maxBatchTokens, maxSequences, contextLength, p, maxRecordBytes);
+    }
+}

@@ -1,0 +1,171 @@
+package dev.bunshin.submitter;
+
+import dev.bunshin.engine.gguf.GgufFile;
+import dev.bunshin.engine.gguf.GgufKeys;
+import dev.bunshin.engine.gguf.GgufTensor;
+import dev.bunshin.engine.tokenizer.Tokenizer;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The model this submitter accepts jobs for: its id, its tokenizer (prompts are tokenized here, once, so the
+ * stage workers never see text), its trained context length, and its chat template. Holds the GGUF file open
+ * (a read-only mapping) for its metadata.
+ */
+public final class ServedModel implements AutoCloseable {
+
+    /**
+     * Texts of end-of-turn tokens chat templates close a message with (llama.cpp's vocab list of end-of-generation
+     * texts). Those the template uses become the job's {@code stop_tokens}.
+     */
+    static final List<String> END_OF_TURN_TEXTS = List.of("<|im_end|>", "<|eot_id|>", "<|eom_id|>", "<|end|>",
+            "<end_of_turn>", "<|endoftext|>", "<|END_OF_TURN_TOKEN|>", "<|end_of_text|>", "<EOT>", "<|return|>",
+            "<｜end▁of▁sentence｜>", "</s>");
+
+    private final String id;
+    private final GgufFile file;
+    private final Tokenizer tokenizer;
+    private final int contextLength;
+    private final String architecture;
+    private final String chatTemplate;     // null: the model has none (the fallback applies)
+    private final String[] tokenTexts;     // [nVocab]
+    private final int bos;
+    private final int eos;
+    private final long createdEpochSeconds;
+    private final long parameterCount;
+
+    private ServedModel(String id, GgufFile file, Tokenizer tokenizer) throws IOException {
+        this.id = id;
+        this.file = file;
+        this.tokenizer = tokenizer;
+        this.architecture = file.getString(GgufKeys.GENERAL_ARCHITECTURE);
+        this.contextLength = file.getInt(GgufKeys.arch(architecture, GgufKeys.CONTEXT_LENGTH));
+        this.chatTemplate = file.getString(GgufKeys.TOKENIZER_CHAT_TEMPLATE, null);
+        this.tokenTexts = file.get(GgufKeys.TOKENIZER_TOKENS) instanceof String[] a ? a : new String[0];
+        this.bos = file.getInt(GgufKeys.TOKENIZER_BOS_ID, -1);
+        this.eos = file.getInt(GgufKeys.TOKENIZER_EOS_ID, -1);
+        this.createdEpochSeconds = Files.getLastModifiedTime(file.path()).toInstant().getEpochSecond();
+        long n = 0;
+        for (GgufTensor t : file.tensors().values()) {
+            n += t.elementCount();
+        }
+        this.parameterCount = n;
+    }
+
+    /**
+     * Opens a GGUF file and builds its tokenizer.
+     *
+     * @param id the id clients name the model by; null means the file name without {@code .gguf}
+     */
+    public static ServedModel open(Path path, String id) throws IOException {
+        GgufFile file = GgufFile.open(path);
+        try {
+            return new ServedModel(id == null || id.isBlank() ? defaultId(path) : id, file, Tokenizer.fromGguf(file));
+        } catch (IOException | RuntimeException e) {
+            file.close();
+            throw e;
+        }
+    }
+
+    static String defaultId(Path path) {
+        String name = path.getFileName().toString();
+        return name.endsWith(".gguf") ? name.substring(0, name.length() - 5) : name;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    /** Whether a request's {@code model} names this model (Ollama clients add a {@code :latest} tag). */
+    public boolean answersTo(String name) {
+        return name.equals(id) || name.equals(id + ":latest") || name.equals(file.path().getFileName().toString());
+    }
+
+    public GgufFile file() {
+        return file;
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    /** Prompt text to token ids, BOS added as the model asks. {@code parseSpecial}: for rendered chat templates. */
+    public int[] tokenize(String text, boolean parseSpecial) {
+        return tokenizer.encode(text, true, parseSpecial);
+    }
+
+    public int contextLength() {
+        return contextLength;
+    }
+
+    public String architecture() {
+        return architecture;
+    }
+
+    /** The GGUF {@code tokenizer.chat_template}, or null. */
+    public String chatTemplate() {
+        return chatTemplate;
+    }
+
+    public String tokenText(int token) {
+        return token >= 0 && token < tokenTexts.length ? tokenTexts[token] : "";
+    }
+
+    /** Id of the token whose text is exactly this, or -1. */
+    public int tokenId(String text) {
+        for (int i = 0; i < tokenTexts.length; i++) {
+            if (tokenTexts[i].equals(text)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    public String bosText() {
+        return tokenText(bos);
+    }
+
+    public String eosText() {
+        return tokenText(eos);
+    }
+
+    /** End-of-turn token ids a rendered template uses: they end the assistant's reply. */
+    public int[] endOfTurnTokens(String template) {
+        Set<Integer> ids = new LinkedHashSet<>();
+        for (String text : END_OF_TURN_TEXTS) {
+            if (template.contains(text)) {
+                int t = tokenId(text);
+                if (t >= 0) {
+                    ids.add(t);
+                }
+            }
+        }
+        return ids.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    public long createdEpochSeconds() {
+        return createdEpochSeconds;
+    }
+
+    public long sizeBytes() {
+        return file.size();
+    }
+
+    public long parameterCount() {
+        return parameterCount;
+    }
+
+    public String displayName() {
+        return file.getString(GgufKeys.GENERAL_NAME, id);
+    }
+
+    @Override
+    public void close() {
+        file.close();
+    }
+}

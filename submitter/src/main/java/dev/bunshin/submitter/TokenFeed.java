@@ -1,0 +1,138 @@
+package dev.bunshin.submitter;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+import javax.sql.DataSource;
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Follows a job's tokens as the tail stage worker writes them to {@code job_tokens}, for every streaming API
+ * (job SSE, OpenAI and Ollama streams, blocking completions). Polls the database: the job row first, then the
+ * tokens after the last one delivered, so once a finished status has been seen, every token written before
+ * the job ended is in the following read. Tokens are delivered in position order without gaps: a position
+ * not yet visible (a concurrent insert) is waited for while the job runs.
+ */
+@ApplicationScoped
+public class TokenFeed {
+
+    public record Token(int position, int tokenId, String text) {}
+
+    /** How the job ended. {@code text} is jobs.text (null if the tail set none). */
+    public record End(String status, String finishReason, String error, int tokenCount, int promptTokens,
+                      String text) {}
+
+    public interface Listener {
+        /** A token, in order. Throwing (e.g. IOException: the client went away) stops the feed. */
+        void token(Token t) throws IOException;
+
+        /** Called after {@code idleMillis} without tokens: a chance to send a keep-alive. */
+        default void idle() throws IOException {}
+    }
+
+    private static final int PAGE = 512;
+
+    private final DataSource ds;
+    private final long pollMillis;
+    private final long idleMillis;
+
+    TokenFeed(DataSource ds,
+              @ConfigProperty(name = "bunshin.api.poll-ms", defaultValue = "25") long pollMillis,
+              @ConfigProperty(name = "bunshin.api.keepalive-ms", defaultValue = "15000") long idleMillis) {
+        this.ds = ds;
+        this.pollMillis = pollMillis;
+        this.idleMillis = idleMillis;
+    }
+
+    /**
+     * Delivers the tokens at positions {@code > after} until the job has ended and all its tokens are delivered.
+     *
+     * @throws ApiException 404 if the job does not exist (or was deleted meanwhile)
+     */
+    public End follow(long jobId, int after, Listener listener) throws IOException, InterruptedException {
+        int next = after + 1;
+        long lastActivity = System.nanoTime();
+        while (true) {
+            End state;
+            List<Token> rows;
+            try (Connection c = ds.getConnection()) {
+                state = readState(c, jobId);
+                if (state == null) {
+                    throw ApiException.notFound("id", "job_not_found", "job " + jobId + " does not exist");
+                }
+                rows = readTokens(c, jobId, next);
+            } catch (SQLException e) {
+                throw new IOException("reading tokens of job " + jobId + ": " + e.getMessage(), e);
+            }
+            boolean finished = Job.isFinished(state.status());
+            int delivered = 0;
+            for (Token t : rows) {
+                if (t.position() != next && !finished) {
+                    break; // a gap: the missing position's insert is not visible yet
+                }
+                listener.token(t);
+                next = t.position() + 1;
+                delivered++;
+            }
+            if (finished && rows.size() < PAGE) {
+                // token_count is the tail's; the positions delivered are what the client saw
+                return new End(state.status(), state.finishReason(), state.error(),
+                        Math.max(state.tokenCount(), next), state.promptTokens(), state.text());
+            }
+            if (delivered > 0) {
+                lastActivity = System.nanoTime();
+                if (rows.size() == PAGE) {
+                    continue;
+                }
+            } else if ((System.nanoTime() - lastActivity) / 1_000_000 >= idleMillis) {
+                listener.idle();
+                lastActivity = System.nanoTime();
+            }
+            Thread.sleep(pollMillis);
+        }
+    }
+
+    /** The current state of a job without waiting, or null if it does not exist. */
+    public End state(long jobId) throws IOException {
+        try (Connection c = ds.getConnection()) {
+            return readState(c, jobId);
+        } catch (SQLException e) {
+            throw new IOException("reading job " + jobId + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static End readState(Connection c, long jobId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT status, finish_reason, error, token_count, cardinality(prompt_tokens), text FROM jobs WHERE id = ?")) {
+            ps.setLong(1, jobId);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+                return new End(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getInt(5),
+                        rs.getString(6));
+            }
+        }
+    }
+
+    private static List<Token> readTokens(Connection c, long jobId, int from) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT position, token_id, text FROM job_tokens WHERE job_id = ? AND position >= ? ORDER BY position LIMIT " + PAGE)) {
+            ps.setLong(1, jobId);
+            ps.setInt(2, from);
+            List<Token> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new Token(rs.getInt(1), rs.getInt(2), rs.getString(3)));
+                }
+            }
+            return out;
+        }
+    }
+}
