@@ -49,53 +49,79 @@ def f32(T):
             "    }\n")
 
 
+def s_decl_first(T, w, c):
+    return "".join(f"                FloatVector s{i} = {w}.mul(FloatVector.fromArray(F, x, x{i} + {c}));\n" for i in range(T))
+
+
+def s_fma(T, w, c, indent="                    "):
+    return "".join(f"{indent}s{i} = {w}.fma(FloatVector.fromArray(F, x, x{i} + {c}), s{i});\n" for i in range(T))
+
+
+def scale_acc(T):
+    return ("                FloatVector d = FloatVector.broadcast(F, ds[db + b]);\n" +
+            "".join(f"                a{i} = s{i}.fma(d, a{i});\n" for i in range(T)))
+
+
 def q8(T):
-    return (f"    private void row{T}(int r, float[] x, float[] y, int t) {{\n"
-            "        long base = r * rowBytes;\n"
-            "        int nb = cols / QK;\n" + x_decl(T) + acc_decl(T) +
+    # Sum each block's products first, then scale once: fewer operations than scaling every weight vector
+    # when a tile is small (decode), which is the case that must run at memory speed.
+    return (f"    private void row{T}(byte[] qs, float[] ds, int r, float[] x, float[] y, int t) {{\n"
+            "        int nb = cols / QK;\n"
+            "        int qb = r * cols, db = r * nb;\n" + x_decl(T) + acc_decl(T) +
             "        for (int b = 0; b < nb; b++) {\n"
-            "            long blk = base + (long) b * BLOCK_BYTES;\n"
-            "            FloatVector d = FloatVector.broadcast(F, scale(blk));\n"
-            "            for (int p = 0; p < P; p++) {\n"
-            "                FloatVector w = w(blk + 2 + p * L).mul(d);\n"
-            "                int c = b * QK + p * L;\n" + fmas(T, "w", "c") +
+            "            int q = qb + b * QK, c = b * QK;\n"
+            "            {\n"
+            "                FloatVector w = w(qs, q);\n" + s_decl_first(T, "w", "c") +
+            "                for (int p = 1; p < P; p++) {\n"
+            "                    w = w(qs, q + p * L);\n"
+            "                    int cp = c + p * L;\n" + s_fma(T, "w", "cp") +
+            "                }\n" + scale_acc(T) +
             "            }\n"
             "        }\n" + store(T) + "    }\n")
 
 
 def q4(T):
-    return (f"    private void row{T}(int r, float[] x, float[] y, int t) {{\n"
-            "        long base = r * rowBytes;\n"
-            "        int nb = cols / QK;\n" + x_decl(T) + acc_decl(T) +
+    return (f"    private void row{T}(byte[] qs, float[] ds, int r, float[] x, float[] y, int t) {{\n"
+            "        int nb = cols / QK;\n"
+            "        int qb = r * (cols / 2), db = r * nb;\n" + x_decl(T) + acc_decl(T) +
             "        for (int b = 0; b < nb; b++) {\n"
-            "            long blk = base + (long) b * BLOCK_BYTES;\n"
-            "            FloatVector d = FloatVector.broadcast(F, scale(blk));\n"
-            "            for (int p = 0; p < P; p++) {\n"
-            "                ByteVector v = bytes(blk + 2 + p * L);\n"
-            "                FloatVector wl = lo(v).mul(d), wh = hi(v).mul(d);\n"
-            "                int c = b * QK + p * L;\n" + fmas(T, "wl", "c") + fmas(T, "wh", "c + 16") +
+            "            int q = qb + b * 16, c = b * QK;\n"
+            "            {\n"
+            "                IntVector v = bytes(qs, q);\n"
+            "                FloatVector wl = lo(v), wh = hi(v);\n" + s_decl_first(T, "wl", "c") +
+            s_fma(T, "wh", "c + 16", "                ") +
+            "                for (int p = 1; p < P; p++) {\n"
+            "                    v = bytes(qs, q + p * L);\n"
+            "                    wl = lo(v);\n"
+            "                    wh = hi(v);\n"
+            "                    int cp = c + p * L;\n" + s_fma(T, "wl", "cp") + s_fma(T, "wh", "cp + 16") +
+            "                }\n" + scale_acc(T) +
             "            }\n"
             "        }\n" + store(T) + "    }\n")
 
 
-def dispatch():
+def dispatch(packed):
+    params = "byte[] qs, float[] ds, " if packed else ""
+    args = "qs, ds, " if packed else ""
     s = ("    /** Rows in groups small enough to stay in L1/L2 while every token tile passes over them. */\n"
-         "    private void tiled(float[] x, float[] y, int n, int rowStart, int rowEnd) {\n"
+         f"    private void tiled({params}float[] x, float[] y, int n, int rowStart, int rowEnd) {{\n"
          "        for (int g = rowStart; g < rowEnd; g += ROW_GROUP) {\n"
          "            int gEnd = Math.min(rowEnd, g + ROW_GROUP);\n"
          "            int t = 0;\n")
     for T in TILES:
-        s += (f"            for (; t + {T} <= n; t += {T}) {{\n"
-              f"                for (int r = g; r < gEnd; r++) row{T}(r, x, y, t);\n"
+        cond = " && MAX_TILE >= 8" if T == 8 else ""
+        s += (f"            for (; t + {T} <= n{cond}; t += {T}) {{\n"
+              f"                for (int r = g; r < gEnd; r++) row{T}({args}r, x, y, t);\n"
               "            }\n")
     s += "        }\n    }\n"
     return s
 
 
 for path, gen in [("F32Matrix.java", f32), ("Q8_0Matrix.java", q8), ("Q4_0Matrix.java", q4)]:
+    packed = gen is not f32
     p = "src/main/java/dev/bunshin/engine/tensor/" + path
     src = open(p).read()
-    body = dispatch() + "".join("\n" + gen(T) for T in TILES)
+    body = dispatch(packed) + "".join("\n" + gen(T) for T in TILES)
     i, j = src.index(BEGIN), src.index(END)
     src = src[:i + len(BEGIN)] + body + src[j:]
     open(p, "w").write(src)

@@ -14,13 +14,15 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Our engine against llama.cpp (de.kherud:llama) on the real stories260K model: greedy generation of 64 tokens
- * must give the same text for every prompt. Prompts are tokenised by llama.cpp itself (plus BOS), so this tests
- * the forward pass alone.
+ * must give the same text for every prompt. First with prompts tokenised by llama.cpp itself (plus BOS) and our
+ * ids decoded from the vocabulary pieces, which tests the forward pass alone; then end to end with our
+ * {@code Tokenizer} and streaming {@code TokenDecoder}.
  */
 class LlamaCppFidelityTest {
 
@@ -81,6 +83,22 @@ class LlamaCppFidelityTest {
                             .append("\n  bunshin:   ").append(got);
                 }
                 assertTrue(expected.get(i).length() > 20, "llama.cpp gave almost nothing for " + PROMPTS[i]);
+            }
+            // End to end with our own tokenizer and streaming decoder: same prompt ids, same text.
+            dev.bunshin.engine.tokenizer.Tokenizer tok = dev.bunshin.engine.tokenizer.Tokenizer.fromGguf(f);
+            for (int i = 0; i < PROMPTS.length; i++) {
+                int[] ours = tok.encode(PROMPTS[i], true, false);
+                assertArrayEquals(withBos(bos, prompts.get(i)), ours, "prompt ids of " + PROMPTS[i]);
+                List<Integer> ids = chain.greedy(100 + i, ours, N_PREDICT, eos);
+                chain.free(100 + i);
+                dev.bunshin.engine.tokenizer.TokenDecoder dec = tok.newDecoder();
+                StringBuilder text = new StringBuilder();
+                for (int id : ids) {
+                    if (tok.isEndOfGeneration(id)) break;
+                    text.append(dec.push(id));
+                }
+                text.append(dec.flush());
+                assertEquals(expected.get(i), text.toString(), "end to end, prompt " + PROMPTS[i]);
             }
             System.out.printf("bunshin generated %d prompts x %d tokens in %.1f s; first: %s%n", PROMPTS.length,
                     N_PREDICT, (System.nanoTime() - t0) / 1e9, expected.get(0));

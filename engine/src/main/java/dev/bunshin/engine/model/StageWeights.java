@@ -47,6 +47,14 @@ public final class StageWeights {
             output = t.matrix(head, c.nVocab(), c.nEmbd());
         }
         float[] freqs = t.optionalVector(TensorNames.ROPE_FREQS, c.ropeDim() / 2);
+        // Kernels that repack their weights do it on the first matmul; an empty one does it now, so the first
+        // request does not pay for it. The embedding is left alone: it only ever decodes single rows.
+        for (LayerWeights lw : layers) {
+            for (WeightMatrix m : new WeightMatrix[]{lw.wq(), lw.wk(), lw.wv(), lw.wo(), lw.gate(), lw.up(), lw.down()}) {
+                m.matmul(new float[0], new float[0], 0, 0, 0);
+            }
+        }
+        if (output != null) output.matmul(new float[0], new float[0], 0, 0, 0);
         return new StageWeights(range, embd, layers, outNorm, output, freqs);
     }
 }

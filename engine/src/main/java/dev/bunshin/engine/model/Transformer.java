@@ -99,13 +99,22 @@ public final class Transformer {
 
             rmsNorm(x, xb, nTok, e, lw.ffnNorm());
             pool.matmul(new WeightMatrix[]{lw.gate(), lw.up()}, xb, new float[][]{gate, up}, nTok);
-            for (int i = 0; i < gate.length; i++) {
-                float g = gate[i];
-                gate[i] = g / (1.0f + (float) Math.exp(-g)) * up[i]; // SwiGLU: silu(gate) * up
-            }
+            swiglu(gate, up);
             pool.matmul(lw.down(), gate, o, nTok);
             add(x, o);
         }
+    }
+
+    /** gate = silu(gate) * up, element-wise; exp is costly enough in a long prefill to share out. */
+    private void swiglu(float[] gate, float[] up) {
+        int chunk = 4096;
+        int n = (gate.length + chunk - 1) / chunk;
+        pool.forEach(n, 20L * gate.length, ci -> {
+            for (int i = ci * chunk, end = Math.min(gate.length, i + chunk); i < end; i++) {
+                float g = gate[i];
+                gate[i] = g / (1.0f + (float) Math.exp(-g)) * up[i];
+            }
+        });
     }
 
     /** Output norm and head for the given rows of x F32 [*, nEmbd]: logits F32 [rows.length, nVocab]. */

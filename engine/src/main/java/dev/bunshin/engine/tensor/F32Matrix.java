@@ -20,6 +20,8 @@ final class F32Matrix extends MappedMatrix {
 
     /** Rows per group of the tiled kernel. */
     private static final int ROW_GROUP = 16;
+    /** Token tile: 8 accumulators fit the registers of AVX2 and AVX-512. */
+    private static final int MAX_TILE = 8;
 
     @Override
     public void dequantizeRow(int r, float[] out, int off) {
@@ -46,7 +48,7 @@ final class F32Matrix extends MappedMatrix {
         for (int g = rowStart; g < rowEnd; g += ROW_GROUP) {
             int gEnd = Math.min(rowEnd, g + ROW_GROUP);
             int t = 0;
-            for (; t + 8 <= n; t += 8) {
+            for (; t + 8 <= n && MAX_TILE >= 8; t += 8) {
                 for (int r = g; r < gEnd; r++) row8(r, x, y, t);
             }
             for (; t + 4 <= n; t += 4) {

@@ -3,10 +3,12 @@ package dev.bunshin.engine.tensor;
 import dev.bunshin.engine.gguf.GgufTensor;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
@@ -21,8 +23,10 @@ import static dev.bunshin.engine.tensor.VectorMath.sumLanes;
  * // value j      = ((qs[j] &amp; 0x0F) - 8) * d   for j in [0, 16)
  * // value j + 16 = ((qs[j] &gt;&gt;   4) - 8) * d
  * </pre>
- * The fast kernel loads L nibble-pairs as a {@link ByteVector}, splits low and high nibbles with a mask and a
- * logical shift, widens both to float lanes and multiplies with activations {@code [c]} and {@code [c + 16]}.
+ * On the first matmul the nibbles go to a heap {@code byte[]} (16 per block, same packing) and the scales to a
+ * {@code float[]} (see {@link Q8_0Matrix} for why). The fast kernel loads L nibble-pairs as a {@link ByteVector},
+ * zero-extends them to int lanes, splits low and high nibbles with a mask and a shift, converts both to floats and multiplies with
+ * activations {@code [c]} and {@code [c + 16]}; each block's partial sum is scaled once.
  */
 final class Q4_0Matrix extends MappedMatrix {
     private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -30,11 +34,43 @@ final class Q4_0Matrix extends MappedMatrix {
     static final int BLOCK_BYTES = 18;
     private static final VectorSpecies<Byte> B = VectorMath.VECTOR
             ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
+    private static final VectorSpecies<Integer> I = VectorMath.VECTOR ? F.withLanes(int.class) : null;
     /** Byte vectors per block's 16 bytes of nibbles. */
     private static final int P = 16 / Math.max(L, 1);
+    /** Largest token tile: 8 needs 16 vector registers of accumulators (AVX-512 has 32, AVX2 16). */
+    private static final int MAX_TILE = L >= 16 ? 8 : 4;
+
+    /** Quants and scales copied out of the mapping; made on the first matmul (an embedding only decodes rows). */
+    private volatile Packed packed;
+
+    private record Packed(byte[] qs, float[] ds) {}
 
     Q4_0Matrix(GgufTensor t) {
         super(t);
+    }
+
+    private Packed packed() {
+        Packed p = packed;
+        if (p == null) {
+            synchronized (this) {
+                p = packed;
+                if (p == null) {
+                    long n = (long) rows * cols;
+                    if (n / 2 > Integer.MAX_VALUE - 16) {
+                        throw new IllegalArgumentException("tensor " + name + " has " + n + " values; too many for one array");
+                    }
+                    byte[] qs = new byte[(int) (n / 2)];
+                    float[] ds = new float[(int) (n / QK)];
+                    for (int b = 0; b < ds.length; b++) {
+                        long off = (long) b * BLOCK_BYTES;
+                        ds[b] = Float.float16ToFloat(data.get(LE_SHORT, off));
+                        MemorySegment.copy(data, ValueLayout.JAVA_BYTE, off + 2, qs, b * 16, 16);
+                    }
+                    packed = p = new Packed(qs, ds);
+                }
+            }
+        }
+        return p;
     }
 
     /** Rows per group of the tiled kernel. */
@@ -59,73 +95,100 @@ final class Q4_0Matrix extends MappedMatrix {
             decodedMatmul(x, y, n, rowStart, rowEnd);
             return;
         }
-        tiled(x, y, n, rowStart, rowEnd);
+        Packed p = packed();
+        tiled(p.qs(), p.ds(), x, y, n, rowStart, rowEnd);
     }
 
-    private ByteVector bytes(long at) {
-        return ByteVector.fromMemorySegment(B, data, at, ByteOrder.LITTLE_ENDIAN);
+    /** L nibble-pairs zero-extended to int lanes: shifts and masks on int lanes are single instructions. */
+    private static IntVector bytes(byte[] qs, int at) {
+        return (IntVector) ByteVector.fromArray(B, qs, at).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
     }
 
-    private static FloatVector lo(ByteVector v) {
-        return (FloatVector) v.and((byte) 0x0F).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+    private static FloatVector lo(IntVector v) {
+        return (FloatVector) v.and(0x0F).sub(8).convert(VectorOperators.I2F, 0);
     }
 
-    private static FloatVector hi(ByteVector v) {
-        return (FloatVector) v.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
-    }
-
-    private float scale(long block) {
-        return Float.float16ToFloat(data.get(LE_SHORT, block));
+    private static FloatVector hi(IntVector v) {
+        return (FloatVector) v.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0);
     }
 
     // Every tile size does the same operations per (row, token), so a token's result does not depend on the
     // batch it came in.
     // BEGIN GENERATED (tools/gen_kernels.py)
     /** Rows in groups small enough to stay in L1/L2 while every token tile passes over them. */
-    private void tiled(float[] x, float[] y, int n, int rowStart, int rowEnd) {
+    private void tiled(byte[] qs, float[] ds, float[] x, float[] y, int n, int rowStart, int rowEnd) {
         for (int g = rowStart; g < rowEnd; g += ROW_GROUP) {
             int gEnd = Math.min(rowEnd, g + ROW_GROUP);
             int t = 0;
-            for (; t + 8 <= n; t += 8) {
-                for (int r = g; r < gEnd; r++) row8(r, x, y, t);
+            for (; t + 8 <= n && MAX_TILE >= 8; t += 8) {
+                for (int r = g; r < gEnd; r++) row8(qs, ds, r, x, y, t);
             }
             for (; t + 4 <= n; t += 4) {
-                for (int r = g; r < gEnd; r++) row4(r, x, y, t);
+                for (int r = g; r < gEnd; r++) row4(qs, ds, r, x, y, t);
             }
             for (; t + 1 <= n; t += 1) {
-                for (int r = g; r < gEnd; r++) row1(r, x, y, t);
+                for (int r = g; r < gEnd; r++) row1(qs, ds, r, x, y, t);
             }
         }
     }
 
-    private void row8(int r, float[] x, float[] y, int t) {
-        long base = r * rowBytes;
+    private void row8(byte[] qs, float[] ds, int r, float[] x, float[] y, int t) {
         int nb = cols / QK;
+        int qb = r * (cols / 2), db = r * nb;
         int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols, x4 = x3 + cols, x5 = x4 + cols, x6 = x5 + cols, x7 = x6 + cols;
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F), a4 = FloatVector.zero(F), a5 = FloatVector.zero(F), a6 = FloatVector.zero(F), a7 = FloatVector.zero(F);
         for (int b = 0; b < nb; b++) {
-            long blk = base + (long) b * BLOCK_BYTES;
-            FloatVector d = FloatVector.broadcast(F, scale(blk));
-            for (int p = 0; p < P; p++) {
-                ByteVector v = bytes(blk + 2 + p * L);
-                FloatVector wl = lo(v).mul(d), wh = hi(v).mul(d);
-                int c = b * QK + p * L;
-                a0 = wl.fma(FloatVector.fromArray(F, x, x0 + c), a0);
-                a1 = wl.fma(FloatVector.fromArray(F, x, x1 + c), a1);
-                a2 = wl.fma(FloatVector.fromArray(F, x, x2 + c), a2);
-                a3 = wl.fma(FloatVector.fromArray(F, x, x3 + c), a3);
-                a4 = wl.fma(FloatVector.fromArray(F, x, x4 + c), a4);
-                a5 = wl.fma(FloatVector.fromArray(F, x, x5 + c), a5);
-                a6 = wl.fma(FloatVector.fromArray(F, x, x6 + c), a6);
-                a7 = wl.fma(FloatVector.fromArray(F, x, x7 + c), a7);
-                a0 = wh.fma(FloatVector.fromArray(F, x, x0 + c + 16), a0);
-                a1 = wh.fma(FloatVector.fromArray(F, x, x1 + c + 16), a1);
-                a2 = wh.fma(FloatVector.fromArray(F, x, x2 + c + 16), a2);
-                a3 = wh.fma(FloatVector.fromArray(F, x, x3 + c + 16), a3);
-                a4 = wh.fma(FloatVector.fromArray(F, x, x4 + c + 16), a4);
-                a5 = wh.fma(FloatVector.fromArray(F, x, x5 + c + 16), a5);
-                a6 = wh.fma(FloatVector.fromArray(F, x, x6 + c + 16), a6);
-                a7 = wh.fma(FloatVector.fromArray(F, x, x7 + c + 16), a7);
+            int q = qb + b * 16, c = b * QK;
+            {
+                IntVector v = bytes(qs, q);
+                FloatVector wl = lo(v), wh = hi(v);
+                FloatVector s0 = wl.mul(FloatVector.fromArray(F, x, x0 + c));
+                FloatVector s1 = wl.mul(FloatVector.fromArray(F, x, x1 + c));
+                FloatVector s2 = wl.mul(FloatVector.fromArray(F, x, x2 + c));
+                FloatVector s3 = wl.mul(FloatVector.fromArray(F, x, x3 + c));
+                FloatVector s4 = wl.mul(FloatVector.fromArray(F, x, x4 + c));
+                FloatVector s5 = wl.mul(FloatVector.fromArray(F, x, x5 + c));
+                FloatVector s6 = wl.mul(FloatVector.fromArray(F, x, x6 + c));
+                FloatVector s7 = wl.mul(FloatVector.fromArray(F, x, x7 + c));
+                s0 = wh.fma(FloatVector.fromArray(F, x, x0 + c + 16), s0);
+                s1 = wh.fma(FloatVector.fromArray(F, x, x1 + c + 16), s1);
+                s2 = wh.fma(FloatVector.fromArray(F, x, x2 + c + 16), s2);
+                s3 = wh.fma(FloatVector.fromArray(F, x, x3 + c + 16), s3);
+                s4 = wh.fma(FloatVector.fromArray(F, x, x4 + c + 16), s4);
+                s5 = wh.fma(FloatVector.fromArray(F, x, x5 + c + 16), s5);
+                s6 = wh.fma(FloatVector.fromArray(F, x, x6 + c + 16), s6);
+                s7 = wh.fma(FloatVector.fromArray(F, x, x7 + c + 16), s7);
+                for (int p = 1; p < P; p++) {
+                    v = bytes(qs, q + p * L);
+                    wl = lo(v);
+                    wh = hi(v);
+                    int cp = c + p * L;
+                    s0 = wl.fma(FloatVector.fromArray(F, x, x0 + cp), s0);
+                    s1 = wl.fma(FloatVector.fromArray(F, x, x1 + cp), s1);
+                    s2 = wl.fma(FloatVector.fromArray(F, x, x2 + cp), s2);
+                    s3 = wl.fma(FloatVector.fromArray(F, x, x3 + cp), s3);
+                    s4 = wl.fma(FloatVector.fromArray(F, x, x4 + cp), s4);
+                    s5 = wl.fma(FloatVector.fromArray(F, x, x5 + cp), s5);
+                    s6 = wl.fma(FloatVector.fromArray(F, x, x6 + cp), s6);
+                    s7 = wl.fma(FloatVector.fromArray(F, x, x7 + cp), s7);
+                    s0 = wh.fma(FloatVector.fromArray(F, x, x0 + cp + 16), s0);
+                    s1 = wh.fma(FloatVector.fromArray(F, x, x1 + cp + 16), s1);
+                    s2 = wh.fma(FloatVector.fromArray(F, x, x2 + cp + 16), s2);
+                    s3 = wh.fma(FloatVector.fromArray(F, x, x3 + cp + 16), s3);
+                    s4 = wh.fma(FloatVector.fromArray(F, x, x4 + cp + 16), s4);
+                    s5 = wh.fma(FloatVector.fromArray(F, x, x5 + cp + 16), s5);
+                    s6 = wh.fma(FloatVector.fromArray(F, x, x6 + cp + 16), s6);
+                    s7 = wh.fma(FloatVector.fromArray(F, x, x7 + cp + 16), s7);
+                }
+                FloatVector d = FloatVector.broadcast(F, ds[db + b]);
+                a0 = s0.fma(d, a0);
+                a1 = s1.fma(d, a1);
+                a2 = s2.fma(d, a2);
+                a3 = s3.fma(d, a3);
+                a4 = s4.fma(d, a4);
+                a5 = s5.fma(d, a5);
+                a6 = s6.fma(d, a6);
+                a7 = s7.fma(d, a7);
             }
         }
         y[(t + 0) * rows + r] = sumLanes(a0);
@@ -138,26 +201,43 @@ final class Q4_0Matrix extends MappedMatrix {
         y[(t + 7) * rows + r] = sumLanes(a7);
     }
 
-    private void row4(int r, float[] x, float[] y, int t) {
-        long base = r * rowBytes;
+    private void row4(byte[] qs, float[] ds, int r, float[] x, float[] y, int t) {
         int nb = cols / QK;
+        int qb = r * (cols / 2), db = r * nb;
         int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
         for (int b = 0; b < nb; b++) {
-            long blk = base + (long) b * BLOCK_BYTES;
-            FloatVector d = FloatVector.broadcast(F, scale(blk));
-            for (int p = 0; p < P; p++) {
-                ByteVector v = bytes(blk + 2 + p * L);
-                FloatVector wl = lo(v).mul(d), wh = hi(v).mul(d);
-                int c = b * QK + p * L;
-                a0 = wl.fma(FloatVector.fromArray(F, x, x0 + c), a0);
-                a1 = wl.fma(FloatVector.fromArray(F, x, x1 + c), a1);
-                a2 = wl.fma(FloatVector.fromArray(F, x, x2 + c), a2);
-                a3 = wl.fma(FloatVector.fromArray(F, x, x3 + c), a3);
-                a0 = wh.fma(FloatVector.fromArray(F, x, x0 + c + 16), a0);
-                a1 = wh.fma(FloatVector.fromArray(F, x, x1 + c + 16), a1);
-                a2 = wh.fma(FloatVector.fromArray(F, x, x2 + c + 16), a2);
-                a3 = wh.fma(FloatVector.fromArray(F, x, x3 + c + 16), a3);
+            int q = qb + b * 16, c = b * QK;
+            {
+                IntVector v = bytes(qs, q);
+                FloatVector wl = lo(v), wh = hi(v);
+                FloatVector s0 = wl.mul(FloatVector.fromArray(F, x, x0 + c));
+                FloatVector s1 = wl.mul(FloatVector.fromArray(F, x, x1 + c));
+                FloatVector s2 = wl.mul(FloatVector.fromArray(F, x, x2 + c));
+                FloatVector s3 = wl.mul(FloatVector.fromArray(F, x, x3 + c));
+                s0 = wh.fma(FloatVector.fromArray(F, x, x0 + c + 16), s0);
+                s1 = wh.fma(FloatVector.fromArray(F, x, x1 + c + 16), s1);
+                s2 = wh.fma(FloatVector.fromArray(F, x, x2 + c + 16), s2);
+                s3 = wh.fma(FloatVector.fromArray(F, x, x3 + c + 16), s3);
+                for (int p = 1; p < P; p++) {
+                    v = bytes(qs, q + p * L);
+                    wl = lo(v);
+                    wh = hi(v);
+                    int cp = c + p * L;
+                    s0 = wl.fma(FloatVector.fromArray(F, x, x0 + cp), s0);
+                    s1 = wl.fma(FloatVector.fromArray(F, x, x1 + cp), s1);
+                    s2 = wl.fma(FloatVector.fromArray(F, x, x2 + cp), s2);
+                    s3 = wl.fma(FloatVector.fromArray(F, x, x3 + cp), s3);
+                    s0 = wh.fma(FloatVector.fromArray(F, x, x0 + cp + 16), s0);
+                    s1 = wh.fma(FloatVector.fromArray(F, x, x1 + cp + 16), s1);
+                    s2 = wh.fma(FloatVector.fromArray(F, x, x2 + cp + 16), s2);
+                    s3 = wh.fma(FloatVector.fromArray(F, x, x3 + cp + 16), s3);
+                }
+                FloatVector d = FloatVector.broadcast(F, ds[db + b]);
+                a0 = s0.fma(d, a0);
+                a1 = s1.fma(d, a1);
+                a2 = s2.fma(d, a2);
+                a3 = s3.fma(d, a3);
             }
         }
         y[(t + 0) * rows + r] = sumLanes(a0);
@@ -166,20 +246,28 @@ final class Q4_0Matrix extends MappedMatrix {
         y[(t + 3) * rows + r] = sumLanes(a3);
     }
 
-    private void row1(int r, float[] x, float[] y, int t) {
-        long base = r * rowBytes;
+    private void row1(byte[] qs, float[] ds, int r, float[] x, float[] y, int t) {
         int nb = cols / QK;
+        int qb = r * (cols / 2), db = r * nb;
         int x0 = t * cols;
         FloatVector a0 = FloatVector.zero(F);
         for (int b = 0; b < nb; b++) {
-            long blk = base + (long) b * BLOCK_BYTES;
-            FloatVector d = FloatVector.broadcast(F, scale(blk));
-            for (int p = 0; p < P; p++) {
-                ByteVector v = bytes(blk + 2 + p * L);
-                FloatVector wl = lo(v).mul(d), wh = hi(v).mul(d);
-                int c = b * QK + p * L;
-                a0 = wl.fma(FloatVector.fromArray(F, x, x0 + c), a0);
-                a0 = wh.fma(FloatVector.fromArray(F, x, x0 + c + 16), a0);
+            int q = qb + b * 16, c = b * QK;
+            {
+                IntVector v = bytes(qs, q);
+                FloatVector wl = lo(v), wh = hi(v);
+                FloatVector s0 = wl.mul(FloatVector.fromArray(F, x, x0 + c));
+                s0 = wh.fma(FloatVector.fromArray(F, x, x0 + c + 16), s0);
+                for (int p = 1; p < P; p++) {
+                    v = bytes(qs, q + p * L);
+                    wl = lo(v);
+                    wh = hi(v);
+                    int cp = c + p * L;
+                    s0 = wl.fma(FloatVector.fromArray(F, x, x0 + cp), s0);
+                    s0 = wh.fma(FloatVector.fromArray(F, x, x0 + cp + 16), s0);
+                }
+                FloatVector d = FloatVector.broadcast(F, ds[db + b]);
+                a0 = s0.fma(d, a0);
             }
         }
         y[(t + 0) * rows + r] = sumLanes(a0);
