@@ -83,12 +83,12 @@ final class BenchCommand {
         row(out, "batched decode tok/s (" + batch + " sequences; vs llama.cpp single)", ours.batchTokPerSec,
                 llama == null ? Double.NaN : llama.decodeTokPerSec);
         out.printf("%nmedians of %d runs after %d warm-up run(s); our KV cache is F32, llama.cpp's F16; llama.cpp through "
-                + "de.kherud:llama %s, its tokens timed as they stream%n", reps, warmup, "4.2.0");
+                + "de.kherud:llama %s, timed as completions of 1 and of N tokens%n", reps, warmup, "4.2.0");
         return 0;
     }
 
     private static void row(PrintStream out, String metric, double ours, double theirs) {
-        out.printf(Locale.ROOT, "| %s | %.1f | %s | %s |%n", metric, ours,
+        out.printf(Locale.ROOT, "| %s | %.1f | %s | %s |%n", metric, ours, // NaN: not measured or not measurable
                 Double.isNaN(theirs) ? "–" : String.format(Locale.ROOT, "%.1f", theirs),
                 Double.isNaN(theirs) || theirs == 0 ? "–" : String.format(Locale.ROOT, "%.2f×", ours / theirs));
     }

@@ -1,7 +1,6 @@
 package dev.bunshin.cli;
 
 import de.kherud.llama.InferenceParameters;
-import de.kherud.llama.LlamaIterator;
 import de.kherud.llama.LlamaModel;
 import de.kherud.llama.ModelParameters;
 
@@ -13,9 +12,10 @@ import java.util.Locale;
 
 /**
  * llama.cpp's speed on the same file through de.kherud:llama. The binding returns no timings (llama.cpp's own
- * go to its log, which the binding prints rather than hands to Java), so the stream of generated tokens is timed:
- * the first token arrives once the prompt is evaluated (prompt speed), the following ones one decode step apart
- * (decode speed). llama.cpp's log is switched off: it would drown the table.
+ * go to its log, which the binding prints rather than hands to Java), so whole completions are timed: one of 1
+ * token (prompt evaluation) and one of N tokens (the same plus N - 1 decode steps); the difference gives the
+ * decode speed. (Timing the token stream instead is unreliable: the binding may deliver several tokens at once.)
+ * llama.cpp's log is switched off: it would drown the table.
  */
 final class LlamaBaseline {
     private LlamaBaseline() {}
@@ -31,38 +31,39 @@ final class LlamaBaseline {
                 .setBatchSize(Math.max(512, nPrompt))
                 .setGpuLayers(0)
                 .disableLog();
-        List<Double> promptRates = new ArrayList<>();
-        List<Double> decodeRates = new ArrayList<>();
+        List<Double> oneTimes = new ArrayList<>();
+        List<Double> allTimes = new ArrayList<>();
         int promptTokens;
         try (LlamaModel llama = new LlamaModel(mp)) {
             promptTokens = llama.encode(prompt).length + 1; // + BOS, which completion adds
             for (int r = 0; r < warmup + reps; r++) {
-                InferenceParameters ip = new InferenceParameters(prompt)
-                        .setNPredict(nTokens)
-                        .setIgnoreEos(true)
-                        .setTemperature(0f)
-                        .setCachePrompt(false)
-                        .setSeed(42);
-                long t0 = System.nanoTime();
-                long tFirst = 0;
-                int outputs = 0;
-                LlamaIterator it = llama.generate(ip).iterator();
-                while (it.hasNext()) {
-                    it.next();
-                    if (outputs++ == 0) tFirst = System.nanoTime();
-                }
-                long tEnd = System.nanoTime();
-                double pr = promptTokens * 1e9 / (tFirst - t0);
-                double dr = (nTokens - 1) * 1e9 / (tEnd - tFirst);
-                err.printf(Locale.ROOT, "llama.cpp %s: prompt %.1f tok/s, decode %.1f tok/s (%d outputs)%n",
-                        r < warmup ? "warm-up" : "run " + (r - warmup + 1), pr, dr, outputs);
+                // One token: the prompt's evaluation (plus one sampling). N tokens: that plus N - 1 decode steps.
+                long tOne = timeCompletion(llama, prompt, 1);
+                long tAll = timeCompletion(llama, prompt, nTokens);
+                err.printf(Locale.ROOT, "llama.cpp %s: 1 token in %.2f ms, %d tokens in %.2f ms%n",
+                        r < warmup ? "warm-up" : "run " + (r - warmup + 1), tOne / 1e6, nTokens, tAll / 1e6);
                 if (r >= warmup) {
-                    promptRates.add(pr);
-                    decodeRates.add(dr);
+                    oneTimes.add((double) tOne);
+                    allTimes.add((double) tAll);
                 }
             }
         }
-        return new BenchCommand.Speeds(promptTokens, BenchCommand.median(promptRates), BenchCommand.median(decodeRates),
-                Double.NaN);
+        // Rates from the median times (a difference of two noisy times per run can even come out negative).
+        double tOne = BenchCommand.median(oneTimes);
+        double tAll = BenchCommand.median(allTimes);
+        double decode = tAll > tOne ? (nTokens - 1) * 1e9 / (tAll - tOne) : Double.NaN;
+        return new BenchCommand.Speeds(promptTokens, promptTokens * 1e9 / tOne, decode, Double.NaN);
+    }
+    /** Nanoseconds of one greedy completion of {@code nPredict} tokens (not stopping at end-of-generation). */
+    private static long timeCompletion(LlamaModel llama, String prompt, int nPredict) {
+        InferenceParameters ip = new InferenceParameters(prompt)
+                .setNPredict(nPredict)
+                .setIgnoreEos(true)
+                .setTemperature(0f)
+                .setCachePrompt(false) // evaluate the prompt every time
+                .setSeed(42);
+        long t0 = System.nanoTime();
+        llama.complete(ip);
+        return System.nanoTime() - t0;
     }
 }

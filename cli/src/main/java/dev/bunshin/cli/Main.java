@@ -1,5 +1,8 @@
 package dev.bunshin.cli;
 
+import dev.bunshin.launcher.Demo;
+import dev.bunshin.launcher.Up;
+
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.PrintStream;
@@ -21,6 +24,7 @@ public final class Main {
               models [--dir D ...]                         list local models (Ollama + GGUF directories)
               inspect MODEL                                architecture, shapes, tensor types; whether it can run
               plan MODEL --nodes N [--memory 8G,8G,16G] [--speed 1,1,2] [--context C] [--sequences S]
+                   [--weighting speed-memory|speed]
                                                            split layers over N nodes; memory per stage
               generate --model MODEL --prompt TEXT [--max-tokens N] [--temperature T] [--seed S]
                        [--top-k K] [--top-p P] [--stages K] [--threads T]
@@ -29,7 +33,8 @@ public final class Main {
               bench engine MODEL [--threads 2] [--tokens 32] [--prompt-tokens 64] [--batch 16] [--reps 3]
                            [--warmup 2] [--skip-llama]
                                                            our engine vs llama.cpp, same file, same threads
-              bench make-models DIR                        write synthetic TinyLlama-shaped Q8_0/Q4_0/Q4_K_M models
+              bench make-models DIR [--mixes Q8_0,Q4_0,Q4_K_M] [--layers L] [--tiny] [--force]
+                                                           write synthetic TinyLlama-shaped models (≈1 GB each)
 
             Services:
               up [options]                                 start Kafka, PostgreSQL, scheduler, workers, submitter
@@ -73,9 +78,9 @@ public final class Main {
                 case "generate" -> GenerateCommand.run(rest, out, err);
                 case "tokenize" -> TokenizeCommand.run(rest, out, err);
                 case "bench" -> BenchCommand.run(rest, out, err);
-                case "up" -> External.run("up", "dev.bunshin.launcher.Up", rest, err);
-                case "demo" -> External.run("demo", "dev.bunshin.launcher.Demo", rest, err);
-                case "batch" -> External.run("batch", "dev.bunshin.cli.BatchCommand", rest, err);
+                case "up" -> Up.run(rest);
+                case "demo" -> Demo.run(rest);
+                case "batch" -> BatchCommand.run(rest, err);
                 case "test" -> throw new UsageException("test is run by the ./bunshin script (mvn -B -ntp verify)");
                 default -> throw new UsageException("unknown command " + command + " (commands: models, inspect, plan, "
                         + "generate, tokenize, bench, up, demo, batch, test, help)");

@@ -17,14 +17,15 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * {@code ./bunshin plan MODEL --nodes N [--memory 8G,8G,16G] [--speed 1,1,2] [--context C] [--sequences S]}:
+ * {@code ./bunshin plan MODEL --nodes N [--memory 8G,8G,16G] [--speed 1,1,2] [--context C] [--sequences S]
+ * [--weighting speed-memory|speed]}:
  * the layer ranges {@link StagePlanner} gives and the memory each stage needs.
  */
 final class PlanCommand {
     private PlanCommand() {}
 
     static int run(String[] argv, PrintStream out, PrintStream err) throws Exception {
-        Args a = Args.parse("plan", argv, ModelArgs.with("nodes", "memory", "speed", "context", "sequences"), Set.of());
+        Args a = Args.parse("plan", argv, ModelArgs.with("nodes", "memory", "speed", "context", "sequences", "weighting"), Set.of());
         String model = a.positional(0, "MODEL (a .gguf path or a model name)");
         a.noMorePositional(1);
         List<Long> memory = a.has("memory") ? parseList(a, "memory", ByteSize::parse) : null;
@@ -37,6 +38,12 @@ final class PlanCommand {
         } else {
             throw new UsageException("plan: option --nodes is required (the number of stage workers)");
         }
+        StagePlanner.Weighting weighting = switch (a.get("weighting", "speed-memory")) {
+            case "speed-memory" -> StagePlanner.Weighting.SPEED_TIMES_MEMORY;
+            case "speed" -> StagePlanner.Weighting.SPEED;
+            default -> throw new UsageException("plan: option --weighting must be speed-memory or speed, got \""
+                    + a.get("weighting", "") + "\"");
+        };
         memory = spread(a, "memory", memory, nNodes);
         speed = spread(a, "speed", speed, nNodes);
 
@@ -66,7 +73,7 @@ final class PlanCommand {
             }
             List<StageAssignment> plan;
             try {
-                plan = StagePlanner.plan(fp.layerBytes(), fp.firstExtra(), fp.lastExtra(), kvPerLayer, nodes);
+                plan = StagePlanner.plan(fp.layerBytes(), fp.firstExtra(), fp.lastExtra(), kvPerLayer, nodes, weighting, true);
             } catch (PlanException ex) {
                 err.println("bunshin plan: " + ex.getMessage());
                 return 1;

@@ -77,6 +77,19 @@ class InspectAndPlanTest {
     }
 
     @Test
+    void planWeightsMemoryUnlessToldSpeedOnly() {
+        String model = TestModels.stories260K().toString();
+        Cli byMemory = Cli.run("plan", model, "--nodes", "2", "--memory", "1G,3G", "--context", "64");
+        assertEquals(List.of(new Row(0, "node-0", 0, 1), new Row(1, "node-1", 1, 5)), rows(byMemory.out()), byMemory.out());
+        Cli bySpeed = Cli.run("plan", model, "--nodes", "2", "--memory", "1G,3G", "--context", "64",
+                "--weighting", "speed");
+        assertEquals(List.of(new Row(0, "node-0", 0, 2), new Row(1, "node-1", 2, 5)), rows(bySpeed.out()), bySpeed.out());
+        Cli bad = Cli.run("plan", model, "--nodes", "2", "--weighting", "vibes");
+        assertEquals(2, bad.status());
+        assertTrue(bad.err().contains("option --weighting must be speed-memory or speed, got \"vibes\""), bad.toString());
+    }
+
+    @Test
     void planUsesEveryNode() {
         Cli r = Cli.run("plan", TestModels.stories260K().toString(), "--nodes", "5", "--context", "64");
         assertEquals(0, r.status(), r.toString());

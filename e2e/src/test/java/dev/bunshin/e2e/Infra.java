@@ -3,7 +3,10 @@ package dev.bunshin.e2e;
 import dev.bunshin.launcher.LocalKafka;
 import dev.bunshin.launcher.LocalPostgres;
 import org.flywaydb.core.Flyway;
-import org.postgresql.ds.PGSimpleDataSource;
+import io.agroal.api.AgroalDataSource;
+import io.agroal.api.configuration.supplier.AgroalDataSourceConfigurationSupplier;
+import io.agroal.api.security.NamePrincipal;
+import io.agroal.api.security.SimplePassword;
 
 import javax.sql.DataSource;
 import java.io.IOException;
@@ -23,12 +26,18 @@ final class Infra {
     private Infra(LocalKafka kafka, LocalPostgres postgres) {
         this.kafka = kafka;
         this.postgres = postgres;
-        PGSimpleDataSource ds = new PGSimpleDataSource();
-        ds.setURL(postgres.jdbcUrl());
-        ds.setUser(postgres.user());
-        ds.setPassword(postgres.password());
-        this.db = ds;
-        Flyway.configure().dataSource(ds).locations("classpath:db/migration").load().migrate();
+        // A connection pool, as the apps have (Agroal, what Quarkus uses): a new connection per tail batch would
+        // measure PostgreSQL's connection setup, not the pipeline.
+        try {
+            this.db = AgroalDataSource.from(new AgroalDataSourceConfigurationSupplier()
+                    .connectionPoolConfiguration(cp -> cp.maxSize(50)
+                            .connectionFactoryConfiguration(cf -> cf.jdbcUrl(postgres.jdbcUrl())
+                                    .principal(new NamePrincipal(postgres.user()))
+                                    .credential(new SimplePassword(postgres.password())))));
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("cannot create the connection pool", e);
+        }
+        Flyway.configure().dataSource(db).locations("classpath:db/migration").load().migrate();
     }
 
     static synchronized Infra get() {

@@ -26,14 +26,28 @@ final class Jobs {
     }
 
     long insert(String model, String prompt, int[] promptTokens, int maxTokens) throws SQLException {
+        return insert(model, prompt, promptTokens, maxTokens, new String[0]);
+    }
+
+    long insert(String model, String prompt, int[] promptTokens, int maxTokens, String[] stop) throws SQLException {
+        return insert(model, prompt, promptTokens, maxTokens, stop, new int[0]);
+    }
+
+    long insert(String model, String prompt, int[] promptTokens, int maxTokens, String[] stop, int[] stopTokens)
+            throws SQLException {
         try (Connection c = db.getConnection(); PreparedStatement ps = c.prepareStatement(
-                "INSERT INTO jobs (model, prompt, prompt_tokens, max_tokens) VALUES (?, ?, ?, ?) RETURNING id")) {
+                "INSERT INTO jobs (model, prompt, prompt_tokens, max_tokens, stop, stop_tokens) "
+                + "VALUES (?, ?, ?, ?, ?, ?) RETURNING id")) {
             Integer[] boxed = new Integer[promptTokens.length];
             for (int i = 0; i < boxed.length; i++) boxed[i] = promptTokens[i];
             ps.setString(1, model);
             ps.setString(2, prompt);
             ps.setArray(3, c.createArrayOf("integer", boxed));
             ps.setInt(4, maxTokens);
+            ps.setArray(5, c.createArrayOf("text", stop));
+            Integer[] stops = new Integer[stopTokens.length];
+            for (int i = 0; i < stops.length; i++) stops[i] = stopTokens[i];
+            ps.setArray(6, c.createArrayOf("integer", stops));
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getLong(1);

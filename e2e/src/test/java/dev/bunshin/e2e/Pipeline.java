@@ -21,21 +21,45 @@ final class Pipeline implements AutoCloseable {
     final List<StageWorker> workers = new ArrayList<>();
 
     Pipeline(Infra infra, String modelId, Path model, int nWorkers, int maxRecordBytes) throws Exception {
+        this(infra, modelId, model, nWorkers, maxRecordBytes, 0, 32);
+    }
+
+    /**
+     * @param contextLength positions per job, 0 = the model's
+     * @param maxRunning    jobs running at once
+     */
+    Pipeline(Infra infra, String modelId, Path model, int nWorkers, int maxRecordBytes, int contextLength,
+             int maxRunning) throws Exception {
         this.modelId = modelId;
         DataSource db = infra.db;
         String kafka = infra.kafka.bootstrapServers();
         scheduler = new SchedulerService(db, new SchedulerSettings(modelId, model, kafka, nWorkers,
-                Duration.ofSeconds(60), Duration.ofSeconds(5), 32, 4, (short) -1, maxRecordBytes, 0, 8192,
+                Duration.ofSeconds(60), Duration.ofSeconds(5), maxRunning, 4, (short) -1, maxRecordBytes, contextLength, 8192,
                 Duration.ofMillis(50)));
-        for (int i = 0; i < nWorkers; i++) {
-            // Equal fixed speeds: the plan splits the layers evenly whatever else the machine is doing.
-            WorkerSettings s = new WorkerSettings(modelId + "-w" + i, modelId, model, kafka, "localhost", 8L << 30, 1,
-                    1.0, Duration.ofMillis(300), 2048, 64, 0, WirePrecision.F32, maxRecordBytes);
-            StageWorker w = new StageWorker(db, s);
-            workers.add(w);
-            w.start();
-        }
+        this.db = db;
+        this.kafka = kafka;
+        this.model = model;
+        this.maxRecordBytes = maxRecordBytes;
+        this.contextLength = contextLength;
+        for (int i = 0; i < nWorkers; i++) addWorker("w" + i);
         scheduler.start();
+    }
+
+    private final DataSource db;
+    private final String kafka;
+    private final Path model;
+    private final int maxRecordBytes;
+    private final int contextLength;
+
+    /** Starts one more worker (it registers; the scheduler re-plans with it). */
+    StageWorker addWorker(String suffix) throws Exception {
+        // Equal fixed speeds: the plan splits the layers evenly whatever else the machine is doing.
+        WorkerSettings s = new WorkerSettings(modelId + "-" + suffix, modelId, model, kafka, "localhost", 8L << 30, 1,
+                1.0, Duration.ofMillis(300), 2048, 64, contextLength, WirePrecision.F32, maxRecordBytes);
+        StageWorker w = new StageWorker(db, s);
+        workers.add(w);
+        w.start();
+        return w;
     }
 
     /** Waits until a plan with {@code stages} stages is loaded by every worker in it. */

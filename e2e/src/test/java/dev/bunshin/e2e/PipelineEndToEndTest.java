@@ -81,12 +81,34 @@ class PipelineEndToEndTest {
 
             List<Long> ids = new ArrayList<>();
             Map<Long, Reference.Output> expected = new HashMap<>();
-            for (String prompt : PROMPTS) {
-                int[] tokens = tokenizer.encode(prompt, true, false);
-                long job = jobs.insert(id, prompt, tokens, MAX_TOKENS);
-                ids.add(job);
-                expected.put(job, Reference.greedy(file, tokenizer, tokens, MAX_TOKENS));
+            List<int[]> prompts = new ArrayList<>();
+            for (String prompt : PROMPTS) prompts.add(tokenizer.encode(prompt, true, false));
+            long t0 = System.nanoTime();
+            for (int i = 0; i < PROMPTS.length; i++) ids.add(jobs.insert(id, PROMPTS[i], prompts.get(i), MAX_TOKENS));
+            jobs.awaitDone(ids, Duration.ofSeconds(120));
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            int generated = 0;
+            for (long job : ids) generated += jobs.row(job).tokenCount();
+            System.out.printf("e2e %d stage(s): %d jobs, %d tokens in %.2f s (%.0f tokens/s, busy shared machine)%n",
+                    stages, ids.size(), generated, seconds, generated / seconds);
+            for (int i = 0; i < PROMPTS.length; i++) {
+                expected.put(ids.get(i), Reference.greedy(file, tokenizer, prompts.get(i), MAX_TOKENS));
             }
+            // One more job with a stop string: its text ends before the first '.', its tokens are a prefix.
+            int[] stopPrompt = tokenizer.encode(PROMPTS[0], true, false);
+            Reference.Output full = Reference.greedy(file, tokenizer, stopPrompt, MAX_TOKENS);
+            int cut = full.text().indexOf('.');
+            assertTrue(cut > 0, "reference text has a '.': " + full.text());
+            long stopJob = jobs.insert(id, PROMPTS[0], stopPrompt, MAX_TOKENS, new String[]{"."});
+
+            Jobs.Row stopped = jobs.awaitDone(List.of(stopJob), Duration.ofSeconds(120)).getFirst();
+            assertEquals("completed", stopped.status());
+            assertEquals("stop", stopped.finishReason());
+            assertEquals(full.text().substring(0, cut), stopped.text());
+            List<Integer> stopTokens = jobs.tokens(stopJob).stream().map(Jobs.Token::tokenId).toList();
+            assertEquals(full.tokens().subList(0, stopTokens.size()), stopTokens);
+            assertEquals(stopped.text(), String.join("", jobs.tokens(stopJob).stream().map(Jobs.Token::text).toList()));
+
             for (Jobs.Row row : jobs.awaitDone(ids, Duration.ofSeconds(120))) {
                 Reference.Output want = expected.get(row.id());
                 assertEquals("completed", row.status(), row.toString());
@@ -196,7 +218,73 @@ class PipelineEndToEndTest {
     }
 
     @Test
-    void runningJobsSurviveLosingAWorker() throws Exception {
+    void contextEndStopsWithLengthStopTokenStopsAndATooLongPromptFails() throws Exception {
+        String id = freshModelId("ctx");
+        int context = 32;
+        try (Pipeline p = new Pipeline(infra, id, model, 2, SMALL_RECORDS, context, 32)) {
+            p.awaitPlan(2, Duration.ofSeconds(60));
+            int[] prompt = tokenizer.encode(PROMPTS[0], true, false);
+            long job = jobs.insert(id, PROMPTS[0], prompt, 1000);
+            int[] tooLong = tokenizer.encode(PROMPTS[5], true, false);
+            assertTrue(tooLong.length > context);
+            long refused = jobs.insert(id, PROMPTS[5], tooLong, 10);
+            // A job ended by a stop token (the 6th token of the reference output): its text excludes it.
+            Reference.Output ref = Reference.greedy(file, tokenizer, prompt, 10);
+            int stopToken = ref.tokens().get(5);
+            int firstAt = ref.tokens().indexOf(stopToken);
+            long stopped = jobs.insert(id, PROMPTS[0], prompt, 100, new String[0], new int[]{stopToken});
+            List<Jobs.Row> rows = jobs.awaitDone(List.of(job, refused, stopped), Duration.ofSeconds(60));
+            assertEquals("completed", rows.get(2).status());
+            assertEquals("stop", rows.get(2).finishReason());
+            assertEquals(ref.tokens().subList(0, firstAt + 1),
+                    jobs.tokens(stopped).stream().map(Jobs.Token::tokenId).toList());
+            assertEquals(Reference.greedy(file, tokenizer, prompt, firstAt).text(), rows.get(2).text(),
+                    "text before the stop token");
+
+            // The last token is sampled at position context-1 and could only be fed at position context: stop.
+            int generated = context - prompt.length + 1;
+            Reference.Output want = Reference.greedy(file, tokenizer, prompt, generated);
+            assertEquals("completed", rows.get(0).status());
+            assertEquals("length", rows.get(0).finishReason());
+            assertEquals(want.tokens(), jobs.tokens(job).stream().map(Jobs.Token::tokenId).toList());
+            assertEquals(want.text(), rows.get(0).text());
+
+            assertEquals("failed", rows.get(1).status());
+            assertEquals("error", rows.get(1).finishReason());
+            assertTrue(rows.get(1).error().contains("does not fit the context of " + context), rows.get(1).error());
+            awaitAllFreed(p);
+            assertNoWorkerFailed(p);
+        }
+    }
+
+    @Test
+    void noMoreThanMaxRunningJobsRunAtOnce() throws Exception {
+        String id = freshModelId("maxrun");
+        try (Pipeline p = new Pipeline(infra, id, model, 1, SMALL_RECORDS, 0, 2)) {
+            p.awaitPlan(1, Duration.ofSeconds(60));
+            List<Long> ids = new ArrayList<>();
+            for (String prompt : PROMPTS) ids.add(jobs.insert(id, prompt, tokenizer.encode(prompt, true, false), 24));
+            int most = 0;
+            long end = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+            while (System.nanoTime() < end) {
+                int running = 0, done = 0;
+                for (long job : ids) {
+                    String status = jobs.row(job).status();
+                    if (status.equals("running")) running++;
+                    if (status.equals("completed")) done++;
+                }
+                most = Math.max(most, running);
+                if (done == ids.size()) break;
+                Thread.sleep(5);
+            }
+            assertEquals(2, most, "at most (and, with 6 queued, exactly) max-running=2 jobs ran at once");
+            for (Jobs.Row row : jobs.awaitDone(ids, Duration.ofSeconds(5))) assertEquals("completed", row.status());
+            assertNoWorkerFailed(p);
+        }
+    }
+
+    @Test
+    void runningJobsSurviveLosingAWorkerAndAJoiningWorkerIsPlannedIn() throws Exception {
         String id = freshModelId("replan");
         try (Pipeline p = new Pipeline(infra, id, model, 2, SMALL_RECORDS)) {
             StagePlan first = p.awaitPlan(2, Duration.ofSeconds(60));
@@ -215,11 +303,38 @@ class PipelineEndToEndTest {
             gone.close();
             StagePlan second = p.awaitPlan(1, Duration.ofSeconds(60));
             assertTrue(second.epoch() > first.epoch());
+            // One more job with a stop string: its text ends before the first '.', its tokens are a prefix.
+            int[] stopPrompt = tokenizer.encode(PROMPTS[0], true, false);
+            Reference.Output full = Reference.greedy(file, tokenizer, stopPrompt, MAX_TOKENS);
+            int cut = full.text().indexOf('.');
+            assertTrue(cut > 0, "reference text has a '.': " + full.text());
+            long stopJob = jobs.insert(id, PROMPTS[0], stopPrompt, MAX_TOKENS, new String[]{"."});
+
+            Jobs.Row stopped = jobs.awaitDone(List.of(stopJob), Duration.ofSeconds(120)).getFirst();
+            assertEquals("completed", stopped.status());
+            assertEquals("stop", stopped.finishReason());
+            assertEquals(full.text().substring(0, cut), stopped.text());
+            List<Integer> stopTokens = jobs.tokens(stopJob).stream().map(Jobs.Token::tokenId).toList();
+            assertEquals(full.tokens().subList(0, stopTokens.size()), stopTokens);
+            assertEquals(stopped.text(), String.join("", jobs.tokens(stopJob).stream().map(Jobs.Token::text).toList()));
+
             for (Jobs.Row row : jobs.awaitDone(ids, Duration.ofSeconds(120))) {
                 Reference.Output want = expected.get(row.id());
                 assertEquals("completed", row.status(), row.toString());
                 assertEquals(want.text(), row.text(), "job " + row.id());
                 assertEquals(want.tokens(), jobs.tokens(row.id()).stream().map(Jobs.Token::tokenId).toList());
+            }
+
+            // A worker joins: the scheduler re-plans on two stages again, and jobs still match.
+            p.addWorker("joiner");
+            StagePlan third = p.awaitPlan(2, Duration.ofSeconds(60));
+            assertTrue(third.epoch() > second.epoch());
+            int[] tokens = tokenizer.encode(PROMPTS[2], true, false);
+            long job = jobs.insert(id, PROMPTS[2], tokens, MAX_TOKENS);
+            Jobs.Row row = jobs.awaitDone(List.of(job), Duration.ofSeconds(60)).getFirst();
+            assertEquals(Reference.greedy(file, tokenizer, tokens, MAX_TOKENS).text(), row.text());
+            for (StageWorker w : p.workers) {
+                if (w != gone && w.failure() != null) throw new AssertionError("worker " + w.id() + " stopped", w.failure());
             }
         }
     }

@@ -59,7 +59,7 @@ final class ChildProcess implements AutoCloseable {
             Files.writeString(log, "\n=== " + java.time.Instant.now() + " " + describe(command) + "\n",
                     StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
                     java.nio.file.StandardOpenOption.APPEND);
-            ProcessBuilder builder = new ProcessBuilder(command)
+            ProcessBuilder builder = new ProcessBuilder(inOwnSession(command))
                     .directory(workDir.toFile())
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
@@ -71,6 +71,23 @@ final class ChildProcess implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + name + ": " + String.join(" ", command), e);
         }
+    }
+
+    /**
+     * Runs the command in a session of its own (setsid execs it: same pid). Ctrl-C in a terminal signals the whole
+     * foreground process group at once; children outside it are left to our shutdown hook, which stops the apps
+     * before the broker and the database they are still talking to.
+     */
+    private static List<String> inOwnSession(List<String> command) {
+        for (String setsid : List.of("/usr/bin/setsid", "/bin/setsid")) {
+            if (Files.isExecutable(Path.of(setsid))) {
+                List<String> wrapped = new ArrayList<>(command.size() + 1);
+                wrapped.add(setsid);
+                wrapped.addAll(command);
+                return wrapped;
+            }
+        }
+        return command;
     }
 
     /** The command line for the log, with a long classpath shortened to its entry count. */

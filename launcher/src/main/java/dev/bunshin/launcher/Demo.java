@@ -7,7 +7,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -16,7 +15,8 @@ import java.util.stream.Stream;
 
 /**
  * {@code ./bunshin demo}: starts everything like {@code up}, submits one job over HTTP, streams its tokens,
- * prints the finished job, submits a small batch of jobs and waits for them, then stops everything. Exit code 0
+ * prints the finished job, submits a small JSONL batch ({@code POST /v1/batches}) and waits for its output, then
+ * stops everything. Exit code 0
  * when every job finished, 1 otherwise (with the reason).
  */
 public final class Demo {
@@ -89,16 +89,61 @@ public final class Demo {
             requireFinished(id, done);
 
             out.println();
-            out.println("Submitting a batch of " + BATCH.size() + " jobs at once ...");
-            List<String> ids = new ArrayList<>();
-            for (String prompt : BATCH) {
-                ids.add(submit(prompt, 16));
+            out.println("POST " + api + "/v1/batches  (JSONL, " + BATCH.size() + " requests to /v1/completions)");
+            StringBuilder jsonl = new StringBuilder();
+            for (int i = 0; i < BATCH.size(); i++) {
+                jsonl.append("{\"custom_id\": \"demo-").append(i + 1)
+                        .append("\", \"method\": \"POST\", \"url\": \"/v1/completions\", \"body\": {\"model\": ")
+                        .append(quote(model)).append(", \"prompt\": ").append(quote(BATCH.get(i)))
+                        .append(", \"max_tokens\": 16}}\n");
             }
-            for (int i = 0; i < ids.size(); i++) {
-                String end = stream(ids.get(i), false);
-                requireFinished(ids.get(i), end);
-                out.println("  job " + ids.get(i) + " \"" + BATCH.get(i) + "\" -> " + get(ids.get(i)));
+            HttpResponse<String> created = send(HttpRequest.newBuilder(URI.create(api + "/v1/batches"))
+                    .header("Content-Type", "application/jsonl")
+                    .POST(HttpRequest.BodyPublishers.ofString(jsonl.toString())), "POST /v1/batches");
+            Matcher m = ID.matcher(created.body());
+            if (!m.find()) {
+                throw new IllegalStateException("POST /v1/batches answered without an id: " + created.body());
             }
+            String batchId = m.group(1);
+            out.println("batch " + batchId + " accepted; waiting for it ...");
+            long deadline = System.nanoTime() + JOB_TIMEOUT.toNanos();
+            String batch;
+            String status;
+            while (true) {
+                batch = send(HttpRequest.newBuilder(URI.create(api + "/v1/batches/" + batchId)).GET(),
+                        "GET /v1/batches/" + batchId).body();
+                status = stringField(batch, "status");
+                if (!List.of("validating", "in_progress", "finalizing", "cancelling").contains(status)) {
+                    break;
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("batch " + batchId + " still " + status + " after " + JOB_TIMEOUT);
+                }
+                Thread.sleep(500);
+            }
+            out.println("GET /v1/batches/" + batchId + " -> " + batch);
+            if (!"completed".equals(status)) {
+                throw new IllegalStateException("batch " + batchId + " ended " + status + ": " + batch);
+            }
+            String output = send(HttpRequest.newBuilder(URI.create(api + "/v1/batches/" + batchId + "/output")).GET(),
+                    "GET /v1/batches/" + batchId + "/output").body();
+            out.println("GET /v1/batches/" + batchId + "/output ->");
+            output.lines().forEach(line -> out.println("  " + line));
+            if (output.lines().count() != BATCH.size()) {
+                throw new IllegalStateException("batch " + batchId + " output has " + output.lines().count()
+                        + " lines, expected " + BATCH.size());
+            }
+        }
+
+        private HttpResponse<String> send(HttpRequest.Builder request, String what)
+                throws IOException, InterruptedException {
+            HttpResponse<String> response = http.send(request.timeout(Duration.ofSeconds(30)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() / 100 != 2) {
+                throw new IllegalStateException(what + " answered HTTP " + response.statusCode() + ": "
+                        + response.body());
+            }
+            return response;
         }
 
         String submit(String prompt, int maxTokens) throws IOException, InterruptedException {

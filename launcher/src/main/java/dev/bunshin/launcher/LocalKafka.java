@@ -216,11 +216,19 @@ public final class LocalKafka implements AutoCloseable {
         }
     }
 
-    /** A KRaft cluster id: 16 random bytes in URL-safe base64 without padding, like Kafka's own Uuid. */
-    private static String newClusterId() {
+    /**
+     * A KRaft cluster id: 16 random bytes in URL-safe base64 without padding, like Kafka's own Uuid. Like Kafka's
+     * Uuid.randomUuid, an id starting with '-' is drawn again: the storage tool would read it as an option.
+     */
+    static String newClusterId() {
+        SecureRandom random = new SecureRandom();
         byte[] bytes = new byte[16];
-        new SecureRandom().nextBytes(bytes);
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+        String id;
+        do {
+            random.nextBytes(bytes);
+            id = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+        } while (id.startsWith("-"));
+        return id;
     }
 
     private static void sleep(long millis) {

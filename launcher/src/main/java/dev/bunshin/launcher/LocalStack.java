@@ -144,7 +144,9 @@ public final class LocalStack implements AutoCloseable {
         // One at a time: the scheduler and the submitter both migrate the schema at start.
         int schedulerPort = options.schedulerPort() != 0 ? options.schedulerPort()
                 : Ports.isOpen("127.0.0.1", DEFAULT_SCHEDULER_PORT) ? Ports.free() : DEFAULT_SCHEDULER_PORT;
-        startApp(out, "scheduler", home, "512m", common, Map.of("quarkus.http.port", Integer.toString(schedulerPort)))
+        startApp(out, "scheduler", home, "512m", common, Map.of("quarkus.http.port", Integer.toString(schedulerPort),
+                // Plan once all N workers registered, instead of re-planning as each one joins.
+                "bunshin.scheduler.expected-workers", Integer.toString(options.workers())))
                 .awaitReady(APP_READY_TIMEOUT);
         startApp(out, "submitter", home, "768m", common, Map.of("quarkus.http.port", Integer.toString(apiPort)))
                 .awaitReady(APP_READY_TIMEOUT);
@@ -205,20 +207,34 @@ public final class LocalStack implements AutoCloseable {
 
     /**
      * The project checkout holding {@code <module>/target/quarkus-app}: {@code -Dbunshin.home}, else the first
-     * of the working directory and its parents that has {@code scheduler/} and {@code submitter/}.
+     * of the working directory and its parents, then of this class's jar or classes directory and its parents,
+     * that has {@code scheduler/}, {@code submitter/} and {@code stage-worker/}.
      */
     static Path projectHome() {
         String configured = System.getProperty("bunshin.home");
         if (configured != null && !configured.isBlank()) {
             return Path.of(configured).toAbsolutePath();
         }
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            if (Files.isDirectory(dir.resolve("scheduler")) && Files.isDirectory(dir.resolve("submitter"))
-                    && Files.isDirectory(dir.resolve("stage-worker"))) {
-                return dir;
+        List<Path> starts = new ArrayList<>();
+        starts.add(Path.of("").toAbsolutePath());
+        // Where this class was loaded from (launcher/target/classes, cli/target/lib/...): inside the checkout.
+        try {
+            var source = LocalStack.class.getProtectionDomain().getCodeSource();
+            if (source != null) {
+                starts.add(Path.of(source.getLocation().toURI()).toAbsolutePath());
+            }
+        } catch (java.net.URISyntaxException | RuntimeException ignored) {
+            // the working directory is still tried
+        }
+        for (Path start : starts) {
+            for (Path dir = start; dir != null; dir = dir.getParent()) {
+                if (Files.isDirectory(dir.resolve("scheduler")) && Files.isDirectory(dir.resolve("submitter"))
+                        && Files.isDirectory(dir.resolve("stage-worker"))) {
+                    return dir;
+                }
             }
         }
-        throw new IllegalStateException("cannot find the Bunshin checkout from " + Path.of("").toAbsolutePath()
+        throw new IllegalStateException("cannot find the Bunshin checkout from " + starts
                 + ": run from it, or pass -Dbunshin.home=DIR");
     }
 }

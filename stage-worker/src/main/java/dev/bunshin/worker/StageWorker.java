@@ -87,6 +87,8 @@ public final class StageWorker implements AutoCloseable {
     private volatile int epoch;
     private int contextLength;
     private long lastPlanCheck;
+    /** Offsets of everything run and acknowledged: committed synchronously when the consumer closes. */
+    private final Map<TopicPartition, OffsetAndMetadata> processed = new HashMap<>();
     /** Next position each job's records must start at on this stage: older ones are duplicates. */
     private final Map<Long, Integer> nextPos = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -153,14 +155,14 @@ public final class StageWorker implements AutoCloseable {
                     continue;
                 }
                 ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(50));
-                if (!records.isEmpty()) process(records);
+                if (!records.isEmpty()) process(drain(records));
             }
         } catch (InterruptedException | org.apache.kafka.common.errors.InterruptException e) {
             // close() asked us to stop
         } catch (Throwable t) {
             fatal(t);
         } finally {
-            closeQuietly(consumer);
+            closeConsumer();
             closeQuietly(producer);
             closeQuietly(runner);
             closeQuietly(file);
@@ -186,8 +188,7 @@ public final class StageWorker implements AutoCloseable {
         if (tail != null) tail.clear();
         StagePlan.Stage mine = next.stageOf(settings.id());
         if (mine == null) {
-            closeQuietly(consumer);
-            consumer = null;
+            closeConsumer();
             closeQuietly(runner);
             runner = null;
             tail = null;
@@ -201,10 +202,10 @@ public final class StageWorker implements AutoCloseable {
                 if (file == null) file = GgufFile.open(settings.model());
                 runner = StageRunner.load(file, range, new EngineOptions(settings.threads(), settings.contextLength(),
                         settings.maxSequences()));
-                contextLength = settings.contextLength() > 0 ? settings.contextLength() : runner.config().contextLength();
+                contextLength = runner.contextLength(); // bunshin.context-length, or the model's
             }
             if (stage == null || !stage.topic().equals(mine.topic())) {
-                closeQuietly(consumer);
+                closeConsumer();
                 consumer = newConsumer(mine);
             }
             if (next.isLast(mine)) {
@@ -224,12 +225,26 @@ public final class StageWorker implements AutoCloseable {
 
     // ---- the hot path -----------------------------------------------------------------------------------------
 
-    private void process(ConsumerRecords<byte[], byte[]> records) throws Exception {
+    /**
+     * A fetch answers as soon as ONE record is there (fetch.min.bytes=1), so under load every poll would carry a
+     * single job. Take whatever further fetches have already brought in, without waiting, so that one engine call
+     * serves many jobs (continuous batching) while an idle pipeline still answers at once.
+     */
+    private List<ConsumerRecord<byte[], byte[]>> drain(ConsumerRecords<byte[], byte[]> first) {
+        List<ConsumerRecord<byte[], byte[]>> all = new ArrayList<>(first.count());
+        first.forEach(all::add);
+        for (int i = 0; i < 4 && all.size() < settings.maxBatchTokens(); i++) {
+            ConsumerRecords<byte[], byte[]> more = consumer.poll(Duration.ZERO);
+            if (more.isEmpty()) break;
+            more.forEach(all::add);
+        }
+        return all;
+    }
+
+    private void process(List<ConsumerRecord<byte[], byte[]>> all) throws Exception {
         Map<TopicPartition, OffsetAndMetadata> done = new HashMap<>();
         Batch batch = new Batch();
         List<ProducerRecord<Long, ActivationRecord>> out = new ArrayList<>();
-        List<ConsumerRecord<byte[], byte[]>> all = new ArrayList<>(records.count());
-        records.forEach(all::add);
         int abortAt = -1;
         for (int i = 0; i < all.size(); i++) {
             ConsumerRecord<byte[], byte[]> cr = all.get(i);
@@ -253,7 +268,12 @@ public final class StageWorker implements AutoCloseable {
         }
         flush(batch, out);
         send(out);
-        if (!done.isEmpty()) consumer.commitSync(done);
+        // Asynchronous: the outputs are already acknowledged, so a lost commit only means a harmless redelivery,
+        // and the next poll need not wait for the coordinator's round trip.
+        processed.putAll(done);
+        if (!done.isEmpty()) consumer.commitAsync(done, (offsets, e) -> {
+            if (e != null) LOG.warning("worker " + settings.id() + ": offset commit failed (records will be re-run): " + e);
+        });
         if (abortAt >= 0) {
             // Records from abortAt on were fetched but not run: rewind so they are read again under the new plan.
             Map<TopicPartition, Long> rewind = new HashMap<>();
@@ -445,6 +465,19 @@ public final class StageWorker implements AutoCloseable {
         // The largest prefill chunk must fit one request.
         p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, settings.maxRecordBytes() + 65536);
         return new KafkaProducer<>(p, new LongSerializer(), new ActivationSerializer());
+    }
+
+    /** Makes sure the asynchronous commits of what was run are stored, then closes the consumer. */
+    private void closeConsumer() {
+        if (consumer == null) return;
+        try {
+            if (!processed.isEmpty()) consumer.commitSync(processed, Duration.ofSeconds(10));
+        } catch (Exception e) {
+            LOG.warning("worker " + settings.id() + ": final offset commit failed (records will be re-run): " + e);
+        }
+        processed.clear();
+        closeQuietly(consumer);
+        consumer = null;
     }
 
     private static void closeQuietly(AutoCloseable c) {

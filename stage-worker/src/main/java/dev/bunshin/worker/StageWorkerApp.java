@@ -60,10 +60,15 @@ public class StageWorkerApp {
     void onStart(@Observes StartupEvent ev) throws Exception {
         String h = host.orElse(InetAddress.getLocalHost().getHostName());
         worker = new StageWorker(db, new WorkerSettings(id, modelId, Path.of(model), bootstrapServers, h,
-                WorkerSettings.parseBytes(memory), threads, speed, heartbeat, maxBatchTokens, maxSequences,
+                dev.bunshin.engine.plan.ByteSize.parse(memory), threads, speed, heartbeat, maxBatchTokens, maxSequences,
                 contextLength, WirePrecision.parse(precision), maxRecordBytes));
         worker.onFatal(t -> Quarkus.asyncExit(1));
         worker.start();
+    }
+
+    /** The running worker, or null before start. */
+    StageWorker worker() {
+        return worker;
     }
 
     void onStop(@Observes ShutdownEvent ev) {

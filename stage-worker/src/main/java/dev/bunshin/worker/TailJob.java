@@ -1,6 +1,7 @@
 package dev.bunshin.worker;
 
 import dev.bunshin.engine.sample.Sampler;
+import dev.bunshin.engine.sample.StopStrings;
 import dev.bunshin.engine.tokenizer.TokenDecoder;
 import dev.bunshin.engine.tokenizer.Tokenizer;
 
@@ -21,7 +22,7 @@ final class TailJob {
     private final Set<Integer> stopTokens;
     private final Tokenizer tokenizer;
     private final TokenDecoder decoder;
-    private final StopMatcher stops;
+    private final StopStrings stops;
     private final StringBuilder text = new StringBuilder();
     /** Prompt then generated tokens, for the penalties. */
     private int[] history; // [historyLength]
@@ -41,7 +42,7 @@ final class TailJob {
         this.stopTokens = stopTokens;
         this.tokenizer = tokenizer;
         this.decoder = tokenizer.newDecoder();
-        this.stops = new StopMatcher(stopStrings);
+        this.stops = new StopStrings(stopStrings);
         this.history = Arrays.copyOf(prompt, prompt.length + Math.min(maxTokens, 256));
         this.historyLength = prompt.length;
     }
@@ -70,13 +71,13 @@ final class TailJob {
         if (tokenizer.isEndOfGeneration(token) || stopTokens.contains(token)) {
             finish = "stop"; // the end token itself renders as nothing
         } else {
-            released.append(stops.push(decoder.push(token)));
+            released.append(stops.push(decoder.push(token)).text());
             if (stops.stopped()) finish = "stop";
             // The token just accepted would be fed at position promptLength + position: it must be in the context.
             else if (next >= maxTokens || promptLength + next > contextLength) finish = "length";
         }
         if (finish != null && !stops.stopped()) {
-            released.append(stops.push(decoder.flush()));
+            released.append(stops.push(decoder.flush()).text());
             if (stops.stopped()) finish = "stop";
             else released.append(stops.flush());
         }

@@ -54,25 +54,4 @@ public record WorkerSettings(String id, String modelId, Path model, String boots
         return new WorkerSettings(id, modelId, model, bootstrapServers, host, memoryBytes, threads, speedGflops,
                 heartbeat, maxBatchTokens, maxSequences, contextLength, p, maxRecordBytes);
     }
-
-    /** Parses sizes such as {@code 8G}, {@code 512M}, {@code 1048576}. */
-    public static long parseBytes(String s) {
-        String t = s.trim().toUpperCase(java.util.Locale.ROOT);
-        if (t.endsWith("B")) t = t.substring(0, t.length() - 1);
-        long mult = 1;
-        char last = t.isEmpty() ? ' ' : t.charAt(t.length() - 1);
-        switch (last) {
-            case 'K' -> mult = 1L << 10;
-            case 'M' -> mult = 1L << 20;
-            case 'G' -> mult = 1L << 30;
-            case 'T' -> mult = 1L << 40;
-            default -> { }
-        }
-        if (mult > 1) t = t.substring(0, t.length() - 1);
-        try {
-            return (long) (Double.parseDouble(t.trim()) * mult);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("bad memory size '" + s + "' (e.g. 8G, 512M)");
-        }
-    }
 }

@@ -59,7 +59,7 @@ final class BatchLines {
                             + e.getOriginalMessage());
                 }
                 Fields f = Fields.of(node, "line " + number);
-                customId = f.has("custom_id") && f.raw("custom_id").isTextual() ? f.raw("custom_id").asText() : null;
+                customId = node.path("custom_id").isTextual() ? node.get("custom_id").asText() : null;
                 String cid = f.requiredString("custom_id");
                 if (cid.isBlank() || cid.length() > MAX_CUSTOM_ID) {
                     throw ApiException.invalid("custom_id", "'custom_id' must be a non-blank string of at most "

@@ -131,7 +131,7 @@ public class BatchResource {
     /** Results so far, one line per ended request, in input order. */
     @GET
     @Path("{id}/output")
-    @Produces(JSONL)
+    @Produces(MediaType.WILDCARD)
     public Response output(@PathParam("id") String id) {
         batches.get(id);
         return Response.ok(batches.output(id), JSONL).build();
@@ -140,7 +140,7 @@ public class BatchResource {
     /** The rejected lines, with line number and field. */
     @GET
     @Path("{id}/errors")
-    @Produces(JSONL)
+    @Produces(MediaType.WILDCARD)
     public Response errors(@PathParam("id") String id) {
         batches.get(id);
         return Response.ok(batches.errors(id), JSONL).build();

@@ -22,6 +22,22 @@ final class EventStream {
         this.mapper = mapper;
     }
 
+    /**
+     * Sends the response headers now, before the first token: a client waits for them, possibly while the job is
+     * still queued. An SSE stream starts with a comment (clients ignore comments); an empty flush is not enough
+     * to commit the headers.
+     */
+    EventStream open() throws IOException {
+        out.flush();
+        return this;
+    }
+
+    /** {@link #open()} for an SSE stream. */
+    EventStream openSse() throws IOException {
+        comment("stream of job events");
+        return this;
+    }
+
     /** One SSE event; {@code id} and {@code event} are omitted when null. */
     void event(String id, String event, Object data) throws IOException {
         StringBuilder sb = new StringBuilder();

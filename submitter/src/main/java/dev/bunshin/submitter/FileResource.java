@@ -66,7 +66,7 @@ public class FileResource {
 
     @GET
     @Path("{id}/content")
-    @Produces(MediaType.APPLICATION_OCTET_STREAM)
+    @Produces(MediaType.WILDCARD) // clients ask for application/binary, */*, ...: the bytes are the same
     public Response content(@PathParam("id") String id) {
         StoredFile f = find(id, "file_id");
         return Response.ok(bytes(id), f.filename.endsWith(".jsonl") ? BatchResource.JSONL : MediaType.APPLICATION_OCTET_STREAM)

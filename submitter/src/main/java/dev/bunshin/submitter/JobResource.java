@@ -104,7 +104,7 @@ public class JobResource {
         jobs.find(jobId); // 404 as JSON before the stream starts
         int after = lastEventId == null || lastEventId.isBlank() ? -1 : parseInt("Last-Event-ID", lastEventId.trim());
         StreamingOutput body = out -> {
-            EventStream sse = new EventStream(out, mapper);
+            EventStream sse = new EventStream(out, mapper).openSse();
             try {
                 TokenFeed.End end = feed.follow(jobId, after, new TokenFeed.Listener() {
                     @Override

@@ -9,6 +9,9 @@ final class JobSpecs {
     /** max_tokens when a request gives none (and the context has room). */
     static final int DEFAULT_MAX_TOKENS = 256;
 
+    /** max_tokens meaning "as many as the context leaves" (Ollama's negative num_predict). */
+    static final int FILL_CONTEXT = Integer.MAX_VALUE;
+
     private JobSpecs() {}
 
     /**
@@ -18,6 +21,10 @@ final class JobSpecs {
      */
     static JobSpec build(ServedModel model, String kind, String prompt, String promptParam, boolean parseSpecial,
                          Integer maxTokens, String maxTokensParam, Sampling sampling, int[] stopTokens) {
+        boolean fill = maxTokens != null && maxTokens == FILL_CONTEXT;
+        if (fill) {
+            maxTokens = null;
+        }
         if (prompt == null) {
             throw ApiException.missing(promptParam);
         }
@@ -44,7 +51,7 @@ final class JobSpecs {
         int room = ctx - tokens.length;
         int max;
         if (maxTokens == null) {
-            max = Math.min(DEFAULT_MAX_TOKENS, room);
+            max = fill ? room : Math.min(DEFAULT_MAX_TOKENS, room);
         } else if (maxTokens > room) {
             throw ApiException.invalid(maxTokensParam, "context_length_exceeded", "prompt (" + tokens.length
                     + " tokens) + '" + maxTokensParam + "' (" + maxTokens + ") = " + (tokens.length + maxTokens)

@@ -14,9 +14,9 @@ import java.util.List;
 
 /**
  * Follows a job's tokens as the tail stage worker writes them to {@code job_tokens}, for every streaming API
- * (job SSE, OpenAI and Ollama streams, blocking completions). Polls the database: the job row first, then the
- * tokens after the last one delivered, so once a finished status has been seen, every token written before
- * the job ended is in the following read. Tokens are delivered in position order without gaps: a position
+ * (job SSE, OpenAI and Ollama streams, blocking completions). Polls the database: the job row and the tokens
+ * after the last one delivered, in one statement, so a finished status comes with every token written before
+ * the job ended. Tokens are delivered in position order without gaps: a position
  * not yet visible (a concurrent insert) is waited for while the job runs.
  */
 @ApplicationScoped
@@ -60,13 +60,12 @@ public class TokenFeed {
         long lastActivity = System.nanoTime();
         while (true) {
             End state;
-            List<Token> rows;
+            List<Token> rows = new ArrayList<>();
             try (Connection c = ds.getConnection()) {
-                state = readState(c, jobId);
+                state = read(c, jobId, next, rows);
                 if (state == null) {
                     throw ApiException.notFound("id", "job_not_found", "job " + jobId + " does not exist");
                 }
-                rows = readTokens(c, jobId, next);
             } catch (SQLException e) {
                 throw new IOException("reading tokens of job " + jobId + ": " + e.getMessage(), e);
             }
@@ -107,6 +106,38 @@ public class TokenFeed {
         }
     }
 
+    /**
+     * The job's state and its tokens from position {@code from}, in one statement: one snapshot, so a finished
+     * status comes with every token the tail committed before it (and one round trip per poll, not two).
+     */
+    private static End read(Connection c, long jobId, int from, List<Token> rows) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT j.status, j.finish_reason, j.error, j.token_count, cardinality(j.prompt_tokens), j.text,
+                       t.position, t.token_id, t.text
+                  FROM jobs j
+                  LEFT JOIN LATERAL (SELECT position, token_id, text FROM job_tokens
+                                      WHERE job_id = j.id AND position >= ? ORDER BY position LIMIT %d) t ON true
+                 WHERE j.id = ?
+                 ORDER BY t.position""".formatted(PAGE))) {
+            ps.setInt(1, from);
+            ps.setLong(2, jobId);
+            End state = null;
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    if (state == null) {
+                        state = new End(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getInt(5),
+                                rs.getString(6));
+                    }
+                    int position = rs.getInt(7);
+                    if (!rs.wasNull()) {
+                        rows.add(new Token(position, rs.getInt(8), rs.getString(9)));
+                    }
+                }
+            }
+            return state;
+        }
+    }
+
     private static End readState(Connection c, long jobId) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
                 "SELECT status, finish_reason, error, token_count, cardinality(prompt_tokens), text FROM jobs WHERE id = ?")) {
@@ -118,21 +149,6 @@ public class TokenFeed {
                 return new End(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getInt(5),
                         rs.getString(6));
             }
-        }
-    }
-
-    private static List<Token> readTokens(Connection c, long jobId, int from) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT position, token_id, text FROM job_tokens WHERE job_id = ? AND position >= ? ORDER BY position LIMIT " + PAGE)) {
-            ps.setLong(1, jobId);
-            ps.setInt(2, from);
-            List<Token> out = new ArrayList<>();
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new Token(rs.getInt(1), rs.getInt(2), rs.getString(3)));
-                }
-            }
-            return out;
         }
     }
 }

@@ -106,18 +106,23 @@ class JobEventsTest {
         TestDb.start(id);
         TestDb.token(id, 0, 1, "a");
         TestDb.token(id, 1, 2, "b");
+        int[] comments = new int[1];
         CompletableFuture<List<String>> events = CompletableFuture.supplyAsync(() -> {
             try (SseClient sse = SseClient.open(base.resolve("/v1/jobs/" + id + "/events"), "1")) {
-                return ids(sse);
+                List<String> got = ids(sse);
+                comments[0] = sse.comments;
+                return got;
             } catch (Exception e) {
                 throw new RuntimeException(e);
             }
         });
-        Thread.sleep(300);
+        Thread.sleep(700);
         assertFalse(events.isDone(), "the stream stays open while the job runs");
         TestDb.token(id, 2, 3, "c");
         io.restassured.RestAssured.given().delete("/v1/jobs/" + id).then().statusCode(200);
         assertEquals(List.of("2", "done"), events.get(10, TimeUnit.SECONDS));
+        // The opening comment, then keep-alives while nothing happened (bunshin.api.keepalive-ms is 200 in tests).
+        assertTrue(comments[0] >= 2, "keep-alive comments: " + comments[0]);
     }
 
     @Test

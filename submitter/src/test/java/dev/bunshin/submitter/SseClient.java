@@ -23,6 +23,8 @@ final class SseClient implements AutoCloseable {
 
     final HttpResponse<InputStream> response;
     private final BufferedReader reader;
+    /** Comment lines seen (keep-alives). */
+    int comments;
 
     private SseClient(HttpResponse<InputStream> response) {
         this.response = response;
@@ -50,6 +52,7 @@ final class SseClient implements AutoCloseable {
                 continue;
             }
             if (line.startsWith(":")) {
+                comments++;
                 continue;
             }
             int colon = line.indexOf(':');

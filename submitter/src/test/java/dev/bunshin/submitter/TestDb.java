@@ -62,6 +62,51 @@ final class TestDb {
                 + "WHERE id = ?", finishReason, job);
     }
 
+    /**
+     * Plays the pipeline for the next job of this kind queued after {@code afterId}: waits for it, writes the
+     * tokens (each text one token), ends it. Runs in the background; completes with the job id.
+     */
+    static java.util.concurrent.CompletableFuture<Long> playNext(String kind, long afterId, String finishReason,
+                                                                  String... texts) {
+        return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            while (System.nanoTime() < deadline) {
+                String id = query("SELECT min(id)::text FROM jobs WHERE kind = ? AND id > ? AND status = 'queued'",
+                        kind, afterId);
+                if (id != null) {
+                    long job = Long.parseLong(id);
+                    start(job);
+                    for (int i = 0; i < texts.length; i++) {
+                        sleep(15);
+                        token(job, i, 100 + i, texts[i]);
+                    }
+                    if ("error".equals(finishReason)) {
+                        fail(job, "stage worker 1 lost");
+                    } else {
+                        finish(job, finishReason);
+                    }
+                    return job;
+                }
+                sleep(10);
+            }
+            throw new IllegalStateException("no " + kind + " job was queued");
+        });
+    }
+
+    static long maxJobId() {
+        String s = query("SELECT coalesce(max(id), 0)::text FROM jobs");
+        return Long.parseLong(s);
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     static void fail(long job, String error) {
         exec("UPDATE jobs SET status = 'failed', finish_reason = 'error', error = ?, finished_at = now() WHERE id = ?",
                 error, job);

@@ -51,8 +51,6 @@ public record ModelInfo(Path path, long fileSize, int ggufVersion, String archit
     /** Architectures the engine has a forward pass for. */
     public static final Set<String> SUPPORTED_ARCHITECTURES = Architecture.ALL.stream().map(Architecture::name)
             .collect(Collectors.toUnmodifiableSet());
-    /** Tokenizer models the engine implements. */
-    public static final Set<String> SUPPORTED_TOKENIZERS = Set.of("llama", "gpt2");
 
     /** Number of tensors and their bytes, for one type. */
     public record TypeStats(int count, long bytes) {}
@@ -139,9 +137,6 @@ public record ModelInfo(Path path, long fileSize, int ggufVersion, String archit
         }
         if (m.tokenizerModel == null) {
             return "no tokenizer in the file (" + GgufKeys.TOKENIZER_MODEL + ")";
-        }
-        if (!SUPPORTED_TOKENIZERS.contains(m.tokenizerModel)) {
-            return "tokenizer model " + m.tokenizerModel + " is not supported (supported: llama, gpt2)";
         }
         // The engine's own readers have the last word (missing keys, unknown pre-tokenizers, ...).
         try {

@@ -8,6 +8,7 @@ import java.lang.foreign.MemorySegment;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 import static dev.bunshin.engine.tensor.Kernels.B;
 import static dev.bunshin.engine.tensor.Kernels.F;
@@ -63,54 +64,74 @@ abstract class Int8GroupMatrix extends RepackedMatrix {
         int groups = cols / group;
         int qo = r * cols;
         int go = r * groups;
-        FloatVector acc = FloatVector.zero(F);
-        // The inner loops are unrolled by hand for each vectors-per-group count: C2 does not unroll these short
-        // loops well, and unrolled they run about twice as fast.
-        int perGroup = group / L;
-        if (perGroup == 1) {
-            for (int g = 0; g < groups; g++) {
-                int i = g * group;
-                FloatVector s = Kernels.bytesToFloats(ByteVector.fromArray(B, q, qo + i)).mul(FloatVector.fromArray(F, x, xo + i));
-                acc = s.fma(FloatVector.broadcast(F, scale[go + g]), acc);
-            }
-        } else if (perGroup == 2) {
-            for (int g = 0; g < groups; g++) {
-                int i = g * group;
-                FloatVector w0 = Kernels.bytesToFloats(ByteVector.fromArray(B, q, qo + i));
-                FloatVector w1 = Kernels.bytesToFloats(ByteVector.fromArray(B, q, qo + i + L));
-                FloatVector s = w0.mul(FloatVector.fromArray(F, x, xo + i));
-                s = w1.fma(FloatVector.fromArray(F, x, xo + i + L), s);
-                acc = s.fma(FloatVector.broadcast(F, scale[go + g]), acc);
-            }
-        } else if (perGroup == 4) {
-            for (int g = 0; g < groups; g++) {
-                int i = g * group;
-                FloatVector w0 = Kernels.bytesToFloats(ByteVector.fromArray(B, q, qo + i));
-                FloatVector w1 = Kernels.bytesToFloats(ByteVector.fromArray(B, q, qo + i + L));
-                FloatVector w2 = Kernels.bytesToFloats(ByteVector.fromArray(B, q, qo + i + 2 * L));
-                FloatVector w3 = Kernels.bytesToFloats(ByteVector.fromArray(B, q, qo + i + 3 * L));
-                FloatVector s0 = w0.mul(FloatVector.fromArray(F, x, xo + i));
-                FloatVector s1 = w1.mul(FloatVector.fromArray(F, x, xo + i + L));
-                s0 = w2.fma(FloatVector.fromArray(F, x, xo + i + 2 * L), s0);
-                s1 = w3.fma(FloatVector.fromArray(F, x, xo + i + 3 * L), s1);
-                acc = s0.add(s1).fma(FloatVector.broadcast(F, scale[go + g]), acc);
-            }
-        } else {
-            for (int g = 0; g < groups; g++) {
-                int base = g * group;
-                FloatVector s = FloatVector.zero(F);
-                for (int k = 0; k < group; k += L) {
-                    FloatVector w = Kernels.bytesToFloats(ByteVector.fromArray(B, q, qo + base + k));
-                    s = w.fma(FloatVector.fromArray(F, x, xo + base + k), s);
-                }
-                acc = s.fma(FloatVector.broadcast(F, scale[go + g]), acc);
-            }
-        }
-        float sum = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        // One small method per vectors-per-group count, each with its loop body unrolled by hand: C2 does not
+        // unroll these short inner loops well, and one method holding every variant outgrows C2's inlining node
+        // budget (a vector op that is not inlined is boxed, 10x slower). Each returns a float, so a call that is
+        // not inlined costs a call, not a boxed vector.
+        float sum = switch (group / L) {
+            case 1 -> dot1(qo, go, groups, x, xo);
+            case 2 -> dot2(qo, go, groups, x, xo);
+            case 4 -> dot4(qo, go, groups, x, xo);
+            default -> dotAny(qo, go, groups, x, xo);
+        };
         if (min != null) {
             sum += Kernels.dot(min, go, sums, so, groups);
         }
         return sum;
+    }
+
+    private float dot1(int qo, int go, int groups, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int g = 0; g < groups; g++) {
+            int i = g * L;
+            FloatVector s = Kernels.bytesToFloats(ByteVector.fromArray(B, q, qo + i)).mul(FloatVector.fromArray(F, x, xo + i));
+            acc = s.fma(FloatVector.broadcast(F, scale[go + g]), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    private float dot2(int qo, int go, int groups, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int g = 0; g < groups; g++) {
+            int i = g * 2 * L;
+            FloatVector w0 = Kernels.bytesToFloats(ByteVector.fromArray(B, q, qo + i));
+            FloatVector w1 = Kernels.bytesToFloats(ByteVector.fromArray(B, q, qo + i + L));
+            FloatVector s = w0.mul(FloatVector.fromArray(F, x, xo + i));
+            s = w1.fma(FloatVector.fromArray(F, x, xo + i + L), s);
+            acc = s.fma(FloatVector.broadcast(F, scale[go + g]), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    private float dot4(int qo, int go, int groups, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int g = 0; g < groups; g++) {
+            int i = g * 4 * L;
+            FloatVector w0 = Kernels.bytesToFloats(ByteVector.fromArray(B, q, qo + i));
+            FloatVector w1 = Kernels.bytesToFloats(ByteVector.fromArray(B, q, qo + i + L));
+            FloatVector w2 = Kernels.bytesToFloats(ByteVector.fromArray(B, q, qo + i + 2 * L));
+            FloatVector w3 = Kernels.bytesToFloats(ByteVector.fromArray(B, q, qo + i + 3 * L));
+            FloatVector s0 = w0.mul(FloatVector.fromArray(F, x, xo + i));
+            FloatVector s1 = w1.mul(FloatVector.fromArray(F, x, xo + i + L));
+            s0 = w2.fma(FloatVector.fromArray(F, x, xo + i + 2 * L), s0);
+            s1 = w3.fma(FloatVector.fromArray(F, x, xo + i + 3 * L), s1);
+            acc = s0.add(s1).fma(FloatVector.broadcast(F, scale[go + g]), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    private float dotAny(int qo, int go, int groups, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int g = 0; g < groups; g++) {
+            int base = g * group;
+            FloatVector s = FloatVector.zero(F);
+            for (int k = 0; k < group; k += L) {
+                FloatVector w = Kernels.bytesToFloats(ByteVector.fromArray(B, q, qo + base + k));
+                s = w.fma(FloatVector.fromArray(F, x, xo + base + k), s);
+            }
+            acc = s.fma(FloatVector.broadcast(F, scale[go + g]), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 
     @Override

@@ -51,6 +51,28 @@ final class Kernels {
     }
 
     /**
+     * Four dot products of {@code w[0 .. len)} with the four consecutive rows {@code x[xo + k·len ..]}, k = 0..3,
+     * into {@code out[0..4)}: w is loaded once for all four. {@code len} must be a multiple of {@link #L}.
+     */
+    static void dot4(float[] w, float[] x, int xo, int len, float[] out) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        for (int i = 0; i < len; i += L) {
+            FloatVector v = FloatVector.fromArray(F, w, i);
+            a0 = v.fma(FloatVector.fromArray(F, x, xo + i), a0);
+            a1 = v.fma(FloatVector.fromArray(F, x, xo + len + i), a1);
+            a2 = v.fma(FloatVector.fromArray(F, x, xo + 2 * len + i), a2);
+            a3 = v.fma(FloatVector.fromArray(F, x, xo + 3 * len + i), a3);
+        }
+        out[0] = a0.reduceLanes(VectorOperators.ADD);
+        out[1] = a1.reduceLanes(VectorOperators.ADD);
+        out[2] = a2.reduceLanes(VectorOperators.ADD);
+        out[3] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
      * Sums of consecutive groups of {@code group} values of each activation row: F32 [n, cols/group]. Kernels with
      * per-group offsets ("mins") use them to apply {@code Σ_g min_g·Σx_g} once per group instead of per value.
      */

@@ -72,9 +72,17 @@ abstract class RepackedMatrix implements WeightMatrix {
             return;
         }
         float[] w = new float[cols]; // F32 [cols]: one decoded weight row, shared by the n activation rows
+        float[] out4 = new float[4];
         for (int r = rowStart; r < rowEnd; r++) {
             decodeRow(r, w);
-            for (int t = 0; t < n; t++) {
+            int t = 0;
+            for (; t + 4 <= n; t += 4) { // four activation rows per pass over the decoded row
+                Kernels.dot4(w, x, t * cols, cols, out4);
+                for (int k = 0; k < 4; k++) {
+                    y[(t + k) * rows + r] = out4[k];
+                }
+            }
+            for (; t < n; t++) {
                 y[t * rows + r] = Kernels.dot(w, 0, x, t * cols, cols);
             }
         }

@@ -26,7 +26,9 @@ class QuantizerTest {
         return Stream.of(
                 Arguments.of(GgmlType.Q4_1, 0.12), Arguments.of(GgmlType.Q5_0, 0.06), Arguments.of(GgmlType.Q5_1, 0.06),
                 Arguments.of(GgmlType.Q2_K, 0.5), Arguments.of(GgmlType.Q3_K, 0.25), Arguments.of(GgmlType.Q4_K, 0.12),
-                Arguments.of(GgmlType.Q5_K, 0.06), Arguments.of(GgmlType.Q6_K, 0.03));
+                Arguments.of(GgmlType.Q5_K, 0.06), Arguments.of(GgmlType.Q6_K, 0.03),
+                Arguments.of(GgmlType.Q8_0, 0.01), Arguments.of(GgmlType.Q4_0, 0.12),
+                Arguments.of(GgmlType.F16, 0.001), Arguments.of(GgmlType.BF16, 0.005), Arguments.of(GgmlType.F32, 0.0));
     }
 
     static float[] roundTrip(GgmlType type, float[] values, int cols) throws Exception {

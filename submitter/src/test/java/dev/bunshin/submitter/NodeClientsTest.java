@@ -1,0 +1,137 @@
+package dev.bunshin.submitter;
+
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The official {@code openai} and {@code ollama} npm clients (versions pinned in src/test/node/package-lock.json,
+ * installed with {@code npm ci}) run their scripts unchanged but for the base URL.
+ *
+ * <p>By default they run against this test's submitter, with the pipeline played in the database (a deterministic
+ * generator writes tokens for every queued job, as the tail would). With {@code -Dbunshin.e2e.url=http://HOST:PORT}
+ * they run against a full running Bunshin instead ({@code ./bunshin up}), where real stage workers generate.
+ */
+@QuarkusTest
+@WithTestResource(TestPostgres.class)
+class NodeClientsTest {
+
+    static final Path NODE_DIR = Path.of("src/test/node").toAbsolutePath();
+    static final List<String> WORDS = List.of(" Once", " there", " was", " a", " little", " dog", " named", " Tim", ".");
+
+    @TestHTTPResource("/")
+    URI base;
+
+    private final AtomicBoolean playing = new AtomicBoolean();
+    private Thread pipeline;
+
+    @BeforeEach
+    void installClients() throws Exception {
+        if (!Files.isDirectory(NODE_DIR.resolve("node_modules/openai")) || !Files.isDirectory(NODE_DIR.resolve("node_modules/ollama"))) {
+            run(List.of("npm", "ci", "--no-audit", "--no-fund"), Map.of(), 300);
+        }
+        if (externalUrl() == null) {
+            playing.set(true);
+            pipeline = Thread.ofPlatform().daemon().name("played-pipeline").start(this::playPipeline);
+        }
+    }
+
+    @AfterEach
+    void stopPipeline() throws InterruptedException {
+        playing.set(false);
+        if (pipeline != null) {
+            pipeline.join(5000);
+        }
+    }
+
+    @Test
+    void theOpenAiClientWorksUnchanged() throws Exception {
+        String out = run(List.of("node", "openai-client.mjs"), Map.of("BUNSHIN_URL", url()), 600);
+        assertTrue(out.contains("PASS openai 0 failed"), out);
+    }
+
+    @Test
+    void theOllamaClientWorksUnchanged() throws Exception {
+        String out = run(List.of("node", "ollama-client.mjs"), Map.of("BUNSHIN_URL", url()), 600);
+        assertTrue(out.contains("PASS ollama 0 failed"), out);
+    }
+
+    private static String externalUrl() {
+        String u = System.getProperty("bunshin.e2e.url");
+        return u == null || u.isBlank() ? null : u;
+    }
+
+    private String url() {
+        String u = externalUrl() != null ? externalUrl() : base.toString();
+        return u.endsWith("/") ? u.substring(0, u.length() - 1) : u;
+    }
+
+    private static String run(List<String> command, Map<String, String> env, long timeoutSeconds) throws Exception {
+        Path log = Files.createTempFile("node", ".log");
+        ProcessBuilder pb = new ProcessBuilder(command).directory(NODE_DIR.toFile()).redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+        pb.environment().putAll(env);
+        Process p;
+        try {
+            p = pb.start();
+        } catch (IOException e) {
+            throw new IllegalStateException(command.getFirst() + " is needed for this test (Node 20+): " + e.getMessage(), e);
+        }
+        boolean ended = p.waitFor(timeoutSeconds, TimeUnit.SECONDS);
+        if (!ended) {
+            p.destroyForcibly();
+        }
+        String out = Files.readString(log, StandardCharsets.UTF_8);
+        System.out.println("--- " + String.join(" ", command) + "\n" + out);
+        assertTrue(ended, String.join(" ", command) + " timed out:\n" + out);
+        assertEquals(0, p.exitValue(), String.join(" ", command) + " failed:\n" + out);
+        return out;
+    }
+
+    /**
+     * The tail stage, played: every queued job gets min(max_tokens, 5) tokens chosen from its prompt tokens (so the
+     * same request gets the same answer, as greedy decoding would), then ends with length or stop.
+     */
+    private void playPipeline() {
+        while (playing.get()) {
+            String queued = TestDb.query("SELECT string_agg(id || ':' || max_tokens || ':' || "
+                    + "(SELECT coalesce(sum(t), 0) FROM unnest(prompt_tokens) t), ',') FROM jobs WHERE status = 'queued'");
+            if (queued != null) {
+                for (String row : queued.split(",")) {
+                    String[] f = row.split(":");
+                    long id = Long.parseLong(f[0]);
+                    int max = Integer.parseInt(f[1]);
+                    long seed = Long.parseLong(f[2]);
+                    int n = Math.min(max, 5);
+                    TestDb.start(id);
+                    for (int p = 0; p < n; p++) {
+                        int w = (int) ((seed + p) % WORDS.size());
+                        TestDb.token(id, p, 300 + w, WORDS.get(w));
+                    }
+                    TestDb.finish(id, n == max ? "length" : "stop");
+                }
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+}

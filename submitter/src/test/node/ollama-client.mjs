@@ -1,0 +1,48 @@
+// The official ollama client, used as any application would; only the host points at Bunshin.
+// Run: BUNSHIN_URL=http://127.0.0.1:8080 node ollama-client.mjs   (exit 0 = every check passed)
+import { Ollama } from 'ollama';
+
+const host = process.env.BUNSHIN_URL ?? 'http://127.0.0.1:8080';
+const ollama = new Ollama({ host });
+let failures = 0;
+function check(ok, what) {
+  console.log((ok ? 'ok - ' : 'FAIL - ') + what);
+  if (!ok) failures++;
+}
+
+const list = await ollama.list();
+check(list.models.length >= 1 && list.models[0].details.format === 'gguf', `list: ${list.models.map(m => m.name)}`);
+const model = list.models[0].name;
+const show = await ollama.show({ model });
+check(typeof show.model_info === 'object' && show.details.family.length > 0, `show: family ${show.details.family}`);
+
+const options = { num_predict: 8, temperature: 0 };
+const g = await ollama.generate({ model, prompt: 'Once upon a time', stream: false, options });
+check(g.done === true && g.response.length > 0 && g.eval_count > 0 && g.eval_count <= 8,
+  `generate: ${JSON.stringify(g.response)} (${g.eval_count} tokens, ${g.done_reason})`);
+let streamed = '';
+let last = null;
+for await (const part of await ollama.generate({ model, prompt: 'Once upon a time', stream: true, options })) {
+  streamed += part.response;
+  last = part;
+}
+check(streamed === g.response && last.done === true, `streamed generate equals the blocking one: ${JSON.stringify(streamed)}`);
+
+const messages = [{ role: 'user', content: 'Tell me a story.' }];
+const chat = await ollama.chat({ model, messages, stream: false, options });
+check(chat.message.role === 'assistant' && chat.message.content.length > 0, `chat: ${JSON.stringify(chat.message.content)}`);
+let chatStreamed = '';
+for await (const part of await ollama.chat({ model, messages, stream: true, options })) {
+  chatStreamed += part.message.content;
+}
+check(chatStreamed === chat.message.content, `streamed chat equals the blocking one: ${JSON.stringify(chatStreamed)}`);
+
+try {
+  await ollama.generate({ model: 'no-such-model', prompt: 'x', stream: false });
+  check(false, 'unknown model is refused');
+} catch (e) {
+  check(e.status_code === 404 && /no-such-model/.test(e.error ?? e.message), `unknown model -> ${e.status_code}: ${e.error ?? e.message}`);
+}
+
+console.log(`${failures === 0 ? 'PASS' : 'FAIL'} ollama ${failures} failed`);
+process.exit(failures === 0 ? 0 : 1);

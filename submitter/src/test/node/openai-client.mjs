@@ -1,0 +1,89 @@
+// The official openai client, used as any application would; only the base URL points at Bunshin.
+// Run: BUNSHIN_URL=http://127.0.0.1:8080 node openai-client.mjs   (exit 0 = every check passed)
+import OpenAI, { toFile } from 'openai';
+
+const base = process.env.BUNSHIN_URL ?? 'http://127.0.0.1:8080';
+const client = new OpenAI({ baseURL: base + '/v1', apiKey: 'not-needed', maxRetries: 0, timeout: 120_000 });
+let failures = 0;
+function check(ok, what) {
+  console.log((ok ? 'ok - ' : 'FAIL - ') + what);
+  if (!ok) failures++;
+}
+
+const ids = [];
+for await (const m of client.models.list()) ids.push(m.id);
+check(ids.length >= 1, `models.list: ${ids}`);
+const model = ids[0];
+
+const c = await client.completions.create({ model, prompt: 'Once upon a time', max_tokens: 8, temperature: 0 });
+const text = c.choices[0].text;
+check(typeof text === 'string' && text.length > 0, `completions.create: ${JSON.stringify(text)}`);
+check(c.usage.prompt_tokens > 0 && c.usage.completion_tokens > 0 && c.usage.completion_tokens <= 8,
+  `completions usage: ${JSON.stringify(c.usage)}`);
+check(['stop', 'length'].includes(c.choices[0].finish_reason), `finish_reason: ${c.choices[0].finish_reason}`);
+
+let streamed = '';
+let finish = null;
+let usage = null;
+const stream = await client.completions.create({ model, prompt: 'Once upon a time', max_tokens: 8, temperature: 0,
+  stream: true, stream_options: { include_usage: true } });
+for await (const chunk of stream) {
+  if (chunk.choices.length > 0) {
+    streamed += chunk.choices[0].text;
+    finish = chunk.choices[0].finish_reason ?? finish;
+  }
+  if (chunk.usage) usage = chunk.usage;
+}
+check(streamed === text, `streamed completion equals the blocking one (greedy): ${JSON.stringify(streamed)}`);
+check(finish === c.choices[0].finish_reason && usage?.completion_tokens === c.usage.completion_tokens,
+  `stream finish_reason ${finish} and usage ${JSON.stringify(usage)}`);
+
+const messages = [{ role: 'system', content: 'You tell short stories.' }, { role: 'user', content: 'Tell me a story.' }];
+const chat = await client.chat.completions.create({ model, messages, max_tokens: 8, temperature: 0, seed: 1 });
+const reply = chat.choices[0].message;
+check(reply.role === 'assistant' && reply.content.length > 0, `chat.completions.create: ${JSON.stringify(reply.content)}`);
+let chatStreamed = '';
+let role = null;
+for await (const chunk of await client.chat.completions.create({ model, messages, max_tokens: 8, temperature: 0, seed: 1, stream: true })) {
+  const d = chunk.choices[0]?.delta ?? {};
+  role = d.role ?? role;
+  chatStreamed += d.content ?? '';
+}
+check(role === 'assistant' && chatStreamed === reply.content, `streamed chat equals the blocking one: ${JSON.stringify(chatStreamed)}`);
+
+try {
+  await client.completions.create({ model, prompt: 'x', max_tokens: 0 });
+  check(false, 'max_tokens 0 is refused');
+} catch (e) {
+  check(e instanceof OpenAI.BadRequestError && e.status === 400 && e.param === 'max_tokens',
+    `max_tokens 0 -> ${e.status} param=${e.param}: ${e.message}`);
+}
+try {
+  await client.chat.completions.create({ model: 'no-such-model', messages });
+  check(false, 'unknown model is refused');
+} catch (e) {
+  check(e instanceof OpenAI.NotFoundError && e.code === 'model_not_found', `unknown model -> ${e.status} ${e.code}`);
+}
+
+// Batch: upload a JSONL file, create a batch, wait, download the output.
+const lines = [1, 2, 3].map(i => JSON.stringify({ custom_id: `req-${i}`, method: 'POST', url: '/v1/chat/completions',
+  body: { model, messages: [{ role: 'user', content: `Story number ${i}` }], max_tokens: 6, temperature: 0 } }));
+const file = await client.files.create({ file: await toFile(Buffer.from(lines.join('\n') + '\n'), 'batch.jsonl'), purpose: 'batch' });
+check(file.id.startsWith('file-') && file.bytes > 0, `files.create: ${file.id}`);
+let batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+check(batch.id.startsWith('batch_'), `batches.create: ${batch.id} ${batch.status}`);
+const deadline = Date.now() + 300_000;
+while (!['completed', 'failed', 'cancelled', 'expired'].includes(batch.status) && Date.now() < deadline) {
+  await new Promise(r => setTimeout(r, 200));
+  batch = await client.batches.retrieve(batch.id);
+}
+check(batch.status === 'completed' && batch.request_counts.completed === 3,
+  `batch ${batch.status}: ${JSON.stringify(batch.request_counts)}`);
+const output = await (await client.files.content(batch.output_file_id)).text();
+const results = output.trim().split('\n').map(l => JSON.parse(l));
+check(results.map(r => r.custom_id).join() === 'req-1,req-2,req-3'
+  && results.every(r => r.response.status_code === 200 && r.response.body.choices[0].message.content.length > 0),
+  `batch output in input order: ${results.map(r => JSON.stringify(r.response.body.choices[0].message.content)).join(' | ')}`);
+
+console.log(`${failures === 0 ? 'PASS' : 'FAIL'} openai ${failures} failed`);
+process.exit(failures === 0 ? 0 : 1);
