@@ -16,12 +16,13 @@ import static dev.bunshin.engine.tensor.Kernels.L;
 
 /**
  * Block types whose every value is {@code scale_g · q + min_g} with a small integer q and one float scale (and
- * min) per group of 16 or 32 values (Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q5_K). At load time each block is unpacked
- * into one signed byte per value plus float scales and mins per group; the kernel then needs one B2F conversion
- * and one FMA per value and one scale FMA per group, whatever the bit packing of the format.
+ * min) per group of 16 or 32 values: Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K. At load time each block
+ * is unpacked into one signed byte per value plus float scales and mins per group; the kernel then needs one
+ * B2F conversion and one FMA per value and one scale FMA per group, whatever the bit packing of the format.
  *
- * <p>This costs about 1.1–1.5 bytes per weight of memory traffic instead of the format's 0.3–0.7, a fair trade
- * for the rarer types; Q4_K and Q6_K (the bulk of Q4_K_M files) have kernels on their own packed layout.
+ * <p>This costs about 1.1–1.5 bytes per weight of memory traffic and heap instead of the format's 0.3–0.8. On
+ * AVX2 with two threads decode is bound by compute: kernels on the packed bits (masks and shifts before each
+ * conversion) measured 1.5× (Q4_K) to 6× (Q6_K) slower than this layout.
  */
 abstract class Int8GroupMatrix extends RepackedMatrix {
 
