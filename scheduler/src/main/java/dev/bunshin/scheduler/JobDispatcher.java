@@ -1,5 +1,6 @@
 package dev.bunshin.scheduler;
 
+import dev.bunshin.protocol.SqlArrays;
 import dev.bunshin.protocol.ActivationRecord;
 import dev.bunshin.protocol.ActivationSerializer;
 import dev.bunshin.protocol.StagePlan;
@@ -10,7 +11,6 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.LongSerializer;
 
 import javax.sql.DataSource;
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -95,7 +95,7 @@ final class JobDispatcher implements AutoCloseable {
                     ps.setString(1, modelId);
                     ps.setInt(2, room);
                     try (ResultSet rs = ps.executeQuery()) {
-                        while (rs.next()) jobs.add(new Job(rs.getLong(1), ints(rs.getArray(2))));
+                        while (rs.next()) jobs.add(new Job(rs.getLong(1), SqlArrays.ints(rs.getArray(2))));
                     }
                 }
                 List<Job> ok = new ArrayList<>();
@@ -145,8 +145,8 @@ final class JobDispatcher implements AutoCloseable {
                     ps.setInt(2, plan.epoch());
                     try (ResultSet rs = ps.executeQuery()) {
                         while (rs.next()) {
-                            int[] prompt = ints(rs.getArray(2));
-                            int[] generated = ints(rs.getArray(3));
+                            int[] prompt = SqlArrays.ints(rs.getArray(2));
+                            int[] generated = SqlArrays.ints(rs.getArray(3));
                             int[] all = Arrays.copyOf(prompt, prompt.length + generated.length);
                             System.arraycopy(generated, 0, all, prompt.length, generated.length);
                             jobs.add(new Job(rs.getLong(1), all));
@@ -219,18 +219,6 @@ final class JobDispatcher implements AutoCloseable {
             ps.setLong(2, jobId);
             ps.executeUpdate();
         }
-    }
-
-    static int[] ints(Array a) throws SQLException {
-        if (a == null) return new int[0];
-        Object o = a.getArray();
-        if (o instanceof Integer[] boxed) {
-            int[] out = new int[boxed.length];
-            for (int i = 0; i < out.length; i++) out[i] = boxed[i];
-            return out;
-        }
-        if (o instanceof int[] prim) return prim;
-        throw new SQLException("expected int[] column, got " + o.getClass());
     }
 
     private record Job(long id, int[] tokens) {

@@ -1,12 +1,12 @@
 package dev.bunshin.worker;
 
+import dev.bunshin.protocol.SqlArrays;
 import dev.bunshin.engine.sample.Sampler;
 import dev.bunshin.engine.sample.SamplingParams;
 import dev.bunshin.engine.tokenizer.Tokenizer;
 import dev.bunshin.protocol.ActivationRecord;
 
 import javax.sql.DataSource;
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -190,9 +190,9 @@ final class TailStage {
                 SamplingParams p = new SamplingParams(rs.getFloat(3), rs.getInt(4), rs.getFloat(5), rs.getFloat(6),
                         rs.getFloat(7), REPEAT_LAST_N, rs.getFloat(8), rs.getFloat(9), rs.getLong(10));
                 Set<Integer> stopTokens = new HashSet<>();
-                for (int t : ints(rs.getArray(12))) stopTokens.add(t);
+                for (int t : SqlArrays.ints(rs.getArray(12))) stopTokens.add(t);
                 List<String> stopStrings = List.of((String[]) rs.getArray(11).getArray());
-                job = new TailJob(id, ints(rs.getArray(1)), rs.getInt(2), contextLength, new Sampler(p), stopTokens,
+                job = new TailJob(id, SqlArrays.ints(rs.getArray(1)), rs.getInt(2), contextLength, new Sampler(p), stopTokens,
                         stopStrings, tokenizer);
             }
         }
@@ -210,16 +210,5 @@ final class TailStage {
         }
         jobs.put(id, job);
         return job;
-    }
-
-    static int[] ints(Array a) throws SQLException {
-        if (a == null) return new int[0];
-        Object o = a.getArray();
-        if (o instanceof Integer[] boxed) {
-            int[] out = new int[boxed.length];
-            for (int i = 0; i < out.length; i++) out[i] = boxed[i];
-            return out;
-        }
-        throw new SQLException("expected an int[] column, got " + o.getClass().getName());
     }
 }

@@ -1,0 +1,22 @@
+package dev.bunshin.protocol;
+
+import java.sql.Array;
+import java.sql.SQLException;
+
+/** PostgreSQL {@code int[]} columns of the jobs contract (prompt_tokens, stop_tokens, generated tokens) as Java arrays. */
+public final class SqlArrays {
+    private SqlArrays() {}
+
+    /** The column's values; an SQL NULL array is empty. */
+    public static int[] ints(Array a) throws SQLException {
+        if (a == null) return new int[0];
+        Object o = a.getArray();
+        if (o instanceof Integer[] boxed) {
+            int[] out = new int[boxed.length];
+            for (int i = 0; i < out.length; i++) out[i] = boxed[i];
+            return out;
+        }
+        if (o instanceof int[] prim) return prim;
+        throw new SQLException("expected an int[] column, got " + o.getClass().getName());
+    }
+}
