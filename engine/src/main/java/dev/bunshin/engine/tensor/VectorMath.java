@@ -8,7 +8,7 @@ import jdk.incubator.vector.VectorSpecies;
  * Small float kernels shared by the matrix kernels and the forward pass.
  *
  * <p>Determinism: every result here depends only on the inputs, never on how the JIT compiled the code. That is
- * why lanes are summed with {@link #sumLanes} (a fixed left-to-right order) rather than {@code reduceLanes(ADD)},
+ * why lanes are summed with {@link #sumLanes} (a fixed order) rather than {@code reduceLanes(ADD)},
  * whose order the Vector API leaves open (interpreted and compiled code may differ). Split invariance and
  * batch invariance rest on this.
  */
@@ -31,8 +31,18 @@ public final class VectorMath {
                 : VectorSpecies.of(float.class, VectorShape.forBitSize(Integer.parseInt(bits)));
     }
 
-    /** Sum of the lanes, left to right. */
+    private static final VectorSpecies<Float> F128 = FloatVector.SPECIES_128;
+
+    /**
+     * Sum of the lanes in a fixed order. For 8 lanes: the two 128-bit halves added lane-wise, then
+     * {@code (h0 + h1) + (h2 + h3)}: a short dependency chain (it runs once per output row of every matmul).
+     * Otherwise left to right.
+     */
     static float sumLanes(FloatVector v) {
+        if (L == 8) {
+            FloatVector h = ((FloatVector) v.reinterpretShape(F128, 0)).add((FloatVector) v.reinterpretShape(F128, 1));
+            return (h.lane(0) + h.lane(1)) + (h.lane(2) + h.lane(3));
+        }
         float s = 0f;
         for (int i = 0; i < L; i++) {
             s += v.lane(i);
