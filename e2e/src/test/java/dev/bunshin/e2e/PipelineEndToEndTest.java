@@ -94,20 +94,7 @@ class PipelineEndToEndTest {
             for (int i = 0; i < PROMPTS.length; i++) {
                 expected.put(ids.get(i), Reference.greedy(file, tokenizer, prompts.get(i), MAX_TOKENS));
             }
-            // One more job with a stop string: its text ends before the first '.', its tokens are a prefix.
-            int[] stopPrompt = tokenizer.encode(PROMPTS[0], true, false);
-            Reference.Output full = Reference.greedy(file, tokenizer, stopPrompt, MAX_TOKENS);
-            int cut = full.text().indexOf('.');
-            assertTrue(cut > 0, "reference text has a '.': " + full.text());
-            long stopJob = jobs.insert(id, PROMPTS[0], stopPrompt, MAX_TOKENS, new String[]{"."});
-
-            Jobs.Row stopped = jobs.awaitDone(List.of(stopJob), Duration.ofSeconds(120)).getFirst();
-            assertEquals("completed", stopped.status());
-            assertEquals("stop", stopped.finishReason());
-            assertEquals(full.text().substring(0, cut), stopped.text());
-            List<Integer> stopTokens = jobs.tokens(stopJob).stream().map(Jobs.Token::tokenId).toList();
-            assertEquals(full.tokens().subList(0, stopTokens.size()), stopTokens);
-            assertEquals(stopped.text(), String.join("", jobs.tokens(stopJob).stream().map(Jobs.Token::text).toList()));
+            assertStopStringJobEndsBeforeTheStop(id);
 
             for (Jobs.Row row : jobs.awaitDone(ids, Duration.ofSeconds(120))) {
                 Reference.Output want = expected.get(row.id());
@@ -303,20 +290,7 @@ class PipelineEndToEndTest {
             gone.close();
             StagePlan second = p.awaitPlan(1, Duration.ofSeconds(60));
             assertTrue(second.epoch() > first.epoch());
-            // One more job with a stop string: its text ends before the first '.', its tokens are a prefix.
-            int[] stopPrompt = tokenizer.encode(PROMPTS[0], true, false);
-            Reference.Output full = Reference.greedy(file, tokenizer, stopPrompt, MAX_TOKENS);
-            int cut = full.text().indexOf('.');
-            assertTrue(cut > 0, "reference text has a '.': " + full.text());
-            long stopJob = jobs.insert(id, PROMPTS[0], stopPrompt, MAX_TOKENS, new String[]{"."});
-
-            Jobs.Row stopped = jobs.awaitDone(List.of(stopJob), Duration.ofSeconds(120)).getFirst();
-            assertEquals("completed", stopped.status());
-            assertEquals("stop", stopped.finishReason());
-            assertEquals(full.text().substring(0, cut), stopped.text());
-            List<Integer> stopTokens = jobs.tokens(stopJob).stream().map(Jobs.Token::tokenId).toList();
-            assertEquals(full.tokens().subList(0, stopTokens.size()), stopTokens);
-            assertEquals(stopped.text(), String.join("", jobs.tokens(stopJob).stream().map(Jobs.Token::text).toList()));
+            assertStopStringJobEndsBeforeTheStop(id);
 
             for (Jobs.Row row : jobs.awaitDone(ids, Duration.ofSeconds(120))) {
                 Reference.Output want = expected.get(row.id());
@@ -337,6 +311,26 @@ class PipelineEndToEndTest {
                 if (w != gone && w.failure() != null) throw new AssertionError("worker " + w.id() + " stopped", w.failure());
             }
         }
+    }
+
+    /**
+     * One more job with the stop string ".": it completes with finish reason stop, its text ends before the first
+     * '.' of the reference text, and its tokens are a prefix of the reference tokens.
+     */
+    private static void assertStopStringJobEndsBeforeTheStop(String modelId) throws Exception {
+        int[] stopPrompt = tokenizer.encode(PROMPTS[0], true, false);
+        Reference.Output full = Reference.greedy(file, tokenizer, stopPrompt, MAX_TOKENS);
+        int cut = full.text().indexOf('.');
+        assertTrue(cut > 0, "reference text has a '.': " + full.text());
+        long stopJob = jobs.insert(modelId, PROMPTS[0], stopPrompt, MAX_TOKENS, new String[]{"."});
+
+        Jobs.Row stopped = jobs.awaitDone(List.of(stopJob), Duration.ofSeconds(120)).getFirst();
+        assertEquals("completed", stopped.status());
+        assertEquals("stop", stopped.finishReason());
+        assertEquals(full.text().substring(0, cut), stopped.text());
+        List<Integer> stopTokens = jobs.tokens(stopJob).stream().map(Jobs.Token::tokenId).toList();
+        assertEquals(full.tokens().subList(0, stopTokens.size()), stopTokens);
+        assertEquals(stopped.text(), String.join("", jobs.tokens(stopJob).stream().map(Jobs.Token::text).toList()));
     }
 
     private static void assertNoWorkerFailed(Pipeline p) {
