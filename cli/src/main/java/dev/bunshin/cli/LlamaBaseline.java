@@ -22,6 +22,7 @@ final class LlamaBaseline {
 
     static BenchCommand.Speeds measure(Path model, String prompt, int threads, int nPrompt, int nTokens, int warmup, int reps,
                                        PrintStream err) {
+        prepareNativeDir();
         LlamaModel.setLogger(null, (level, msg) -> { }); // its model-loading log would drown the table
         ModelParameters mp = new ModelParameters()
                 .setModel(model.toString())
@@ -54,6 +55,23 @@ final class LlamaBaseline {
         double decode = tAll > tOne ? (nTokens - 1) * 1e9 / (tAll - tOne) : Double.NaN;
         return new BenchCommand.Speeds(promptTokens, promptTokens * 1e9 / tOne, decode, Double.NaN);
     }
+    /**
+     * The JNI loader unpacks its library into {@code de.kherud.llama.tmpdir} but does not create that directory
+     * (a missing one reads as "No native library found"), and it deletes {@code llama*} files in the shared temp
+     * directory when none is set. So: a private directory, created here.
+     */
+    static void prepareNativeDir() {
+        String dir = System.getProperty("de.kherud.llama.tmpdir");
+        try {
+            Path p = dir != null ? Path.of(dir)
+                    : Path.of(System.getProperty("java.io.tmpdir"), "bunshin-llama-" + ProcessHandle.current().pid());
+            java.nio.file.Files.createDirectories(p);
+            System.setProperty("de.kherud.llama.tmpdir", p.toString());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot create llama.cpp's native library directory " + dir, e);
+        }
+    }
+
     /** Nanoseconds of one greedy completion of {@code nPredict} tokens (not stopping at end-of-generation). */
     private static long timeCompletion(LlamaModel llama, String prompt, int nPredict) {
         InferenceParameters ip = new InferenceParameters(prompt)
