@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generates the register-tiled row kernels of F32Matrix, Q8_0Matrix and Q4_0Matrix.
+"""Generates the register-tiled row kernels of F32Matrix, Q8_0Matrix, Q4_0Matrix and Int8GroupMatrix.
 
 Java cannot keep an array of vectors in registers, so each token tile size (1, 4, 8) is spelled out as its own
 method with one accumulator per token. Run from engine/: python3 tools/gen_kernels.py (rewrites the marked
@@ -125,3 +125,62 @@ for path, gen in [("F32Matrix.java", f32), ("Q8_0Matrix.java", q8), ("Q4_0Matrix
     i, j = src.index(BEGIN), src.index(END)
     src = src[:i + len(BEGIN)] + body + src[j:]
     open(p, "w").write(src)
+
+
+def grp(T, P):
+    """Int8GroupMatrix: one signed byte per weight, P float vectors per group, one scale (and min) per group."""
+    x = "".join(f", x{i} = x{i-1} + cols" for i in range(1, T))
+    s = (f"    private void row{T}p{P}(int r, float[] x, float[] sums, float[] y, int t) {{\n"
+         "        int groups = cols / group;\n"
+         "        int qo = r * cols, go = r * groups;\n"
+         f"        int x0 = t * cols{x};\n" + acc_decl(T) +
+         "        for (int g = 0; g < groups; g++) {\n"
+         f"            int i = g * {P} * L;\n"
+         "            FloatVector w = w(q, qo + i);\n")
+    s += "".join(f"            FloatVector s{k} = w.mul(FloatVector.fromArray(F, x, x{k} + i));\n" for k in range(T))
+    if P == 4:
+        # Two chains of two (even and odd vectors), added at the end: half the FMA latency a decode step waits on.
+        # The four weight vectors are converted first, then each token runs its chains (fewer live registers).
+        s += "".join(f"            FloatVector w{p} = w(q, qo + i + {p} * L);\n" for p in range(1, 4))
+        for k in range(T):
+            s += (f"            FloatVector u{k} = w1.mul(FloatVector.fromArray(F, x, x{k} + i + L));\n"
+                  f"            s{k} = w2.fma(FloatVector.fromArray(F, x, x{k} + i + 2 * L), s{k});\n"
+                  f"            u{k} = w3.fma(FloatVector.fromArray(F, x, x{k} + i + 3 * L), u{k});\n"
+                  f"            s{k} = s{k}.add(u{k});\n")
+    for p in range(1, P if P != 4 else 1):
+        s += f"            w = w(q, qo + i + {p} * L);\n"
+        s += "".join(f"            s{k} = w.fma(FloatVector.fromArray(F, x, x{k} + i + {p} * L), s{k});\n" for k in range(T))
+    s += "            FloatVector d = FloatVector.broadcast(F, scale[go + g]);\n"
+    s += "".join(f"            a{k} = s{k}.fma(d, a{k});\n" for k in range(T))
+    s += "        }\n"
+    s += "".join(f"        y[(t + {k}) * rows + r] = sumLanes(a{k}) + minTerm(go, sums, (t + {k}) * groups);\n" for k in range(T))
+    return s + "    }\n"
+
+
+def grp_dispatch():
+    s = ("    /** Rows in groups small enough to stay in L1/L2 while every token tile passes over them. */\n"
+         "    private void tiled(float[] x, float[] sums, float[] y, int n, int rowStart, int rowEnd) {\n"
+         "        int p = group / L;\n"
+         "        for (int g = rowStart; g < rowEnd; g += ROW_GROUP) {\n"
+         "            int gEnd = Math.min(rowEnd, g + ROW_GROUP);\n"
+         "            int t = 0;\n")
+    for T in TILES:
+        cond = " && MAX_TILE >= 8" if T == 8 else ""
+        s += (f"            for (; t + {T} <= n{cond}; t += {T}) {{\n"
+              "                for (int r = g; r < gEnd; r++) {\n"
+              "                    switch (p) {\n" +
+              "".join(f"                        case {P} -> row{T}p{P}(r, x, sums, y, t);\n" for P in (1, 2, 4)) +
+              "                        default -> throw new IllegalStateException(\"group \" + group + \" with \" + L + \" lanes\");\n"
+              "                    }\n"
+              "                }\n"
+              "            }\n")
+    s += "        }\n    }\n"
+    return s
+
+
+p = "src/main/java/dev/bunshin/engine/tensor/Int8GroupMatrix.java"
+src = open(p).read()
+body = grp_dispatch() + "".join("\n" + grp(T, P) for T in TILES for P in (1, 2, 4))
+i, j = src.index(BEGIN), src.index(END)
+src = src[:i + len(BEGIN)] + body + src[j:]
+open(p, "w").write(src)

@@ -9,16 +9,19 @@ import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 import static dev.bunshin.engine.tensor.Kernels.B;
 import static dev.bunshin.engine.tensor.Kernels.F;
 import static dev.bunshin.engine.tensor.Kernels.L;
+import static dev.bunshin.engine.tensor.VectorMath.sumLanes;
 
 /**
  * Block types whose every value is {@code scale_g · q + min_g} with a small integer q and one float scale (and
  * min) per group of 16 or 32 values: Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K. At load time each block
  * is unpacked into one signed byte per value plus float scales and mins per group; the kernel then needs one
- * B2F conversion and one FMA per value and one scale FMA per group, whatever the bit packing of the format.
+ * byte-to-float conversion and one FMA per value and one scale FMA per group, whatever the bit packing of the
+ * format. A tile of up to 4 tokens (8 with AVX-512) shares each converted weight vector.
  *
  * <p>This costs about 1.1–1.5 bytes per weight of memory traffic and heap instead of the format's 0.3–0.8. On
  * AVX2 with two threads decode is bound by compute: kernels on the packed bits (masks and shifts before each
@@ -55,85 +58,373 @@ abstract class Int8GroupMatrix extends RepackedMatrix {
         }
     }
 
-    @Override
-    final int sumGroup() {
-        return min == null ? 0 : group;
-    }
+    /** Rows per group of the tiled kernel. */
+    private static final int ROW_GROUP = 16;
+    /** Largest token tile: 8 needs 16 vector registers of accumulators (AVX-512 has 32, AVX2 16). */
+    private static final int MAX_TILE = L >= 16 ? 8 : 4;
+    private static final VectorSpecies<Integer> I = F.withLanes(int.class);
 
     @Override
-    final float dot(int r, float[] x, int xo, float[] sums, int so) {
+    final void kernel(float[] x, float[] y, int n, int rowStart, int rowEnd) {
+        float[] sums = min == null ? null : Kernels.groupSums(x, n, cols, group);
+        tiled(x, sums, y, n, rowStart, rowEnd);
+    }
+
+    /** L signed bytes as floats: sign-extended to int lanes, then converted (faster on AVX2 than a direct B2F). */
+    private static FloatVector w(byte[] q, int at) {
+        return (FloatVector) ByteVector.fromArray(B, q, at).convertShape(VectorOperators.B2I, I, 0)
+                .convert(VectorOperators.I2F, 0);
+    }
+
+    /** Σ_g min_g·Σx_g of row r (its groups from {@code go}) for the token whose group sums start at {@code so}. */
+    private float minTerm(int go, float[] sums, int so) {
+        return min == null ? 0f : VectorMath.dot(min, go, sums, so, cols / group);
+    }
+
+    // Each group's products are summed first and scaled once; every tile size does the same operations per
+    // (row, token), so a token's result does not depend on the batch it came in.
+    // BEGIN GENERATED (tools/gen_kernels.py)
+    /** Rows in groups small enough to stay in L1/L2 while every token tile passes over them. */
+    private void tiled(float[] x, float[] sums, float[] y, int n, int rowStart, int rowEnd) {
+        int p = group / L;
+        for (int g = rowStart; g < rowEnd; g += ROW_GROUP) {
+            int gEnd = Math.min(rowEnd, g + ROW_GROUP);
+            int t = 0;
+            for (; t + 8 <= n && MAX_TILE >= 8; t += 8) {
+                for (int r = g; r < gEnd; r++) {
+                    switch (p) {
+                        case 1 -> row8p1(r, x, sums, y, t);
+                        case 2 -> row8p2(r, x, sums, y, t);
+                        case 4 -> row8p4(r, x, sums, y, t);
+                        default -> throw new IllegalStateException("group " + group + " with " + L + " lanes");
+                    }
+                }
+            }
+            for (; t + 4 <= n; t += 4) {
+                for (int r = g; r < gEnd; r++) {
+                    switch (p) {
+                        case 1 -> row4p1(r, x, sums, y, t);
+                        case 2 -> row4p2(r, x, sums, y, t);
+                        case 4 -> row4p4(r, x, sums, y, t);
+                        default -> throw new IllegalStateException("group " + group + " with " + L + " lanes");
+                    }
+                }
+            }
+            for (; t + 1 <= n; t += 1) {
+                for (int r = g; r < gEnd; r++) {
+                    switch (p) {
+                        case 1 -> row1p1(r, x, sums, y, t);
+                        case 2 -> row1p2(r, x, sums, y, t);
+                        case 4 -> row1p4(r, x, sums, y, t);
+                        default -> throw new IllegalStateException("group " + group + " with " + L + " lanes");
+                    }
+                }
+            }
+        }
+    }
+
+    private void row8p1(int r, float[] x, float[] sums, float[] y, int t) {
         int groups = cols / group;
-        int qo = r * cols;
-        int go = r * groups;
-        // One small method per vectors-per-group count, each with its loop body unrolled by hand: C2 does not
-        // unroll these short inner loops well, and one method holding every variant outgrows C2's inlining node
-        // budget (a vector op that is not inlined is boxed, 10x slower). Each returns a float, so a call that is
-        // not inlined costs a call, not a boxed vector.
-        float sum = switch (group / L) {
-            case 1 -> dot1(qo, go, groups, x, xo);
-            case 2 -> dot2(qo, go, groups, x, xo);
-            case 4 -> dot4(qo, go, groups, x, xo);
-            default -> dotAny(qo, go, groups, x, xo);
-        };
-        if (min != null) {
-            sum += Kernels.dot(min, go, sums, so, groups);
-        }
-        return sum;
-    }
-
-    private float dot1(int qo, int go, int groups, float[] x, int xo) {
-        FloatVector acc = FloatVector.zero(F);
+        int qo = r * cols, go = r * groups;
+        int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols, x4 = x3 + cols, x5 = x4 + cols, x6 = x5 + cols, x7 = x6 + cols;
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F), a4 = FloatVector.zero(F), a5 = FloatVector.zero(F), a6 = FloatVector.zero(F), a7 = FloatVector.zero(F);
         for (int g = 0; g < groups; g++) {
-            int i = g * L;
-            FloatVector s = Kernels.bytesToFloats(ByteVector.fromArray(B, q, qo + i)).mul(FloatVector.fromArray(F, x, xo + i));
-            acc = s.fma(FloatVector.broadcast(F, scale[go + g]), acc);
+            int i = g * 1 * L;
+            FloatVector w = w(q, qo + i);
+            FloatVector s0 = w.mul(FloatVector.fromArray(F, x, x0 + i));
+            FloatVector s1 = w.mul(FloatVector.fromArray(F, x, x1 + i));
+            FloatVector s2 = w.mul(FloatVector.fromArray(F, x, x2 + i));
+            FloatVector s3 = w.mul(FloatVector.fromArray(F, x, x3 + i));
+            FloatVector s4 = w.mul(FloatVector.fromArray(F, x, x4 + i));
+            FloatVector s5 = w.mul(FloatVector.fromArray(F, x, x5 + i));
+            FloatVector s6 = w.mul(FloatVector.fromArray(F, x, x6 + i));
+            FloatVector s7 = w.mul(FloatVector.fromArray(F, x, x7 + i));
+            FloatVector d = FloatVector.broadcast(F, scale[go + g]);
+            a0 = s0.fma(d, a0);
+            a1 = s1.fma(d, a1);
+            a2 = s2.fma(d, a2);
+            a3 = s3.fma(d, a3);
+            a4 = s4.fma(d, a4);
+            a5 = s5.fma(d, a5);
+            a6 = s6.fma(d, a6);
+            a7 = s7.fma(d, a7);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        y[(t + 0) * rows + r] = sumLanes(a0) + minTerm(go, sums, (t + 0) * groups);
+        y[(t + 1) * rows + r] = sumLanes(a1) + minTerm(go, sums, (t + 1) * groups);
+        y[(t + 2) * rows + r] = sumLanes(a2) + minTerm(go, sums, (t + 2) * groups);
+        y[(t + 3) * rows + r] = sumLanes(a3) + minTerm(go, sums, (t + 3) * groups);
+        y[(t + 4) * rows + r] = sumLanes(a4) + minTerm(go, sums, (t + 4) * groups);
+        y[(t + 5) * rows + r] = sumLanes(a5) + minTerm(go, sums, (t + 5) * groups);
+        y[(t + 6) * rows + r] = sumLanes(a6) + minTerm(go, sums, (t + 6) * groups);
+        y[(t + 7) * rows + r] = sumLanes(a7) + minTerm(go, sums, (t + 7) * groups);
     }
 
-    private float dot2(int qo, int go, int groups, float[] x, int xo) {
-        FloatVector acc = FloatVector.zero(F);
+    private void row8p2(int r, float[] x, float[] sums, float[] y, int t) {
+        int groups = cols / group;
+        int qo = r * cols, go = r * groups;
+        int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols, x4 = x3 + cols, x5 = x4 + cols, x6 = x5 + cols, x7 = x6 + cols;
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F), a4 = FloatVector.zero(F), a5 = FloatVector.zero(F), a6 = FloatVector.zero(F), a7 = FloatVector.zero(F);
         for (int g = 0; g < groups; g++) {
             int i = g * 2 * L;
-            FloatVector w0 = Kernels.bytesToFloats(ByteVector.fromArray(B, q, qo + i));
-            FloatVector w1 = Kernels.bytesToFloats(ByteVector.fromArray(B, q, qo + i + L));
-            FloatVector s = w0.mul(FloatVector.fromArray(F, x, xo + i));
-            s = w1.fma(FloatVector.fromArray(F, x, xo + i + L), s);
-            acc = s.fma(FloatVector.broadcast(F, scale[go + g]), acc);
+            FloatVector w = w(q, qo + i);
+            FloatVector s0 = w.mul(FloatVector.fromArray(F, x, x0 + i));
+            FloatVector s1 = w.mul(FloatVector.fromArray(F, x, x1 + i));
+            FloatVector s2 = w.mul(FloatVector.fromArray(F, x, x2 + i));
+            FloatVector s3 = w.mul(FloatVector.fromArray(F, x, x3 + i));
+            FloatVector s4 = w.mul(FloatVector.fromArray(F, x, x4 + i));
+            FloatVector s5 = w.mul(FloatVector.fromArray(F, x, x5 + i));
+            FloatVector s6 = w.mul(FloatVector.fromArray(F, x, x6 + i));
+            FloatVector s7 = w.mul(FloatVector.fromArray(F, x, x7 + i));
+            w = w(q, qo + i + 1 * L);
+            s0 = w.fma(FloatVector.fromArray(F, x, x0 + i + 1 * L), s0);
+            s1 = w.fma(FloatVector.fromArray(F, x, x1 + i + 1 * L), s1);
+            s2 = w.fma(FloatVector.fromArray(F, x, x2 + i + 1 * L), s2);
+            s3 = w.fma(FloatVector.fromArray(F, x, x3 + i + 1 * L), s3);
+            s4 = w.fma(FloatVector.fromArray(F, x, x4 + i + 1 * L), s4);
+            s5 = w.fma(FloatVector.fromArray(F, x, x5 + i + 1 * L), s5);
+            s6 = w.fma(FloatVector.fromArray(F, x, x6 + i + 1 * L), s6);
+            s7 = w.fma(FloatVector.fromArray(F, x, x7 + i + 1 * L), s7);
+            FloatVector d = FloatVector.broadcast(F, scale[go + g]);
+            a0 = s0.fma(d, a0);
+            a1 = s1.fma(d, a1);
+            a2 = s2.fma(d, a2);
+            a3 = s3.fma(d, a3);
+            a4 = s4.fma(d, a4);
+            a5 = s5.fma(d, a5);
+            a6 = s6.fma(d, a6);
+            a7 = s7.fma(d, a7);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        y[(t + 0) * rows + r] = sumLanes(a0) + minTerm(go, sums, (t + 0) * groups);
+        y[(t + 1) * rows + r] = sumLanes(a1) + minTerm(go, sums, (t + 1) * groups);
+        y[(t + 2) * rows + r] = sumLanes(a2) + minTerm(go, sums, (t + 2) * groups);
+        y[(t + 3) * rows + r] = sumLanes(a3) + minTerm(go, sums, (t + 3) * groups);
+        y[(t + 4) * rows + r] = sumLanes(a4) + minTerm(go, sums, (t + 4) * groups);
+        y[(t + 5) * rows + r] = sumLanes(a5) + minTerm(go, sums, (t + 5) * groups);
+        y[(t + 6) * rows + r] = sumLanes(a6) + minTerm(go, sums, (t + 6) * groups);
+        y[(t + 7) * rows + r] = sumLanes(a7) + minTerm(go, sums, (t + 7) * groups);
     }
 
-    private float dot4(int qo, int go, int groups, float[] x, int xo) {
-        FloatVector acc = FloatVector.zero(F);
+    private void row8p4(int r, float[] x, float[] sums, float[] y, int t) {
+        int groups = cols / group;
+        int qo = r * cols, go = r * groups;
+        int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols, x4 = x3 + cols, x5 = x4 + cols, x6 = x5 + cols, x7 = x6 + cols;
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F), a4 = FloatVector.zero(F), a5 = FloatVector.zero(F), a6 = FloatVector.zero(F), a7 = FloatVector.zero(F);
         for (int g = 0; g < groups; g++) {
             int i = g * 4 * L;
-            FloatVector w0 = Kernels.bytesToFloats(ByteVector.fromArray(B, q, qo + i));
-            FloatVector w1 = Kernels.bytesToFloats(ByteVector.fromArray(B, q, qo + i + L));
-            FloatVector w2 = Kernels.bytesToFloats(ByteVector.fromArray(B, q, qo + i + 2 * L));
-            FloatVector w3 = Kernels.bytesToFloats(ByteVector.fromArray(B, q, qo + i + 3 * L));
-            FloatVector s0 = w0.mul(FloatVector.fromArray(F, x, xo + i));
-            FloatVector s1 = w1.mul(FloatVector.fromArray(F, x, xo + i + L));
-            s0 = w2.fma(FloatVector.fromArray(F, x, xo + i + 2 * L), s0);
-            s1 = w3.fma(FloatVector.fromArray(F, x, xo + i + 3 * L), s1);
-            acc = s0.add(s1).fma(FloatVector.broadcast(F, scale[go + g]), acc);
+            FloatVector w = w(q, qo + i);
+            FloatVector s0 = w.mul(FloatVector.fromArray(F, x, x0 + i));
+            FloatVector s1 = w.mul(FloatVector.fromArray(F, x, x1 + i));
+            FloatVector s2 = w.mul(FloatVector.fromArray(F, x, x2 + i));
+            FloatVector s3 = w.mul(FloatVector.fromArray(F, x, x3 + i));
+            FloatVector s4 = w.mul(FloatVector.fromArray(F, x, x4 + i));
+            FloatVector s5 = w.mul(FloatVector.fromArray(F, x, x5 + i));
+            FloatVector s6 = w.mul(FloatVector.fromArray(F, x, x6 + i));
+            FloatVector s7 = w.mul(FloatVector.fromArray(F, x, x7 + i));
+            FloatVector w1 = w(q, qo + i + 1 * L);
+            FloatVector w2 = w(q, qo + i + 2 * L);
+            FloatVector w3 = w(q, qo + i + 3 * L);
+            FloatVector u0 = w1.mul(FloatVector.fromArray(F, x, x0 + i + L));
+            s0 = w2.fma(FloatVector.fromArray(F, x, x0 + i + 2 * L), s0);
+            u0 = w3.fma(FloatVector.fromArray(F, x, x0 + i + 3 * L), u0);
+            s0 = s0.add(u0);
+            FloatVector u1 = w1.mul(FloatVector.fromArray(F, x, x1 + i + L));
+            s1 = w2.fma(FloatVector.fromArray(F, x, x1 + i + 2 * L), s1);
+            u1 = w3.fma(FloatVector.fromArray(F, x, x1 + i + 3 * L), u1);
+            s1 = s1.add(u1);
+            FloatVector u2 = w1.mul(FloatVector.fromArray(F, x, x2 + i + L));
+            s2 = w2.fma(FloatVector.fromArray(F, x, x2 + i + 2 * L), s2);
+            u2 = w3.fma(FloatVector.fromArray(F, x, x2 + i + 3 * L), u2);
+            s2 = s2.add(u2);
+            FloatVector u3 = w1.mul(FloatVector.fromArray(F, x, x3 + i + L));
+            s3 = w2.fma(FloatVector.fromArray(F, x, x3 + i + 2 * L), s3);
+            u3 = w3.fma(FloatVector.fromArray(F, x, x3 + i + 3 * L), u3);
+            s3 = s3.add(u3);
+            FloatVector u4 = w1.mul(FloatVector.fromArray(F, x, x4 + i + L));
+            s4 = w2.fma(FloatVector.fromArray(F, x, x4 + i + 2 * L), s4);
+            u4 = w3.fma(FloatVector.fromArray(F, x, x4 + i + 3 * L), u4);
+            s4 = s4.add(u4);
+            FloatVector u5 = w1.mul(FloatVector.fromArray(F, x, x5 + i + L));
+            s5 = w2.fma(FloatVector.fromArray(F, x, x5 + i + 2 * L), s5);
+            u5 = w3.fma(FloatVector.fromArray(F, x, x5 + i + 3 * L), u5);
+            s5 = s5.add(u5);
+            FloatVector u6 = w1.mul(FloatVector.fromArray(F, x, x6 + i + L));
+            s6 = w2.fma(FloatVector.fromArray(F, x, x6 + i + 2 * L), s6);
+            u6 = w3.fma(FloatVector.fromArray(F, x, x6 + i + 3 * L), u6);
+            s6 = s6.add(u6);
+            FloatVector u7 = w1.mul(FloatVector.fromArray(F, x, x7 + i + L));
+            s7 = w2.fma(FloatVector.fromArray(F, x, x7 + i + 2 * L), s7);
+            u7 = w3.fma(FloatVector.fromArray(F, x, x7 + i + 3 * L), u7);
+            s7 = s7.add(u7);
+            FloatVector d = FloatVector.broadcast(F, scale[go + g]);
+            a0 = s0.fma(d, a0);
+            a1 = s1.fma(d, a1);
+            a2 = s2.fma(d, a2);
+            a3 = s3.fma(d, a3);
+            a4 = s4.fma(d, a4);
+            a5 = s5.fma(d, a5);
+            a6 = s6.fma(d, a6);
+            a7 = s7.fma(d, a7);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        y[(t + 0) * rows + r] = sumLanes(a0) + minTerm(go, sums, (t + 0) * groups);
+        y[(t + 1) * rows + r] = sumLanes(a1) + minTerm(go, sums, (t + 1) * groups);
+        y[(t + 2) * rows + r] = sumLanes(a2) + minTerm(go, sums, (t + 2) * groups);
+        y[(t + 3) * rows + r] = sumLanes(a3) + minTerm(go, sums, (t + 3) * groups);
+        y[(t + 4) * rows + r] = sumLanes(a4) + minTerm(go, sums, (t + 4) * groups);
+        y[(t + 5) * rows + r] = sumLanes(a5) + minTerm(go, sums, (t + 5) * groups);
+        y[(t + 6) * rows + r] = sumLanes(a6) + minTerm(go, sums, (t + 6) * groups);
+        y[(t + 7) * rows + r] = sumLanes(a7) + minTerm(go, sums, (t + 7) * groups);
     }
 
-    private float dotAny(int qo, int go, int groups, float[] x, int xo) {
-        FloatVector acc = FloatVector.zero(F);
+    private void row4p1(int r, float[] x, float[] sums, float[] y, int t) {
+        int groups = cols / group;
+        int qo = r * cols, go = r * groups;
+        int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
         for (int g = 0; g < groups; g++) {
-            int base = g * group;
-            FloatVector s = FloatVector.zero(F);
-            for (int k = 0; k < group; k += L) {
-                FloatVector w = Kernels.bytesToFloats(ByteVector.fromArray(B, q, qo + base + k));
-                s = w.fma(FloatVector.fromArray(F, x, xo + base + k), s);
-            }
-            acc = s.fma(FloatVector.broadcast(F, scale[go + g]), acc);
+            int i = g * 1 * L;
+            FloatVector w = w(q, qo + i);
+            FloatVector s0 = w.mul(FloatVector.fromArray(F, x, x0 + i));
+            FloatVector s1 = w.mul(FloatVector.fromArray(F, x, x1 + i));
+            FloatVector s2 = w.mul(FloatVector.fromArray(F, x, x2 + i));
+            FloatVector s3 = w.mul(FloatVector.fromArray(F, x, x3 + i));
+            FloatVector d = FloatVector.broadcast(F, scale[go + g]);
+            a0 = s0.fma(d, a0);
+            a1 = s1.fma(d, a1);
+            a2 = s2.fma(d, a2);
+            a3 = s3.fma(d, a3);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        y[(t + 0) * rows + r] = sumLanes(a0) + minTerm(go, sums, (t + 0) * groups);
+        y[(t + 1) * rows + r] = sumLanes(a1) + minTerm(go, sums, (t + 1) * groups);
+        y[(t + 2) * rows + r] = sumLanes(a2) + minTerm(go, sums, (t + 2) * groups);
+        y[(t + 3) * rows + r] = sumLanes(a3) + minTerm(go, sums, (t + 3) * groups);
     }
+
+    private void row4p2(int r, float[] x, float[] sums, float[] y, int t) {
+        int groups = cols / group;
+        int qo = r * cols, go = r * groups;
+        int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        for (int g = 0; g < groups; g++) {
+            int i = g * 2 * L;
+            FloatVector w = w(q, qo + i);
+            FloatVector s0 = w.mul(FloatVector.fromArray(F, x, x0 + i));
+            FloatVector s1 = w.mul(FloatVector.fromArray(F, x, x1 + i));
+            FloatVector s2 = w.mul(FloatVector.fromArray(F, x, x2 + i));
+            FloatVector s3 = w.mul(FloatVector.fromArray(F, x, x3 + i));
+            w = w(q, qo + i + 1 * L);
+            s0 = w.fma(FloatVector.fromArray(F, x, x0 + i + 1 * L), s0);
+            s1 = w.fma(FloatVector.fromArray(F, x, x1 + i + 1 * L), s1);
+            s2 = w.fma(FloatVector.fromArray(F, x, x2 + i + 1 * L), s2);
+            s3 = w.fma(FloatVector.fromArray(F, x, x3 + i + 1 * L), s3);
+            FloatVector d = FloatVector.broadcast(F, scale[go + g]);
+            a0 = s0.fma(d, a0);
+            a1 = s1.fma(d, a1);
+            a2 = s2.fma(d, a2);
+            a3 = s3.fma(d, a3);
+        }
+        y[(t + 0) * rows + r] = sumLanes(a0) + minTerm(go, sums, (t + 0) * groups);
+        y[(t + 1) * rows + r] = sumLanes(a1) + minTerm(go, sums, (t + 1) * groups);
+        y[(t + 2) * rows + r] = sumLanes(a2) + minTerm(go, sums, (t + 2) * groups);
+        y[(t + 3) * rows + r] = sumLanes(a3) + minTerm(go, sums, (t + 3) * groups);
+    }
+
+    private void row4p4(int r, float[] x, float[] sums, float[] y, int t) {
+        int groups = cols / group;
+        int qo = r * cols, go = r * groups;
+        int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        for (int g = 0; g < groups; g++) {
+            int i = g * 4 * L;
+            FloatVector w = w(q, qo + i);
+            FloatVector s0 = w.mul(FloatVector.fromArray(F, x, x0 + i));
+            FloatVector s1 = w.mul(FloatVector.fromArray(F, x, x1 + i));
+            FloatVector s2 = w.mul(FloatVector.fromArray(F, x, x2 + i));
+            FloatVector s3 = w.mul(FloatVector.fromArray(F, x, x3 + i));
+            FloatVector w1 = w(q, qo + i + 1 * L);
+            FloatVector w2 = w(q, qo + i + 2 * L);
+            FloatVector w3 = w(q, qo + i + 3 * L);
+            FloatVector u0 = w1.mul(FloatVector.fromArray(F, x, x0 + i + L));
+            s0 = w2.fma(FloatVector.fromArray(F, x, x0 + i + 2 * L), s0);
+            u0 = w3.fma(FloatVector.fromArray(F, x, x0 + i + 3 * L), u0);
+            s0 = s0.add(u0);
+            FloatVector u1 = w1.mul(FloatVector.fromArray(F, x, x1 + i + L));
+            s1 = w2.fma(FloatVector.fromArray(F, x, x1 + i + 2 * L), s1);
+            u1 = w3.fma(FloatVector.fromArray(F, x, x1 + i + 3 * L), u1);
+            s1 = s1.add(u1);
+            FloatVector u2 = w1.mul(FloatVector.fromArray(F, x, x2 + i + L));
+            s2 = w2.fma(FloatVector.fromArray(F, x, x2 + i + 2 * L), s2);
+            u2 = w3.fma(FloatVector.fromArray(F, x, x2 + i + 3 * L), u2);
+            s2 = s2.add(u2);
+            FloatVector u3 = w1.mul(FloatVector.fromArray(F, x, x3 + i + L));
+            s3 = w2.fma(FloatVector.fromArray(F, x, x3 + i + 2 * L), s3);
+            u3 = w3.fma(FloatVector.fromArray(F, x, x3 + i + 3 * L), u3);
+            s3 = s3.add(u3);
+            FloatVector d = FloatVector.broadcast(F, scale[go + g]);
+            a0 = s0.fma(d, a0);
+            a1 = s1.fma(d, a1);
+            a2 = s2.fma(d, a2);
+            a3 = s3.fma(d, a3);
+        }
+        y[(t + 0) * rows + r] = sumLanes(a0) + minTerm(go, sums, (t + 0) * groups);
+        y[(t + 1) * rows + r] = sumLanes(a1) + minTerm(go, sums, (t + 1) * groups);
+        y[(t + 2) * rows + r] = sumLanes(a2) + minTerm(go, sums, (t + 2) * groups);
+        y[(t + 3) * rows + r] = sumLanes(a3) + minTerm(go, sums, (t + 3) * groups);
+    }
+
+    private void row1p1(int r, float[] x, float[] sums, float[] y, int t) {
+        int groups = cols / group;
+        int qo = r * cols, go = r * groups;
+        int x0 = t * cols;
+        FloatVector a0 = FloatVector.zero(F);
+        for (int g = 0; g < groups; g++) {
+            int i = g * 1 * L;
+            FloatVector w = w(q, qo + i);
+            FloatVector s0 = w.mul(FloatVector.fromArray(F, x, x0 + i));
+            FloatVector d = FloatVector.broadcast(F, scale[go + g]);
+            a0 = s0.fma(d, a0);
+        }
+        y[(t + 0) * rows + r] = sumLanes(a0) + minTerm(go, sums, (t + 0) * groups);
+    }
+
+    private void row1p2(int r, float[] x, float[] sums, float[] y, int t) {
+        int groups = cols / group;
+        int qo = r * cols, go = r * groups;
+        int x0 = t * cols;
+        FloatVector a0 = FloatVector.zero(F);
+        for (int g = 0; g < groups; g++) {
+            int i = g * 2 * L;
+            FloatVector w = w(q, qo + i);
+            FloatVector s0 = w.mul(FloatVector.fromArray(F, x, x0 + i));
+            w = w(q, qo + i + 1 * L);
+            s0 = w.fma(FloatVector.fromArray(F, x, x0 + i + 1 * L), s0);
+            FloatVector d = FloatVector.broadcast(F, scale[go + g]);
+            a0 = s0.fma(d, a0);
+        }
+        y[(t + 0) * rows + r] = sumLanes(a0) + minTerm(go, sums, (t + 0) * groups);
+    }
+
+    private void row1p4(int r, float[] x, float[] sums, float[] y, int t) {
+        int groups = cols / group;
+        int qo = r * cols, go = r * groups;
+        int x0 = t * cols;
+        FloatVector a0 = FloatVector.zero(F);
+        for (int g = 0; g < groups; g++) {
+            int i = g * 4 * L;
+            FloatVector w = w(q, qo + i);
+            FloatVector s0 = w.mul(FloatVector.fromArray(F, x, x0 + i));
+            FloatVector w1 = w(q, qo + i + 1 * L);
+            FloatVector w2 = w(q, qo + i + 2 * L);
+            FloatVector w3 = w(q, qo + i + 3 * L);
+            FloatVector u0 = w1.mul(FloatVector.fromArray(F, x, x0 + i + L));
+            s0 = w2.fma(FloatVector.fromArray(F, x, x0 + i + 2 * L), s0);
+            u0 = w3.fma(FloatVector.fromArray(F, x, x0 + i + 3 * L), u0);
+            s0 = s0.add(u0);
+            FloatVector d = FloatVector.broadcast(F, scale[go + g]);
+            a0 = s0.fma(d, a0);
+        }
+        y[(t + 0) * rows + r] = sumLanes(a0) + minTerm(go, sums, (t + 0) * groups);
+    }
+    // END GENERATED
 
     @Override
     final void decodeRow(int r, float[] out) {

@@ -86,7 +86,7 @@ final class Kernels {
                 for (int k = 0; k < group; k += L) {
                     acc = acc.add(FloatVector.fromArray(F, x, base + k));
                 }
-                sums[t * groups + g] = acc.reduceLanes(VectorOperators.ADD);
+                sums[t * groups + g] = VectorMath.sumLanes(acc); // a fixed order: the same sums for every batch
             }
         }
         return sums;

@@ -99,6 +99,14 @@ class BlockMatrixKernelTest {
         java.util.Arrays.fill(part, Float.NaN);
         w.matmul(x, part, n, start, end);
         check(type, expected, part, magnitude, start, end, n, rows);
+        // Batch invariance: each token alone gives the same bits as inside the batch (the pipeline batches jobs).
+        for (int tk = 0; tk < n; tk++) {
+            float[] one = new float[rows];
+            w.matmul(java.util.Arrays.copyOfRange(x, tk * cols, (tk + 1) * cols), one, 1, 0, rows);
+            for (int r = 0; r < rows; r++) {
+                assertEquals(y[tk * rows + r], one[r], type + ": token " + tk + " of " + n + ", row " + r + " alone differs from in the batch");
+            }
+        }
         for (int tk = 0; tk < n; tk++) {
             for (int r = 0; r < rows; r++) {
                 if (r < start || r >= end) {
