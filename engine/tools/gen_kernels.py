@@ -100,31 +100,35 @@ def q4(T):
             "        }\n" + store(T) + "    }\n")
 
 
-def dispatch(packed):
-    params = "byte[] qs, float[] ds, " if packed else ""
-    args = "qs, ds, " if packed else ""
+def dispatch(params, prologue, call):
+    """The row-group and token-tile loops; call(T) is the statement that runs one row for tile T."""
     s = ("    /** Rows in groups small enough to stay in L1/L2 while every token tile passes over them. */\n"
-         f"    private void tiled({params}float[] x, float[] y, int n, int rowStart, int rowEnd) {{\n"
+         f"    private void tiled({params}, int n, int rowStart, int rowEnd) {{\n" + prologue +
          "        for (int g = rowStart; g < rowEnd; g += ROW_GROUP) {\n"
          "            int gEnd = Math.min(rowEnd, g + ROW_GROUP);\n"
          "            int t = 0;\n")
     for T in TILES:
         cond = " && MAX_TILE >= 8" if T == 8 else ""
         s += (f"            for (; t + {T} <= n{cond}; t += {T}) {{\n"
-              f"                for (int r = g; r < gEnd; r++) row{T}({args}r, x, y, t);\n"
+              f"                for (int r = g; r < gEnd; r++) {call(T)}\n"
               "            }\n")
     s += "        }\n    }\n"
     return s
 
 
-for path, gen in [("F32Matrix.java", f32), ("Q8_0Matrix.java", q8), ("Q4_0Matrix.java", q4)]:
-    packed = gen is not f32
+def write(path, body):
     p = "src/main/java/dev/bunshin/engine/tensor/" + path
     src = open(p).read()
-    body = dispatch(packed) + "".join("\n" + gen(T) for T in TILES)
     i, j = src.index(BEGIN), src.index(END)
-    src = src[:i + len(BEGIN)] + body + src[j:]
-    open(p, "w").write(src)
+    open(p, "w").write(src[:i + len(BEGIN)] + body + src[j:])
+
+
+for path, gen in [("F32Matrix.java", f32), ("Q8_0Matrix.java", q8), ("Q4_0Matrix.java", q4)]:
+    packed = gen is not f32
+    args = "qs, ds, " if packed else ""
+    head = dispatch(("byte[] qs, float[] ds, " if packed else "") + "float[] x, float[] y", "",
+                    lambda T: f"row{T}({args}r, x, y, t);")
+    write(path, head + "".join("\n" + gen(T) for T in TILES))
 
 
 def grp(T, P):
@@ -157,30 +161,13 @@ def grp(T, P):
     return s + "    }\n"
 
 
-def grp_dispatch():
-    s = ("    /** Rows in groups small enough to stay in L1/L2 while every token tile passes over them. */\n"
-         "    private void tiled(float[] x, float[] sums, float[] y, int n, int rowStart, int rowEnd) {\n"
-         "        int p = group / L;\n"
-         "        for (int g = rowStart; g < rowEnd; g += ROW_GROUP) {\n"
-         "            int gEnd = Math.min(rowEnd, g + ROW_GROUP);\n"
-         "            int t = 0;\n")
-    for T in TILES:
-        cond = " && MAX_TILE >= 8" if T == 8 else ""
-        s += (f"            for (; t + {T} <= n{cond}; t += {T}) {{\n"
-              "                for (int r = g; r < gEnd; r++) {\n"
-              "                    switch (p) {\n" +
-              "".join(f"                        case {P} -> row{T}p{P}(r, x, sums, y, t);\n" for P in (1, 2, 4)) +
-              "                        default -> throw new IllegalStateException(\"group \" + group + \" with \" + L + \" lanes\");\n"
-              "                    }\n"
-              "                }\n"
-              "            }\n")
-    s += "        }\n    }\n"
-    return s
+def grp_call(T):
+    cases = "".join(f"                        case {P} -> row{T}p{P}(r, x, sums, y, t);\n" for P in (1, 2, 4))
+    return ("{\n                    switch (p) {\n" + cases +
+            "                        default -> throw new IllegalStateException(\"group \" + group + \" with \" + L + \" lanes\");\n"
+            "                    }\n                }")
 
 
-p = "src/main/java/dev/bunshin/engine/tensor/Int8GroupMatrix.java"
-src = open(p).read()
-body = grp_dispatch() + "".join("\n" + grp(T, P) for T in TILES for P in (1, 2, 4))
-i, j = src.index(BEGIN), src.index(END)
-src = src[:i + len(BEGIN)] + body + src[j:]
-open(p, "w").write(src)
+write("Int8GroupMatrix.java",
+      dispatch("float[] x, float[] sums, float[] y", "        int p = group / L;\n", grp_call)
+      + "".join("\n" + grp(T, P) for T in TILES for P in (1, 2, 4)))
