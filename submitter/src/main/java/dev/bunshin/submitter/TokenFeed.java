@@ -14,10 +14,11 @@ import java.util.List;
 
 /**
  * Follows a job's tokens as the tail stage worker writes them to {@code job_tokens}, for every streaming API
- * (job SSE, OpenAI and Ollama streams, blocking completions). Polls the database: the job row and the tokens
- * after the last one delivered, in one statement, so a finished status comes with every token written before
- * the job ended. Tokens are delivered in position order without gaps: a position
- * not yet visible (a concurrent insert) is waited for while the job runs.
+ * (job SSE, OpenAI and Ollama streams, blocking completions). Reads the job row and the tokens after the last one
+ * delivered, in one statement, so a finished status comes with every token written before the job ended; then
+ * waits for {@link JobEvents} to say the job changed (a NOTIFY at the tail's commit), or, while no listener is
+ * connected, polls. Tokens are delivered in position order without gaps: a position not yet visible (a concurrent
+ * insert) is waited for while the job runs.
  */
 @ApplicationScoped
 public class TokenFeed {
@@ -39,14 +40,19 @@ public class TokenFeed {
     private static final int PAGE = 512;
 
     private final DataSource ds;
+    private final JobEvents events;
     private final long pollMillis;
+    private final long notifiedPollMillis;
     private final long idleMillis;
 
-    TokenFeed(DataSource ds,
+    TokenFeed(DataSource ds, JobEvents events,
               @ConfigProperty(name = "bunshin.api.poll-ms", defaultValue = "25") long pollMillis,
+              @ConfigProperty(name = "bunshin.api.notified-poll-ms", defaultValue = "1000") long notifiedPollMillis,
               @ConfigProperty(name = "bunshin.api.keepalive-ms", defaultValue = "15000") long idleMillis) {
         this.ds = ds;
+        this.events = events;
         this.pollMillis = pollMillis;
+        this.notifiedPollMillis = notifiedPollMillis;
         this.idleMillis = idleMillis;
     }
 
@@ -56,9 +62,17 @@ public class TokenFeed {
      * @throws ApiException 404 if the job does not exist (or was deleted meanwhile)
      */
     public End follow(long jobId, int after, Listener listener) throws IOException, InterruptedException {
+        try (JobEvents.Watch watch = events.watch(jobId)) {
+            return follow(jobId, after, listener, watch);
+        }
+    }
+
+    private End follow(long jobId, int after, Listener listener, JobEvents.Watch watch)
+            throws IOException, InterruptedException {
         int next = after + 1;
         long lastActivity = System.nanoTime();
         while (true) {
+            long seen = watch.version(); // before the read: a commit after it moves the version and ends the wait
             End state;
             List<Token> rows = new ArrayList<>();
             try (Connection c = ds.getConnection()) {
@@ -93,7 +107,8 @@ public class TokenFeed {
                 listener.idle();
                 lastActivity = System.nanoTime();
             }
-            Thread.sleep(pollMillis);
+            // Notified: wake on the job's next commit, re-reading now and then in case one was missed.
+            watch.await(seen, events.listening() ? Math.min(notifiedPollMillis, idleMillis) : pollMillis);
         }
     }
 
