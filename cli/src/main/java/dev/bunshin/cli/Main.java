@@ -2,6 +2,7 @@ package dev.bunshin.cli;
 
 import dev.bunshin.launcher.Demo;
 import dev.bunshin.launcher.Up;
+import dev.bunshin.launcher.Worker;
 
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -38,6 +39,8 @@ public final class Main {
 
             Services:
               up [options]                                 start Kafka, PostgreSQL, scheduler, workers, submitter
+                                                           (--bind 0.0.0.0: let other machines join)
+              worker --join HOST --database URL --model M  one stage worker joining a stack on another machine
               demo [options]                               start everything and run a demo batch
               batch [options]                              submit a batch of prompts to a running submitter
 
@@ -79,11 +82,12 @@ public final class Main {
                 case "tokenize" -> TokenizeCommand.run(rest, out, err);
                 case "bench" -> BenchCommand.run(rest, out, err);
                 case "up" -> Up.run(rest);
+                case "worker" -> Worker.run(rest, out, err);
                 case "demo" -> Demo.run(rest);
                 case "batch" -> BatchCommand.run(rest, err);
                 case "test" -> throw new UsageException("test is run by the ./bunshin script (mvn -B -ntp verify)");
                 default -> throw new UsageException("unknown command " + command + " (commands: models, inspect, plan, "
-                        + "generate, tokenize, bench, up, demo, batch, test, help)");
+                        + "generate, tokenize, bench, up, worker, demo, batch, test, help)");
             };
         } catch (UsageException e) {
             err.println("bunshin " + e.getMessage());

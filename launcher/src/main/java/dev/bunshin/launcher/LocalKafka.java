@@ -19,7 +19,8 @@ import java.util.Objects;
  * JVM from the kafka_2.13 jars resolved at build time.
  *
  * <p>Its log directory lives under {@code dir}, so topics and offsets survive a restart on the same directory.
- * The broker listens on 127.0.0.1 only. {@link #close()} stops it cleanly and waits; the JVM's shutdown stops
+ * The broker listens on 127.0.0.1 unless started with another bind address (and then advertises the host given
+ * for other machines); its controller listener stays on 127.0.0.1. {@link #close()} stops it cleanly and waits; the JVM's shutdown stops
  * it too.
  *
  * <pre>{@code
@@ -39,10 +40,12 @@ public final class LocalKafka implements AutoCloseable {
 
     private final ChildProcess process;
     private final int port;
+    private final Binding binding;
 
-    private LocalKafka(ChildProcess process, int port) {
+    private LocalKafka(ChildProcess process, int port, Binding binding) {
         this.process = process;
         this.port = port;
+        this.binding = binding;
     }
 
     /** Starts a broker on a free port with its data and its log ({@code kafka.log}) under {@code dir}. */
@@ -59,14 +62,25 @@ public final class LocalKafka implements AutoCloseable {
      * @throws IllegalStateException with the tail of the broker's log when it does not come up
      */
     public static LocalKafka start(Path dir, int port, Path log) {
+        return start(dir, Binding.LOCAL, port, log);
+    }
+
+    /**
+     * Starts a broker listening on {@code binding.bind()} and advertising {@code binding.advertise()}, and waits
+     * until it serves clients.
+     *
+     * @param port the client port, or 0 for a free one
+     */
+    public static LocalKafka start(Path dir, Binding binding, int port, Path log) {
         Objects.requireNonNull(dir, "dir == null");
+        Objects.requireNonNull(binding, "binding == null");
         Path home = dir.toAbsolutePath();
         int clientPort = Ports.orFree(port);
         int controllerPort = Ports.free();
         try {
             Files.createDirectories(home.resolve("data"));
             Path config = home.resolve("server.properties");
-            Files.writeString(config, serverProperties(home.resolve("data"), clientPort, controllerPort));
+            Files.writeString(config, serverProperties(home.resolve("data"), binding, clientPort, controllerPort));
             Path log4j = home.resolve("log4j2.properties");
             Files.writeString(log4j, LOG4J);
 
@@ -84,7 +98,7 @@ public final class LocalKafka implements AutoCloseable {
             server.addAll(List.of("kafka.Kafka", config.toString()));
             ChildProcess child = ChildProcess.start("kafka", server, home, Map.of(), log, "TERM",
                     Duration.ofSeconds(30));
-            LocalKafka kafka = new LocalKafka(child, clientPort);
+            LocalKafka kafka = new LocalKafka(child, clientPort, binding);
             try {
                 kafka.awaitStarted(log, logStart);
             } catch (RuntimeException e) {
@@ -97,9 +111,9 @@ public final class LocalKafka implements AutoCloseable {
         }
     }
 
-    /** {@code 127.0.0.1:port}, for {@code bootstrap.servers}. */
+    /** {@code <advertised host>:port} ({@code 127.0.0.1:port} by default), for {@code bootstrap.servers}. */
     public String bootstrapServers() {
-        return "127.0.0.1:" + port;
+        return Binding.hostPort(binding.advertise(), port);
     }
 
     public int port() {
@@ -130,7 +144,7 @@ public final class LocalKafka implements AutoCloseable {
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         while (System.nanoTime() < deadline) {
             process.checkAlive();
-            if (Ports.isOpen("127.0.0.1", port) && logSince(log, logStart).contains(STARTED_LINE)) {
+            if (Ports.isOpen(binding.localHost(), port) && logSince(log, logStart).contains(STARTED_LINE)) {
                 return;
             }
             sleep(200);
@@ -156,7 +170,7 @@ public final class LocalKafka implements AutoCloseable {
                 "-cp", brokerClasspath()));
     }
 
-    static String serverProperties(Path dataDir, int clientPort, int controllerPort) {
+    static String serverProperties(Path dataDir, Binding binding, int clientPort, int controllerPort) {
         return String.join("\n",
                 "# Written by dev.bunshin.launcher.LocalKafka at every start; edits are overwritten.",
                 "process.roles=broker,controller",
@@ -164,8 +178,11 @@ public final class LocalKafka implements AutoCloseable {
                 // A static one-voter quorum: the voters live in this file, not in the log, so ports may change
                 // between restarts of the same data directory.
                 "controller.quorum.voters=1@127.0.0.1:" + controllerPort,
-                "listeners=PLAINTEXT://127.0.0.1:" + clientPort + ",CONTROLLER://127.0.0.1:" + controllerPort,
-                "advertised.listeners=PLAINTEXT://127.0.0.1:" + clientPort,
+                // Clients (here and on other machines) on --bind; the controller only ever talks to itself.
+                "listeners=PLAINTEXT://" + Binding.hostPort(binding.bind(), clientPort)
+                        + ",CONTROLLER://127.0.0.1:" + controllerPort,
+                // What metadata tells clients to connect to: a wildcard would be useless to them.
+                "advertised.listeners=PLAINTEXT://" + Binding.hostPort(binding.advertise(), clientPort),
                 "controller.listener.names=CONTROLLER",
                 "inter.broker.listener.name=PLAINTEXT",
                 "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",

@@ -26,8 +26,11 @@ import java.util.stream.Stream;
  * A real PostgreSQL 17 server (zonky's build of the binaries) running as a child process, with a persistent data
  * directory: what a run writes is there after a restart on the same directory.
  *
- * <p>It listens on 127.0.0.1 only, with password authentication for the superuser {@value #USER}, and has a
- * database {@value #DATABASE}.
+ * <p>It listens on 127.0.0.1 by default, with password authentication (scram-sha-256) for the superuser
+ * {@value #USER}, and has a database {@value #DATABASE}. Started with another bind address, it also lets every
+ * other host in with the password, once that password is the one asked for: {@code pg_hba.conf} is rewritten at
+ * each start, and the remote lines are added (and the configuration reloaded) only after a cluster that still had
+ * another password was given the new one.
  *
  * <p>PostgreSQL refuses to run as root. When this JVM is root, initdb and the server run as the OS user named by
  * {@code -Dbunshin.postgres.os-user} (default {@code postgres}) through {@code setpriv}, and the data directory is
@@ -40,13 +43,19 @@ public final class LocalPostgres implements AutoCloseable {
     public static final String PASSWORD = "bunshin";
 
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+    /** SQLSTATE invalid_password: the server is up, the password is wrong. */
+    private static final String INVALID_PASSWORD = "28P01";
 
     private final ChildProcess process;
     private final int port;
+    private final String host;
+    private final String password;
 
-    private LocalPostgres(ChildProcess process, int port) {
+    private LocalPostgres(ChildProcess process, int port, String host, String password) {
         this.process = process;
         this.port = port;
+        this.host = host;
+        this.password = password;
     }
 
     /** Starts PostgreSQL on a free port with its data ({@code pgdata}) and log ({@code postgres.log}) under {@code dir}. */
@@ -64,7 +73,20 @@ public final class LocalPostgres implements AutoCloseable {
      * @throws IllegalStateException with the tail of the log when it does not come up
      */
     public static LocalPostgres start(Path dir, int port, Path log) {
+        return start(dir, Binding.LOCAL, port, log, PASSWORD);
+    }
+
+    /**
+     * Starts PostgreSQL listening on {@code binding.bind()}, with {@code password} for {@value #USER}: a new
+     * cluster gets it at initdb; an existing one that still has another password (the default {@value #PASSWORD})
+     * is switched to it before any remote host is let in.
+     *
+     * @param port the port, or 0 for a free one
+     */
+    public static LocalPostgres start(Path dir, Binding binding, int port, Path log, String password) {
         Objects.requireNonNull(dir, "dir == null");
+        Objects.requireNonNull(binding, "binding == null");
+        Objects.requireNonNull(password, "password == null");
         Path home = dir.toAbsolutePath();
         Path pgdata = home.resolve("pgdata");
         int serverPort = Ports.orFree(port);
@@ -76,12 +98,14 @@ public final class LocalPostgres implements AutoCloseable {
                 handOver(home, log);
             }
             if (!Files.exists(pgdata.resolve("PG_VERSION"))) {
-                initdb(bin, home, pgdata, log, asUser);
+                initdb(bin, home, pgdata, log, asUser, password);
             }
+            // This machine only, until the password is known to be the one asked for.
+            writeHba(pgdata, binding, false);
             List<String> server = new ArrayList<>(asUser);
             server.addAll(List.of(bin.resolve("postgres").toString(), "-D", pgdata.toString(),
                     "-p", Integer.toString(serverPort),
-                    "-c", "listen_addresses=127.0.0.1",
+                    "-c", "listen_addresses=" + binding.bind(),
                     // No unix socket: the system's /var/run/postgresql may belong to another server or not exist.
                     "-c", "unix_socket_directories=",
                     "-c", "max_connections=200",
@@ -90,10 +114,14 @@ public final class LocalPostgres implements AutoCloseable {
             // SIGINT is PostgreSQL's "fast" shutdown: SIGTERM ("smart") would wait for every client to leave.
             ChildProcess child = ChildProcess.start("postgres", server, home, Map.of("LC_ALL", "C"), log, "INT",
                     Duration.ofSeconds(30));
-            LocalPostgres postgres = new LocalPostgres(child, serverPort);
+            LocalPostgres postgres = new LocalPostgres(child, serverPort, binding.localHost(), password);
             try {
                 postgres.awaitReady();
                 postgres.createDatabase();
+                if (binding.shared()) {
+                    writeHba(pgdata, binding, true);
+                    postgres.reloadConfig();
+                }
             } catch (RuntimeException e) {
                 child.close();
                 throw e;
@@ -104,13 +132,13 @@ public final class LocalPostgres implements AutoCloseable {
         }
     }
 
-    /** {@code jdbc:postgresql://127.0.0.1:port/bunshin}. */
+    /** {@code jdbc:postgresql://<this machine's address of it>:port/bunshin} (127.0.0.1 by default). */
     public String jdbcUrl() {
         return jdbcUrl(DATABASE);
     }
 
     public String jdbcUrl(String database) {
-        return "jdbc:postgresql://127.0.0.1:" + port + "/" + database;
+        return "jdbc:postgresql://" + Binding.hostPort(host, port) + "/" + database;
     }
 
     public String user() {
@@ -118,7 +146,7 @@ public final class LocalPostgres implements AutoCloseable {
     }
 
     public String password() {
-        return PASSWORD;
+        return password;
     }
 
     public int port() {
@@ -127,7 +155,7 @@ public final class LocalPostgres implements AutoCloseable {
 
     /** A new connection to database {@value #DATABASE}; the caller closes it. */
     public Connection connect() throws SQLException {
-        return DriverManager.getConnection(jdbcUrl(), USER, PASSWORD);
+        return DriverManager.getConnection(jdbcUrl(), USER, password);
     }
 
     /** The pid of the process we started (a {@code setpriv} exec'd into the postmaster, or the postmaster). */
@@ -154,9 +182,13 @@ public final class LocalPostgres implements AutoCloseable {
         process.close();
     }
 
-    private static void initdb(Path bin, Path home, Path pgdata, Path log, List<String> asUser) throws IOException {
+    private static void initdb(Path bin, Path home, Path pgdata, Path log, List<String> asUser, String password)
+            throws IOException {
         Path pwfile = home.resolve("initdb.pw");
-        Files.writeString(pwfile, PASSWORD + "\n");
+        Files.deleteIfExists(pwfile);
+        Files.createFile(pwfile, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(pwfile, password + "\n");
         try {
             if (!asUser.isEmpty()) {
                 handOver(pwfile, null);
@@ -176,10 +208,14 @@ public final class LocalPostgres implements AutoCloseable {
         SQLException last = null;
         while (System.nanoTime() < deadline) {
             process.checkAlive();
-            if (Ports.isOpen("127.0.0.1", port)) {
-                try (Connection c = DriverManager.getConnection(jdbcUrl("postgres"), USER, PASSWORD)) {
+            if (Ports.isOpen(host, port)) {
+                try (Connection c = DriverManager.getConnection(jdbcUrl("postgres"), USER, password)) {
                     return;
                 } catch (SQLException e) {
+                    if (INVALID_PASSWORD.equals(e.getSQLState()) && !password.equals(PASSWORD)) {
+                        adoptPassword(); // a cluster made before a password was chosen for it
+                        return;
+                    }
                     last = e; // "the database system is starting up"
                 }
             }
@@ -195,8 +231,54 @@ public final class LocalPostgres implements AutoCloseable {
                 + process.log() + ":\n" + process.tail(40));
     }
 
-    private void createDatabase() {
+    /** Logs in with the default password and sets the asked-for one; fails loudly if neither is the cluster's. */
+    private void adoptPassword() {
+        // Not a bind parameter: ALTER ROLE takes none. Only our own [A-Za-z0-9] passwords are spliced in.
+        if (!password.matches("[A-Za-z0-9]+")) {
+            throw new IllegalStateException("PostgreSQL on port " + port + " rejects the password kept for it");
+        }
         try (Connection c = DriverManager.getConnection(jdbcUrl("postgres"), USER, PASSWORD);
+             Statement alter = c.createStatement()) {
+            alter.execute("ALTER ROLE " + USER + " PASSWORD '" + password + "'");
+        } catch (SQLException e) {
+            throw new IllegalStateException("PostgreSQL on port " + port + " accepts neither the password kept for it"
+                    + " nor the default one (" + e.getMessage() + ")", e);
+        }
+    }
+
+    private void reloadConfig() {
+        try (Connection c = connect(); Statement reload = c.createStatement()) {
+            reload.execute("SELECT pg_reload_conf()");
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot reload PostgreSQL's configuration on port " + port, e);
+        }
+    }
+
+    /**
+     * Loopback, and the bind address itself (this machine connects through it when it is a specific IP); with
+     * {@code remote}, every other host too. Every line asks for the password (scram-sha-256).
+     */
+    private static void writeHba(Path pgdata, Binding binding, boolean remote) throws IOException {
+        StringBuilder hba = new StringBuilder("""
+                # Written by dev.bunshin.launcher.LocalPostgres at every start; edits are overwritten.
+                host all all 127.0.0.0/8 scram-sha-256
+                host all all ::1/128 scram-sha-256
+                """);
+        String bind = binding.localHost();
+        if (binding.shared() && !bind.equals(Binding.LOOPBACK)) {
+            hba.append("host all all ").append(bind).append(bind.contains(":") ? "/128" : "/32")
+                    .append(" scram-sha-256\n");
+        }
+        if (remote) {
+            hba.append("host all all 0.0.0.0/0 scram-sha-256\n");
+            hba.append("host all all ::/0 scram-sha-256\n");
+        }
+        // Truncating keeps the file's owner: as root, the server's OS user must still read it.
+        Files.writeString(pgdata.resolve("pg_hba.conf"), hba);
+    }
+
+    private void createDatabase() {
+        try (Connection c = DriverManager.getConnection(jdbcUrl("postgres"), USER, password);
              PreparedStatement exists = c.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
             exists.setString(1, DATABASE);
             try (ResultSet rs = exists.executeQuery()) {

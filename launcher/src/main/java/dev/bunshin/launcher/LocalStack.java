@@ -22,6 +22,9 @@ public final class LocalStack implements AutoCloseable {
 
     static final Duration APP_READY_TIMEOUT = Duration.ofSeconds(180);
     static final int DEFAULT_SCHEDULER_PORT = 8081;
+    /** The ports the embedded Kafka and PostgreSQL prefer when other machines use them: stable across restarts. */
+    static final int DEFAULT_KAFKA_PORT = 9092;
+    static final int DEFAULT_DB_PORT = 5432;
 
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
     private final List<QuarkusApp> apps = new ArrayList<>();
@@ -29,6 +32,11 @@ public final class LocalStack implements AutoCloseable {
     private final Path logs;
     private ModelChoice model;
     private String apiUrl;
+    private Binding binding;
+    private String bootstrapServers;
+    private String jdbcUrl;
+    private String remoteJdbcUrl;
+    private String joinCommand;
     private volatile boolean closing;
 
     private LocalStack(Path dataDir) {
@@ -53,9 +61,43 @@ public final class LocalStack implements AutoCloseable {
         }
     }
 
-    /** {@code http://127.0.0.1:<port>}: the submitter, where clients send jobs. */
+    /** {@code http://127.0.0.1:<port>} (or the --bind address): the submitter, where clients send jobs. */
     public String apiUrl() {
         return apiUrl;
+    }
+
+    /** Where the servers listen and the host other machines use. */
+    public Binding binding() {
+        return binding;
+    }
+
+    /** Kafka's {@code bootstrap.servers}, as the apps (here and elsewhere) get it: the advertised host. */
+    public String bootstrapServers() {
+        return bootstrapServers;
+    }
+
+    /** The database as this machine reaches it. */
+    public String jdbcUrl() {
+        return jdbcUrl;
+    }
+
+    /** The database as other machines reach it (the advertised host). */
+    public String remoteJdbcUrl() {
+        return remoteJdbcUrl;
+    }
+
+    /**
+     * The one line that starts a stage worker on another machine (or this one) joining this stack; it holds the
+     * database password in a {@code BUNSHIN_DB_PASSWORD=...} prefix: print it on the operator's terminal only,
+     * never to a log.
+     */
+    public String joinCommand() {
+        return joinCommand;
+    }
+
+    /** The data directory (absolute). */
+    public Path dataDir() {
+        return dataDir;
     }
 
     public Path logs() {
@@ -101,8 +143,10 @@ public final class LocalStack implements AutoCloseable {
 
     private void startAll(UpOptions options, PrintStream out) {
         Path home = projectHome();
+        binding = options.binding();
+        String localHost = binding.localHost();
         int apiPort = options.port();
-        if (Ports.isOpen("127.0.0.1", apiPort)) {
+        if (Ports.isOpen(localHost, apiPort)) {
             throw new IllegalStateException("port " + apiPort + " is already in use: stop what uses it, or pass --port");
         }
         model = ModelChoice.resolve(options.model(), dataDir);
@@ -115,23 +159,99 @@ public final class LocalStack implements AutoCloseable {
                     *****************************************************************************""");
         }
 
+        if (binding.shared()) {
+            out.println("Listening on " + binding.bind() + "; other machines reach this one as " + binding.advertise()
+                    + " (" + binding.advertiseSource() + ")");
+        }
         String bootstrap = options.kafka();
         if (bootstrap == null) {
+            int kafkaPort = preferredPort(options.kafkaPort(), DEFAULT_KAFKA_PORT, "Kafka", "--kafka-port", out);
             out.println("Starting Kafka (log " + logs.resolve("kafka.log") + ") ...");
-            LocalKafka kafka = LocalKafka.start(dataDir.resolve("kafka"), 0, logs.resolve("kafka.log"));
+            LocalKafka kafka = LocalKafka.start(dataDir.resolve("kafka"), binding, kafkaPort, logs.resolve("kafka.log"));
             started.push(kafka);
             bootstrap = kafka.bootstrapServers();
         }
         String jdbcUrl = options.database();
+        String remoteJdbcUrl = jdbcUrl;
         String dbUser = options.dbUser() == null ? LocalPostgres.USER : options.dbUser();
-        String dbPassword = options.dbPassword() == null ? LocalPostgres.PASSWORD : options.dbPassword();
+        String dbPassword = options.dbPassword() != null ? options.dbPassword()
+                : jdbcUrl != null ? LocalPostgres.PASSWORD : DatabasePassword.forDataDir(dataDir, binding.shared());
         if (jdbcUrl == null) {
+            int dbPort = preferredPort(options.dbPort(), DEFAULT_DB_PORT, "PostgreSQL", "--db-port", out);
             out.println("Starting PostgreSQL (log " + logs.resolve("postgres.log") + ") ...");
-            LocalPostgres postgres = LocalPostgres.start(dataDir.resolve("postgres"), 0, logs.resolve("postgres.log"));
+            LocalPostgres postgres = LocalPostgres.start(dataDir.resolve("postgres"), binding, dbPort,
+                    logs.resolve("postgres.log"), dbPassword);
             started.push(postgres);
             jdbcUrl = postgres.jdbcUrl();
+            remoteJdbcUrl = "jdbc:postgresql://" + Binding.hostPort(binding.advertise(), postgres.port()) + "/"
+                    + LocalPostgres.DATABASE;
         }
+        this.bootstrapServers = bootstrap;
+        this.jdbcUrl = jdbcUrl;
+        this.remoteJdbcUrl = remoteJdbcUrl;
+        this.joinCommand = joinCommand(options, bootstrap, remoteJdbcUrl, dbUser, dbPassword);
 
+        Map<String, String> common = commonConfig(bootstrap, jdbcUrl, dbUser, dbPassword, model);
+
+        // One at a time: the scheduler and the submitter both migrate the schema at start.
+        int schedulerPort = options.schedulerPort() != 0 ? options.schedulerPort()
+                : Ports.isOpen("127.0.0.1", DEFAULT_SCHEDULER_PORT) ? Ports.free() : DEFAULT_SCHEDULER_PORT;
+        startApp(out, "scheduler", home, "512m", common, Map.of("quarkus.http.port", Integer.toString(schedulerPort),
+                // Only this machine's operator asks the scheduler anything.
+                "quarkus.http.host", Binding.LOOPBACK,
+                // Plan once all N workers registered, instead of re-planning as each one joins.
+                "bunshin.scheduler.expected-workers", Integer.toString(options.workers())))
+                .awaitReady(APP_READY_TIMEOUT);
+        Map<String, String> submitter = new LinkedHashMap<>();
+        submitter.put("quarkus.http.port", Integer.toString(apiPort));
+        submitter.put("quarkus.http.host", binding.bind());
+        if (options.apiKey() != null) {
+            submitter.put("bunshin.api.key", options.apiKey()); // in the environment, not on the command line
+        } else if (binding.beyondLoopback()) {
+            out.println("WARNING: the API on " + binding.bind() + " accepts requests from any host without a key:"
+                    + " pass --api-key KEY to require one");
+        }
+        startApp(out, "submitter", home, "768m", common, submitter).awaitReady(APP_READY_TIMEOUT);
+
+        int workers = options.workers();
+        int threads = options.threads() > 0 ? options.threads()
+                : Math.max(1, Runtime.getRuntime().availableProcessors() / workers);
+        int memoryGiB = workerMemoryGiB(model.sizeBytes(), workers);
+        List<QuarkusApp> workerApps = new ArrayList<>();
+        for (int w = 1; w <= workers; w++) {
+            workerApps.add(startApp(out, "worker-" + w, home, memoryGiB + "g", common,
+                    workerConfig("worker-" + w, memoryGiB, threads)));
+        }
+        // Workers load their layers in parallel; wait for all.
+        for (QuarkusApp worker : workerApps) {
+            worker.awaitReady(APP_READY_TIMEOUT);
+        }
+        apiUrl = "http://" + Binding.hostPort(localHost, apiPort);
+    }
+
+    private QuarkusApp startApp(PrintStream out, String name, Path home, String heap, Map<String, String> common,
+                                Map<String, String> own) {
+        String module = name.startsWith("worker-") ? "stage-worker" : name;
+        Path log = logs.resolve(name + ".log");
+        out.println("Starting " + name + " on port " + own.get("quarkus.http.port") + " (log " + log + ") ...");
+        QuarkusApp app = launch(home, module, name, heap, common, own, dataDir, log);
+        started.push(app);
+        apps.add(app);
+        return app;
+    }
+
+    /** Starts {@code <home>/<module>/target/quarkus-app/quarkus-run.jar} with {@code common} and {@code own} config. */
+    static QuarkusApp launch(Path home, String module, String name, String heap, Map<String, String> common,
+                             Map<String, String> own, Path workDir, Path log) {
+        Path jar = home.resolve(module).resolve("target").resolve("quarkus-app").resolve("quarkus-run.jar");
+        Map<String, String> config = new LinkedHashMap<>(common);
+        config.putAll(own);
+        return QuarkusApp.start(name, jar, heap, config, workDir, log);
+    }
+
+    /** The config keys every app reads: Kafka, the database, the model. */
+    static Map<String, String> commonConfig(String bootstrap, String jdbcUrl, String dbUser, String dbPassword,
+                                            ModelChoice model) {
         Map<String, String> common = new LinkedHashMap<>();
         common.put("kafka.bootstrap.servers", bootstrap);
         common.put("quarkus.datasource.jdbc.url", jdbcUrl);
@@ -140,49 +260,60 @@ public final class LocalStack implements AutoCloseable {
         common.put("quarkus.devservices.enabled", "false");
         common.put("bunshin.model", model.path().toString());
         common.put("bunshin.model-id", model.id());
-
-        // One at a time: the scheduler and the submitter both migrate the schema at start.
-        int schedulerPort = options.schedulerPort() != 0 ? options.schedulerPort()
-                : Ports.isOpen("127.0.0.1", DEFAULT_SCHEDULER_PORT) ? Ports.free() : DEFAULT_SCHEDULER_PORT;
-        startApp(out, "scheduler", home, "512m", common, Map.of("quarkus.http.port", Integer.toString(schedulerPort),
-                // Plan once all N workers registered, instead of re-planning as each one joins.
-                "bunshin.scheduler.expected-workers", Integer.toString(options.workers())))
-                .awaitReady(APP_READY_TIMEOUT);
-        startApp(out, "submitter", home, "768m", common, Map.of("quarkus.http.port", Integer.toString(apiPort)))
-                .awaitReady(APP_READY_TIMEOUT);
-
-        int workers = options.workers();
-        int threads = options.threads() > 0 ? options.threads()
-                : Math.max(1, Runtime.getRuntime().availableProcessors() / workers);
-        int memoryGiB = workerMemoryGiB(model.sizeBytes(), workers);
-        List<QuarkusApp> workerApps = new ArrayList<>();
-        for (int w = 1; w <= workers; w++) {
-            Map<String, String> own = new LinkedHashMap<>();
-            own.put("quarkus.http.port", Integer.toString(Ports.free()));
-            own.put("bunshin.worker.id", "worker-" + w);
-            own.put("bunshin.worker.memory", memoryGiB + "G");
-            own.put("bunshin.worker.threads", Integer.toString(threads));
-            workerApps.add(startApp(out, "worker-" + w, home, memoryGiB + "g", common, own));
-        }
-        // Workers load their layers in parallel; wait for all.
-        for (QuarkusApp worker : workerApps) {
-            worker.awaitReady(APP_READY_TIMEOUT);
-        }
-        apiUrl = "http://127.0.0.1:" + apiPort;
+        return common;
     }
 
-    private QuarkusApp startApp(PrintStream out, String name, Path home, String heap, Map<String, String> common,
-                                Map<String, String> own) {
-        String module = name.startsWith("worker-") ? "stage-worker" : name;
-        Path jar = home.resolve(module).resolve("target").resolve("quarkus-app").resolve("quarkus-run.jar");
-        Map<String, String> config = new LinkedHashMap<>(common);
-        config.putAll(own);
-        Path log = logs.resolve(name + ".log");
-        out.println("Starting " + name + " on port " + config.get("quarkus.http.port") + " (log " + log + ") ...");
-        QuarkusApp app = QuarkusApp.start(name, jar, heap, config, dataDir, log);
-        started.push(app);
-        apps.add(app);
-        return app;
+    /** A stage worker's own config: its id, memory and threads, and a free HTTP port on loopback (health only). */
+    static Map<String, String> workerConfig(String id, int memoryGiB, int threads) {
+        Map<String, String> own = new LinkedHashMap<>();
+        own.put("quarkus.http.port", Integer.toString(Ports.free()));
+        own.put("quarkus.http.host", Binding.LOOPBACK);
+        own.put("bunshin.worker.id", id);
+        own.put("bunshin.worker.memory", memoryGiB + "G");
+        own.put("bunshin.worker.threads", Integer.toString(threads));
+        return own;
+    }
+
+    /**
+     * The port asked for; else, when other machines connect, the usual port if free (stable across restarts, so a
+     * join command keeps working), else a free one.
+     */
+    private int preferredPort(int asked, int usual, String what, String option, PrintStream out) {
+        if (asked != 0 || !binding.shared()) {
+            return asked;
+        }
+        if (!Ports.isOpen(binding.localHost(), usual)) {
+            return usual;
+        }
+        out.println("Port " + usual + " is in use: " + what + " takes a free port, which changes at each start"
+                + " (pin one with " + option + " P)");
+        return 0;
+    }
+
+    /** See {@link #joinCommand()}. */
+    private String joinCommand(UpOptions options, String bootstrap, String remoteJdbcUrl, String dbUser,
+                               String dbPassword) {
+        boolean byPath = model.synthetic() || options.model() != null && Files.isRegularFile(Path.of(options.model()));
+        StringBuilder line = new StringBuilder();
+        line.append("BUNSHIN_DB_PASSWORD=").append(shellQuote(dbPassword)).append(" ./bunshin worker --join ")
+                .append(bootstrap).append(" --database ").append(remoteJdbcUrl);
+        if (!dbUser.equals(LocalPostgres.USER)) {
+            line.append(" --db-user ").append(shellQuote(dbUser));
+        }
+        line.append(" --model ").append(shellQuote(byPath ? model.path().toString() : model.id()));
+        if (byPath) {
+            // The worker must register under the scheduler's model id, whatever the file is called there.
+            line.append(" --model-id ").append(shellQuote(model.id()));
+        }
+        return line.toString();
+    }
+
+    /** {@code value} as one shell word: as is when plain, else in single quotes. */
+    static String shellQuote(String value) {
+        if (value.matches("[A-Za-z0-9_./:@%+=,-]+")) {
+            return value;
+        }
+        return "'" + value.replace("'", "'\\''") + "'";
     }
 
     /**

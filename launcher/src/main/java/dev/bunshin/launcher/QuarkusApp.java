@@ -22,14 +22,23 @@ final class QuarkusApp implements AutoCloseable {
     static final List<String> VECTOR_FLAGS = List.of("--add-modules", "jdk.incubator.vector",
             "--enable-native-access=ALL-UNNAMED");
 
+    /**
+     * Config keys passed in the child's environment (Quarkus reads {@code QUARKUS_DATASOURCE_PASSWORD} as
+     * {@code quarkus.datasource.password}), not as {@code -D}: a command line is visible to every user in
+     * {@code ps} and is written at the top of the log.
+     */
+    static final java.util.Set<String> SECRET_KEYS = java.util.Set.of("quarkus.datasource.password", "bunshin.api.key");
+
     private final String name;
     private final ChildProcess process;
     private final int port;
+    private final String host;
 
-    private QuarkusApp(String name, ChildProcess process, int port) {
+    private QuarkusApp(String name, ChildProcess process, int port, String host) {
         this.name = name;
         this.process = process;
         this.port = port;
+        this.host = host;
     }
 
     /**
@@ -49,10 +58,24 @@ final class QuarkusApp implements AutoCloseable {
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx" + heap);
         command.addAll(VECTOR_FLAGS);
-        config.forEach((key, value) -> command.add("-D" + key + "=" + value));
+        Map<String, String> env = new java.util.LinkedHashMap<>();
+        config.forEach((key, value) -> {
+            if (SECRET_KEYS.contains(key)) {
+                env.put(envName(key), value);
+            } else {
+                command.add("-D" + key + "=" + value);
+            }
+        });
         command.addAll(List.of("-jar", jar.toString()));
-        ChildProcess child = ChildProcess.start(name, command, workDir, Map.of(), log, "TERM", Duration.ofSeconds(20));
-        return new QuarkusApp(name, child, Integer.parseInt(portValue));
+        ChildProcess child = ChildProcess.start(name, command, workDir, env, log, "TERM", Duration.ofSeconds(20));
+        String host = config.getOrDefault("quarkus.http.host", Binding.LOOPBACK);
+        return new QuarkusApp(name, child, Integer.parseInt(portValue),
+                new Binding(host, host, "quarkus.http.host").localHost());
+    }
+
+    /** MicroProfile Config's environment name of a key: {@code quarkus.datasource.password} → {@code QUARKUS_DATASOURCE_PASSWORD}. */
+    static String envName(String key) {
+        return key.replaceAll("[^A-Za-z0-9]", "_").toUpperCase(java.util.Locale.ROOT);
     }
 
     String name() {
@@ -85,12 +108,12 @@ final class QuarkusApp implements AutoCloseable {
      */
     void awaitReady(Duration timeout) {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-        URI ready = URI.create("http://127.0.0.1:" + port + "/q/health/ready");
+        URI ready = URI.create("http://" + Binding.hostPort(host, port) + "/q/health/ready");
         long deadline = System.nanoTime() + timeout.toNanos();
         String last = "no answer yet";
         while (System.nanoTime() < deadline) {
             process.checkAlive();
-            if (Ports.isOpen("127.0.0.1", port)) {
+            if (Ports.isOpen(host, port)) {
                 try {
                     HttpResponse<String> response = http.send(
                             HttpRequest.newBuilder(ready).timeout(Duration.ofSeconds(5)).GET().build(),

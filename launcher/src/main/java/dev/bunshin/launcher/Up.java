@@ -27,6 +27,7 @@ public final class Up {
         UpOptions options;
         try {
             options = UpOptions.parse(args);
+            options.binding(); // a --bind that is not this machine's is a usage error, before anything starts
         } catch (IllegalArgumentException e) {
             System.err.println("bunshin up: " + e.getMessage());
             return 2;
@@ -46,6 +47,18 @@ public final class Up {
         out.println("Bunshin is up: " + stack.apiUrl());
         out.println("Model id: " + stack.modelId() + (stack.syntheticModel() ? "  (RANDOM WEIGHTS: its text is noise)" : ""));
         out.println("Logs: " + stack.logs() + "/*.log");
+        Binding binding = stack.binding();
+        if (binding.shared()) {
+            out.println("API for other machines: http://" + Binding.hostPort(binding.advertise(),
+                    java.net.URI.create(stack.apiUrl()).getPort()));
+            out.println("Another machine joins as a stage worker with this one line (run in a Bunshin checkout there;"
+                    + " the password is kept in " + stack.dataDir().resolve(DatabasePassword.FILE)
+                    + " and printed only here):");
+        } else {
+            out.println("One more stage worker on this machine (to let other machines join, start with --bind"
+                    + " 0.0.0.0 or a LAN IP):");
+        }
+        out.println("  " + stack.joinCommand());
         out.println("Press Ctrl-C to stop.");
         return watch(stack);
     }

@@ -14,9 +14,15 @@ import java.util.Objects;
  * @param kafka an existing broker's HOST:PORT, or null to start one
  * @param database an existing PostgreSQL's JDBC URL, or null to start one
  * @param threads compute threads per worker; 0 divides the cores among the workers
+ * @param bind the address Kafka, PostgreSQL and the API listen on (default 127.0.0.1: this machine only)
+ * @param advertise the host other machines reach this one by; null derives it from {@code bind} (see {@link Binding})
+ * @param kafkaPort the embedded Kafka's port; 0: 9092 if free when binding beyond loopback, else any free port
+ * @param dbPort the embedded PostgreSQL's port; 0: 5432 if free when binding beyond loopback, else any free port
+ * @param apiKey the key API clients must send (passed to the submitter as {@code bunshin.api.key}), or null
  */
 public record UpOptions(String model, int workers, int port, int schedulerPort, Path dataDir, String kafka,
-                        String database, String dbUser, String dbPassword, int threads) {
+                        String database, String dbUser, String dbPassword, int threads, String bind,
+                        String advertise, int kafkaPort, int dbPort, String apiKey) {
 
     public static final String USAGE = """
             usage: ./bunshin up [options]
@@ -29,6 +35,13 @@ public record UpOptions(String model, int workers, int port, int schedulerPort, 
               --kafka HOST:PORT      use this Kafka instead of starting one
               --database JDBC_URL    use this PostgreSQL instead of starting one (with --db-user, --db-password)
               --threads T            compute threads per worker (default: cores / workers)
+              --bind ADDRESS         where Kafka, PostgreSQL and the API listen (default 127.0.0.1: this machine
+                                     only; 0.0.0.0 or a LAN IP lets other machines join with ./bunshin worker)
+              --advertise HOST       the host other machines reach this one by (default: the --bind address, or
+                                     for 0.0.0.0 this machine's host name, else its first LAN IPv4)
+              --kafka-port P         the embedded Kafka's port (default 9092 with --bind if free, else any)
+              --db-port P            the embedded PostgreSQL's port (default 5432 with --bind if free, else any)
+              --api-key KEY          clients must send this key to the API (default: none)
             """;
 
     public UpOptions {
@@ -44,6 +57,26 @@ public record UpOptions(String model, int workers, int port, int schedulerPort, 
         }
         if (database != null && !database.startsWith("jdbc:postgresql:")) {
             throw new IllegalArgumentException("--database must be a jdbc:postgresql: URL: " + database);
+        }
+        Objects.requireNonNull(bind, "bind == null");
+        if (bind.isBlank()) {
+            throw new IllegalArgumentException("--bind needs an address, got \"\"");
+        }
+        if (advertise != null && (advertise.isBlank() || advertise.contains("/") || advertise.contains(" "))) {
+            throw new IllegalArgumentException("--advertise must be a host name or IP address, got \"" + advertise + "\"");
+        }
+        checkPort("--port", port, false);
+        checkPort("--scheduler-port", schedulerPort, true);
+        checkPort("--kafka-port", kafkaPort, true);
+        checkPort("--db-port", dbPort, true);
+        if (kafka != null && kafkaPort != 0) {
+            throw new IllegalArgumentException("--kafka-port is the embedded Kafka's: it does not go with --kafka");
+        }
+        if (database != null && dbPort != 0) {
+            throw new IllegalArgumentException("--db-port is the embedded PostgreSQL's: it does not go with --database");
+        }
+        if (apiKey != null && apiKey.isBlank()) {
+            throw new IllegalArgumentException("--api-key must not be empty");
         }
         if (kafka != null && !kafka.matches("[^:,\\s]+:\\d+(,[^:,\\s]+:\\d+)*")) {
             throw new IllegalArgumentException("--kafka must be HOST:PORT[,HOST:PORT...]: " + kafka);
@@ -66,6 +99,11 @@ public record UpOptions(String model, int workers, int port, int schedulerPort, 
         String dbUser = null;
         String dbPassword = null;
         int threads = 0;
+        String bind = Binding.LOOPBACK;
+        String advertise = null;
+        int kafkaPort = 0;
+        int dbPort = 0;
+        String apiKey = null;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             String name = arg;
@@ -95,11 +133,25 @@ public record UpOptions(String model, int workers, int port, int schedulerPort, 
                 case "--db-user" -> dbUser = value;
                 case "--db-password" -> dbPassword = value;
                 case "--threads" -> threads = intValue(name, value);
+                case "--bind" -> bind = value;
+                case "--advertise" -> advertise = value;
+                case "--kafka-port" -> kafkaPort = intValue(name, value);
+                case "--db-port" -> dbPort = intValue(name, value);
+                case "--api-key" -> apiKey = value;
                 default -> throw new IllegalArgumentException("unknown option: " + name + "\n" + USAGE);
             }
         }
         return new UpOptions(model, workers, port, schedulerPort, dataDir, kafka, database, dbUser, dbPassword,
-                threads);
+                threads, bind, advertise, kafkaPort, dbPort, apiKey);
+    }
+
+    /**
+     * Where to listen and what to advertise; checks that {@link #bind()} is an address of this machine.
+     *
+     * @throws IllegalArgumentException naming --bind or --advertise and the value
+     */
+    public Binding binding() {
+        return Binding.of(bind, advertise);
     }
 
     static boolean wantsHelp(String[] args) {
@@ -109,6 +161,12 @@ public record UpOptions(String model, int workers, int port, int schedulerPort, 
             }
         }
         return false;
+    }
+
+    private static void checkPort(String name, int port, boolean zeroAllowed) {
+        if (port < (zeroAllowed ? 0 : 1) || port > 65535) {
+            throw new IllegalArgumentException(name + " must be a port in " + (zeroAllowed ? 0 : 1) + "..65535: " + port);
+        }
     }
 
     private static int intValue(String name, String value) {

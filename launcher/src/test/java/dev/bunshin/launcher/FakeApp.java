@@ -12,7 +12,7 @@ import java.util.jar.Manifest;
 
 /**
  * A stand-in for a packaged Quarkus app: a runnable jar that serves {@code /q/health/ready} and
- * {@code /config?key=K} (echoing a system property) on {@code -Dquarkus.http.port}. Lets the launcher's process
+ * {@code /config?key=K} (echoing a system property, else its environment variable) on {@code -Dquarkus.http.port}. Lets the launcher's process
  * management be tested without the real apps.
  */
 final class FakeApp {
@@ -25,7 +25,7 @@ final class FakeApp {
             public class FakeQuarkus {
                 public static void main(String[] args) throws Exception {
                     int port = Integer.parseInt(System.getProperty("quarkus.http.port"));
-                    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
+                    HttpServer server = HttpServer.create(new InetSocketAddress(System.getProperty("quarkus.http.host", "127.0.0.1"), port), 0);
                     server.createContext("/q/health/ready", x -> {
                         byte[] b = "{\\"status\\":\\"UP\\"}".getBytes(StandardCharsets.UTF_8);
                         x.sendResponseHeaders(200, b.length);
@@ -34,7 +34,7 @@ final class FakeApp {
                     });
                     server.createContext("/config", x -> {
                         String key = x.getRequestURI().getQuery().substring("key=".length());
-                        byte[] b = String.valueOf(System.getProperty(key)).getBytes(StandardCharsets.UTF_8);
+                        byte[] b = String.valueOf(System.getProperty(key, System.getenv(key.replaceAll("[^A-Za-z0-9]", "_").toUpperCase()))).getBytes(StandardCharsets.UTF_8);
                         x.sendResponseHeaders(200, b.length);
                         x.getResponseBody().write(b);
                         x.close();

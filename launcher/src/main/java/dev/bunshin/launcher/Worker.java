@@ -1,0 +1,124 @@
+package dev.bunshin.launcher;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.Map;
+
+/**
+ * {@code ./bunshin worker --join ...}: one stage worker on this machine, for a stack that {@code ./bunshin up
+ * --bind ...} runs on another. It is started exactly as {@code up} starts its own workers
+ * ({@link LocalStack#launch}, {@link LocalStack#workerConfig}); the scheduler re-plans when it registers, and again
+ * when it stops (its heartbeat ends). Ctrl-C or SIGTERM stops it; its log is {@code <data-dir>/logs/<id>.log}.
+ * See {@link WorkerOptions#USAGE}.
+ */
+public final class Worker {
+
+    private Worker() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /** Runs until interrupted; returns 1 if the worker could not start or died, 2 for bad usage. */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        if (WorkerOptions.wantsHelp(args)) {
+            out.print(WorkerOptions.USAGE);
+            return 0;
+        }
+        WorkerOptions options;
+        ModelChoice model;
+        try {
+            options = WorkerOptions.parse(args, System.getenv());
+            Path dataDir = options.dataDir().toAbsolutePath().normalize();
+            model = ModelChoice.resolve(options.model(), dataDir);
+            if (options.modelId() != null) {
+                model = new ModelChoice(model.path(), options.modelId(), model.synthetic());
+            }
+        } catch (IllegalArgumentException e) {
+            err.println("bunshin worker: " + e.getMessage());
+            return 2;
+        }
+        QuarkusApp app;
+        try {
+            app = start(options, model, out);
+        } catch (RuntimeException e) {
+            err.println("bunshin worker: " + e.getMessage());
+            return 1;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            out.println("Stopping worker " + options.id() + " ...");
+            app.close();
+            out.println("Stopped.");
+        }, "bunshin-worker-stop"));
+        out.println("Worker " + options.id() + " is up: the scheduler re-plans the stages to include it.");
+        out.println("Press Ctrl-C to stop.");
+        while (true) {
+            try {
+                Thread.sleep(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                app.close();
+                return 1;
+            }
+            if (!app.isAlive()) {
+                err.println("bunshin worker: " + app.name() + " exited; log " + app.log() + ":\n" + app.tail(30));
+                return 1;
+            }
+        }
+    }
+
+    /** Checks Kafka and the database answer, then starts the worker and waits until it is ready. */
+    static QuarkusApp start(WorkerOptions options, ModelChoice model, PrintStream out) {
+        checkKafka(options.kafka());
+        checkDatabase(options);
+        Path dataDir = options.dataDir().toAbsolutePath().normalize();
+        int memoryGiB = options.memoryGiB() > 0 ? options.memoryGiB() : LocalStack.workerMemoryGiB(model.sizeBytes(), 1);
+        int threads = options.threads() > 0 ? options.threads() : Runtime.getRuntime().availableProcessors();
+        Map<String, String> common = LocalStack.commonConfig(options.kafka(), options.database(), options.dbUser(),
+                options.dbPassword(), model);
+        Path log = dataDir.resolve("logs").resolve(options.id() + ".log");
+        out.println("Starting stage worker " + options.id() + " (model " + model.id() + ", " + memoryGiB + " GiB, "
+                + threads + " threads) for Kafka " + options.kafka() + " and " + options.database());
+        out.println("Log: " + log);
+        QuarkusApp app = LocalStack.launch(LocalStack.projectHome(), "stage-worker", options.id(), memoryGiB + "g",
+                common, LocalStack.workerConfig(options.id(), memoryGiB, threads), dataDir, log);
+        try {
+            app.awaitReady(LocalStack.APP_READY_TIMEOUT);
+        } catch (RuntimeException e) {
+            app.close();
+            throw e;
+        }
+        return app;
+    }
+
+    private static void checkKafka(String bootstrap) {
+        for (String server : bootstrap.split(",")) {
+            int colon = server.lastIndexOf(':');
+            String host = server.substring(0, colon);
+            int port = Integer.parseInt(server.substring(colon + 1));
+            if (Ports.isOpen(host, port)) {
+                return;
+            }
+        }
+        throw new IllegalStateException("cannot reach Kafka at " + bootstrap + " (--join): is ./bunshin up --bind ..."
+                + " running there, and does its firewall let this machine in?");
+    }
+
+    private static void checkDatabase(WorkerOptions options) {
+        try (Connection c = DriverManager.getConnection(options.database(), options.dbUser(), options.dbPassword())) {
+            c.isValid(5);
+        } catch (SQLException e) {
+            if ("28P01".equals(e.getSQLState()) || "28000".equals(e.getSQLState())) {
+                throw new IllegalStateException("the database at " + options.database() + " rejected user "
+                        + options.dbUser() + " with this password (" + e.getSQLState() + "): take the password from"
+                        + " the command ./bunshin up printed, or from its <data-dir>/" + DatabasePassword.FILE);
+            }
+            throw new IllegalStateException("cannot reach the database at " + options.database() + " (--database): "
+                    + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,205 @@
+package dev.bunshin.launcher;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The options of {@code ./bunshin worker}: one stage worker on this machine joining a stack that runs elsewhere.
+ *
+ * @param kafka Kafka's bootstrap servers, {@code HOST:PORT[,HOST:PORT...]} ({@code --join}; port 9092 if left out)
+ * @param database the stack's PostgreSQL JDBC URL
+ * @param dbUser its user
+ * @param dbPassword its password (from --db-password-file, --db-password or $BUNSHIN_DB_PASSWORD)
+ * @param model a .gguf path or an Ollama name
+ * @param modelId the id to register under, or null for the model's own (file name, Ollama name)
+ * @param memoryGiB the worker's memory (its heap and what it offers the planner), or 0 to size it from the model
+ * @param threads compute threads, or 0 for every core
+ * @param id the worker's id (unique in the stack)
+ * @param dataDir where its log goes ({@code <data-dir>/logs/<id>.log})
+ */
+public record WorkerOptions(String kafka, String database, String dbUser, String dbPassword, String model,
+                            String modelId, int memoryGiB, int threads, String id, Path dataDir) {
+
+    /** The environment variable the join command that {@code up} prints sets: not visible in {@code ps}. */
+    public static final String PASSWORD_ENV = "BUNSHIN_DB_PASSWORD";
+
+    public static final String USAGE = """
+            usage: ./bunshin worker --join HOST[:PORT] --database JDBC_URL --model MODEL [options]
+              starts one stage worker on this machine for a stack started elsewhere with ./bunshin up --bind ...
+              (up prints this command, ready to copy). Ctrl-C stops it.
+              --join HOST[:PORT]       the stack's Kafka (port 9092 if left out; a comma list is fine)
+              --database JDBC_URL      the stack's PostgreSQL, jdbc:postgresql://HOST:PORT/bunshin
+              --db-password-file F     a file holding the database password (or set BUNSHIN_DB_PASSWORD;
+                                       --db-password P works too, but shows the password in ps)
+              --db-user USER           the database user (default bunshin)
+              --model MODEL            a .gguf file or an Ollama model name: the stack's model, on this machine
+              --model-id ID            register under this model id (default: the file or Ollama name)
+              --memory NG              memory for this worker in GiB, e.g. 8G (default: from the model's size)
+              --threads T              compute threads (default: every core)
+              --id NAME                this worker's id in the stack (default: this machine's host name)
+              --data-dir DIR           where its log goes (default ./.bunshin)
+            """;
+
+    public WorkerOptions {
+        Objects.requireNonNull(dataDir, "dataDir == null");
+        if (kafka == null) {
+            throw new IllegalArgumentException("option --join is required (the stack's Kafka, HOST[:PORT])");
+        }
+        if (!kafka.matches("[^:,\\s]+:\\d+(,[^:,\\s]+:\\d+)*")) {
+            throw new IllegalArgumentException("--join must be HOST[:PORT][,HOST[:PORT]...]: " + kafka);
+        }
+        if (database == null) {
+            throw new IllegalArgumentException("option --database is required (jdbc:postgresql://HOST:PORT/bunshin)");
+        }
+        if (!database.startsWith("jdbc:postgresql://")) {
+            throw new IllegalArgumentException("--database must be a jdbc:postgresql://HOST:PORT/DATABASE URL: "
+                    + database);
+        }
+        if (model == null) {
+            throw new IllegalArgumentException("option --model is required (the stack's model: a .gguf file or"
+                    + " an Ollama name)");
+        }
+        Objects.requireNonNull(dbUser, "dbUser == null");
+        if (dbPassword == null) {
+            throw new IllegalArgumentException("the database password is missing: pass --db-password-file F, or set "
+                    + PASSWORD_ENV + " (up prints the whole command)");
+        }
+        if (memoryGiB < 0) {
+            throw new IllegalArgumentException("--memory must be positive: " + memoryGiB + "G");
+        }
+        if (threads < 0) {
+            throw new IllegalArgumentException("--threads must be positive: " + threads);
+        }
+        if (id == null || !id.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,62}")) {
+            throw new IllegalArgumentException("--id must be letters, digits, '.', '_' or '-' (at most 63): " + id);
+        }
+        if (modelId != null && modelId.isBlank()) {
+            throw new IllegalArgumentException("--model-id must not be empty");
+        }
+    }
+
+    /**
+     * Parses {@code --name value} or {@code --name=value}; the password may come from {@code env}.
+     *
+     * @throws IllegalArgumentException naming the bad option and its value
+     */
+    public static WorkerOptions parse(String[] args, Map<String, String> env) {
+        String kafka = null;
+        String database = null;
+        String dbUser = LocalPostgres.USER;
+        String dbPassword = null;
+        String passwordFile = null;
+        String model = null;
+        String modelId = null;
+        int memoryGiB = 0;
+        int threads = 0;
+        String id = null;
+        Path dataDir = Path.of(".bunshin");
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            String name = arg;
+            String value = null;
+            int eq = arg.indexOf('=');
+            if (arg.startsWith("--") && eq > 0) {
+                name = arg.substring(0, eq);
+                value = arg.substring(eq + 1);
+            }
+            if (!name.startsWith("--")) {
+                throw new IllegalArgumentException("unexpected argument: " + arg + "\n" + USAGE);
+            }
+            if (value == null) {
+                if (i + 1 >= args.length) {
+                    throw new IllegalArgumentException("option " + name + " needs a value\n" + USAGE);
+                }
+                value = args[++i];
+            }
+            switch (name) {
+                case "--join" -> kafka = withDefaultPort(value);
+                case "--database" -> database = value;
+                case "--db-user" -> dbUser = value;
+                case "--db-password" -> dbPassword = value;
+                case "--db-password-file" -> passwordFile = value;
+                case "--model" -> model = value;
+                case "--model-id" -> modelId = value;
+                case "--memory" -> memoryGiB = gib(value);
+                case "--threads" -> threads = intValue(name, value);
+                case "--id" -> id = value;
+                case "--data-dir" -> dataDir = Path.of(value);
+                default -> throw new IllegalArgumentException("unknown option: " + name + "\n" + USAGE);
+            }
+        }
+        if (dbPassword != null && passwordFile != null) {
+            throw new IllegalArgumentException("--db-password and --db-password-file: give one of them");
+        }
+        if (passwordFile != null) {
+            dbPassword = readPasswordFile(passwordFile);
+        } else if (dbPassword == null) {
+            dbPassword = env.get(PASSWORD_ENV);
+        }
+        return new WorkerOptions(kafka, database, dbUser, dbPassword, model, modelId, memoryGiB, threads,
+                id == null ? defaultId() : id, dataDir);
+    }
+
+    static boolean wantsHelp(String[] args) {
+        return UpOptions.wantsHelp(args);
+    }
+
+    /** {@code HOST} → {@code HOST:9092}, for each of a comma list. */
+    private static String withDefaultPort(String join) {
+        StringBuilder out = new StringBuilder();
+        for (String part : join.split(",", -1)) {
+            if (!out.isEmpty()) {
+                out.append(',');
+            }
+            out.append(part.isEmpty() || part.contains(":") ? part : part + ":" + LocalStack.DEFAULT_KAFKA_PORT);
+        }
+        return out.toString();
+    }
+
+    private static int gib(String value) {
+        if (!value.matches("\\d{1,6}[Gg]")) {
+            throw new IllegalArgumentException("--memory must be whole GiB like 8G: " + value);
+        }
+        int g = Integer.parseInt(value.substring(0, value.length() - 1));
+        if (g < 1) {
+            throw new IllegalArgumentException("--memory must be at least 1G: " + value);
+        }
+        return g;
+    }
+
+    private static String readPasswordFile(String file) {
+        try {
+            String password = Files.readString(Path.of(file), StandardCharsets.UTF_8).strip();
+            if (password.isEmpty()) {
+                throw new IllegalArgumentException("--db-password-file " + file + " is empty");
+            }
+            return password;
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--db-password-file " + file + ": cannot read it (" + e + ")");
+        }
+    }
+
+    private static String defaultId() {
+        try {
+            String host = InetAddress.getLocalHost().getHostName();
+            int dot = host.indexOf('.');
+            String shortName = (dot > 0 ? host.substring(0, dot) : host).replaceAll("[^A-Za-z0-9._-]", "-");
+            return shortName.isEmpty() ? "worker" : shortName;
+        } catch (IOException e) {
+            return "worker";
+        }
+    }
+
+    private static int intValue(String name, String value) {
+        try {
+            return Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " needs a number: " + value);
+        }
+    }
+}
