@@ -209,7 +209,7 @@ public final class LocalPostgres implements AutoCloseable {
         while (System.nanoTime() < deadline) {
             process.checkAlive();
             if (Ports.isOpen(host, port)) {
-                try (Connection c = DriverManager.getConnection(jdbcUrl("postgres"), USER, password)) {
+                try (Connection c = login(password)) {
                     return;
                 } catch (SQLException e) {
                     if (INVALID_PASSWORD.equals(e.getSQLState()) && !password.equals(PASSWORD)) {
@@ -231,13 +231,25 @@ public final class LocalPostgres implements AutoCloseable {
                 + process.log() + ":\n" + process.tail(40));
     }
 
+    /**
+     * A connection to database {@code postgres}, giving up after 10 s: whatever answers on the port (another
+     * server that took it first) must not hang the start.
+     */
+    private Connection login(String password) throws SQLException {
+        java.util.Properties props = new java.util.Properties();
+        props.setProperty("user", USER);
+        props.setProperty("password", password);
+        props.setProperty("loginTimeout", "10");
+        return DriverManager.getConnection(jdbcUrl("postgres"), props);
+    }
+
     /** Logs in with the default password and sets the asked-for one; fails loudly if neither is the cluster's. */
     private void adoptPassword() {
         // Not a bind parameter: ALTER ROLE takes none. Only our own [A-Za-z0-9] passwords are spliced in.
         if (!password.matches("[A-Za-z0-9]+")) {
             throw new IllegalStateException("PostgreSQL on port " + port + " rejects the password kept for it");
         }
-        try (Connection c = DriverManager.getConnection(jdbcUrl("postgres"), USER, PASSWORD);
+        try (Connection c = login(PASSWORD);
              Statement alter = c.createStatement()) {
             alter.execute("ALTER ROLE " + USER + " PASSWORD '" + password + "'");
         } catch (SQLException e) {
@@ -278,7 +290,7 @@ public final class LocalPostgres implements AutoCloseable {
     }
 
     private void createDatabase() {
-        try (Connection c = DriverManager.getConnection(jdbcUrl("postgres"), USER, password);
+        try (Connection c = login(password);
              PreparedStatement exists = c.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
             exists.setString(1, DATABASE);
             try (ResultSet rs = exists.executeQuery()) {
