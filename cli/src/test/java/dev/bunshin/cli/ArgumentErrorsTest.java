@@ -50,6 +50,23 @@ class ArgumentErrorsTest {
     }
 
     @Test
+    void workerJoinOptionsAreNamedWithTheirValues() {
+        String db = "jdbc:postgresql://10.0.0.5:5432/bunshin";
+        usageError("bunshin worker: option --join is required", "worker", "--database", db, "--model", "m",
+                "--db-password", "p");
+        usageError("--join must be HOST[:PORT][,HOST[:PORT]...]: h:port", "worker", "--join", "h:port",
+                "--database", db, "--model", "m", "--db-password", "p");
+        usageError("--database must be a jdbc:postgresql://HOST:PORT/DATABASE URL: 10.0.0.5", "worker", "--join", "h",
+                "--database", "10.0.0.5", "--model", "m", "--db-password", "p");
+        usageError("--memory must be whole GiB like 8G: 8GB", "worker", "--join", "h", "--database", db,
+                "--model", "m", "--db-password", "p", "--memory", "8GB");
+        usageError("--db-password-file /no/such/pw: cannot read it", "worker", "--join", "h", "--database", db,
+                "--model", "m", "--db-password-file", "/no/such/pw");
+        usageError("--model no-such-model-xyz", "worker", "--join", "h", "--database", db,
+                "--model", "no-such-model-xyz", "--db-password", "p");
+    }
+
+    @Test
     void unknownCommandListsTheCommands() {
         usageError("unknown command frobnicate (commands: models, inspect, plan", "frobnicate");
         usageError("bench: unknown benchmark turbo", "bench", "turbo");

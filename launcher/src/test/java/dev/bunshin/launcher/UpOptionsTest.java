@@ -51,4 +51,27 @@ class UpOptionsTest {
     void upRejectsBadUsageWithExitCode2() {
         assertEquals(2, Up.run(new String[] {"--workers"}));
     }
+
+    @Test
+    void sharedModeOptionsAreParsedAndCheckedByName() {
+        UpOptions o = UpOptions.parse(new String[] {"--bind", "0.0.0.0", "--advertise", "box1.lan", "--kafka-port",
+                "19092", "--db-port=15432", "--api-key", "k"});
+        assertEquals("0.0.0.0", o.bind());
+        assertEquals("box1.lan", o.advertise());
+        assertEquals(19092, o.kafkaPort());
+        assertEquals(15432, o.dbPort());
+        assertEquals("k", o.apiKey());
+        assertEquals("127.0.0.1", UpOptions.parse(new String[0]).bind());
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> UpOptions.parse(new String[] {"--kafka-port", "70000"})).getMessage()
+                .contains("--kafka-port must be a port in 0..65535: 70000"));
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> UpOptions.parse(new String[] {"--db-port", "5433", "--database", "jdbc:postgresql://h/db"}))
+                .getMessage().contains("--db-port"));
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> UpOptions.parse(new String[] {"--advertise", "a b"})).getMessage().contains("\"a b\""));
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> UpOptions.parse(new String[] {"--bind", "no-such-host.invalid"}).binding()).getMessage()
+                .contains("--bind no-such-host.invalid"));
+    }
 }
