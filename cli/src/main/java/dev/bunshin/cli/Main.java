@@ -81,7 +81,7 @@ public final class Main {
                 case "generate" -> GenerateCommand.run(rest, out, err);
                 case "tokenize" -> TokenizeCommand.run(rest, out, err);
                 case "bench" -> BenchCommand.run(rest, out, err);
-                case "up" -> Up.run(rest);
+                case "up" -> Up.run(rest, out, err);
                 case "worker" -> Worker.run(rest, out, err);
                 case "demo" -> Demo.run(rest);
                 case "batch" -> BatchCommand.run(rest, err);

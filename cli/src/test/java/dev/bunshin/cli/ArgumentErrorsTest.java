@@ -62,6 +62,9 @@ class ArgumentErrorsTest {
                 "--model", "m", "--db-password", "p", "--memory", "8GB");
         usageError("--db-password-file /no/such/pw: cannot read it", "worker", "--join", "h", "--database", db,
                 "--model", "m", "--db-password-file", "/no/such/pw");
+        // up --bind: an address this machine does not have (TEST-NET-3) is refused before anything starts.
+        usageError("bunshin up: --bind 203.0.113.254: not an address of this machine", "up", "--bind", "203.0.113.254");
+        usageError("bunshin up: --kafka-port must be a port in 0..65535: 99999", "up", "--kafka-port", "99999");
         usageError("--model no-such-model-xyz", "worker", "--join", "h", "--database", db,
                 "--model", "no-such-model-xyz", "--db-password", "p");
     }

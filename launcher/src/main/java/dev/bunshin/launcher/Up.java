@@ -19,7 +19,11 @@ public final class Up {
 
     /** Runs until interrupted; returns the exit code: 0 never in practice, 1 if a part failed, 2 for bad usage. */
     public static int run(String[] args) {
-        PrintStream out = System.out;
+        return run(args, System.out, System.err);
+    }
+
+    /** {@link #run(String[])} writing to {@code out} and {@code err}. */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
         if (UpOptions.wantsHelp(args)) {
             out.print(UpOptions.USAGE);
             return 0;
@@ -29,14 +33,14 @@ public final class Up {
             options = UpOptions.parse(args);
             options.binding(); // a --bind that is not this machine's is a usage error, before anything starts
         } catch (IllegalArgumentException e) {
-            System.err.println("bunshin up: " + e.getMessage());
+            err.println("bunshin up: " + e.getMessage());
             return 2;
         }
         LocalStack stack;
         try {
             stack = LocalStack.start(options, out);
         } catch (RuntimeException e) {
-            System.err.println("bunshin up: " + e.getMessage());
+            err.println("bunshin up: " + e.getMessage());
             return 1;
         }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -51,20 +55,21 @@ public final class Up {
         if (binding.shared()) {
             out.println("API for other machines: http://" + Binding.hostPort(binding.advertise(),
                     java.net.URI.create(stack.apiUrl()).getPort()));
-            out.println("Another machine joins as a stage worker with this one line (run in a Bunshin checkout there;"
-                    + " the password is kept in " + stack.dataDir().resolve(DatabasePassword.FILE)
-                    + " and printed only here):");
+            java.nio.file.Path kept = stack.dataDir().resolve(DatabasePassword.FILE);
+            out.println("Another machine joins as a stage worker with this one line (run in a Bunshin checkout there"
+                    + (java.nio.file.Files.exists(kept) ? "; the password is kept in " + kept + " and printed only here"
+                    : "") + "):");
         } else {
             out.println("One more stage worker on this machine (to let other machines join, start with --bind"
                     + " 0.0.0.0 or a LAN IP):");
         }
         out.println("  " + stack.joinCommand());
         out.println("Press Ctrl-C to stop.");
-        return watch(stack);
+        return watch(stack, err);
     }
 
     /** Blocks while everything runs; if an app dies on its own, says which and stops the rest. */
-    static int watch(LocalStack stack) {
+    static int watch(LocalStack stack, PrintStream err) {
         while (true) {
             try {
                 Thread.sleep(1000);
@@ -78,7 +83,7 @@ public final class Up {
             }
             String dead = stack.deadApp();
             if (dead != null) {
-                System.err.println("bunshin up: " + dead);
+                err.println("bunshin up: " + dead);
                 stack.close();
                 return 1;
             }

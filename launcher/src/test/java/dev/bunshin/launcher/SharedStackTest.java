@@ -127,10 +127,10 @@ class SharedStackTest {
 
     @Test
     void aBindAddressThatIsNotThisMachinesIsNamed() {
-        // 192.0.2.0/24 is TEST-NET-1: never assigned to a real interface.
+        // 203.0.113.0/24 is TEST-NET-3, a documentation range: not an address this machine has.
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> UpOptions.parse(new String[] {"--bind", "192.0.2.1"}).binding());
-        assertTrue(e.getMessage().contains("--bind 192.0.2.1: not an address of this machine"), e.getMessage());
+                () -> UpOptions.parse(new String[] {"--bind", "203.0.113.254"}).binding());
+        assertTrue(e.getMessage().contains("--bind 203.0.113.254: not an address of this machine"), e.getMessage());
         assertThrows(IllegalArgumentException.class,
                 () -> UpOptions.parse(new String[] {"--bind", "0.0.0.0", "--advertise", "0.0.0.0"}).binding());
     }
