@@ -1,0 +1,91 @@
+package dev.bunshin.submitter;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** With {@code bunshin.api.key} set, API routes need {@code Authorization: Bearer <key>}; health checks do not. */
+@QuarkusTest
+@TestProfile(ApiKeysTest.WithKeys.class)
+@WithTestResource(TestPostgres.class)
+class ApiKeysTest {
+
+    public static class WithKeys implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("bunshin.api.key", "first-key, second-key");
+        }
+    }
+
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+    static final String JOB = "{\"prompt\":\"Once upon a time\",\"max_tokens\":4}";
+
+    @TestHTTPResource("/")
+    URI base;
+
+    private HttpResponse<String> post(String path, String authorization) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(JOB));
+        if (authorization != null) b.header("Authorization", authorization);
+        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpResponse<String> get(String path, String authorization) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).GET();
+        if (authorization != null) b.header("Authorization", authorization);
+        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void refusesRequestsWithoutAValidKeyAndStoresNothing() throws Exception {
+        long before = TestDb.maxJobId();
+        Map<String, String> cases = new java.util.LinkedHashMap<>();
+        cases.put("none", null);
+        cases.put("wrong key", "Bearer first-kez");
+        cases.put("not bearer", "Basic Zmlyc3Qta2V5");
+        cases.put("prefix of a key", "Bearer first");
+        for (var c : cases.entrySet()) {
+            HttpResponse<String> r = post("/v1/jobs", c.getValue());
+            assertEquals(401, r.statusCode(), c.getKey() + ": " + r.body());
+            assertEquals("Bearer realm=\"bunshin\"", r.headers().firstValue("www-authenticate").orElse(null), c.getKey());
+            JsonNode error = JSON.readTree(r.body()).get("error");
+            assertEquals("authorization", error.get("param").asText(), c.getKey());
+            assertEquals("invalid_api_key", error.get("code").asText(), c.getKey());
+        }
+        assertTrue(JSON.readTree(post("/v1/jobs", null).body()).get("error").get("message").asText()
+                .contains("Authorization: Bearer"));
+        assertEquals(before, TestDb.maxJobId(), "a refused request stored no job");
+
+        // Ollama's routes answer in Ollama's error shape.
+        HttpResponse<String> tags = get("/api/tags", null);
+        assertEquals(401, tags.statusCode());
+        assertTrue(JSON.readTree(tags.body()).get("error").asText().contains("(field authorization)"), tags.body());
+    }
+
+    @Test
+    void acceptsEveryConfiguredKeyAndLeavesHealthOpen() throws Exception {
+        HttpResponse<String> first = post("/v1/jobs", "Bearer first-key");
+        assertEquals(202, first.statusCode(), first.body());
+        HttpResponse<String> second = post("/v1/jobs", "bearer second-key");
+        assertEquals(202, second.statusCode(), second.body());
+        long id = JSON.readTree(second.body()).get("id").asLong();
+        assertEquals(200, get("/v1/jobs/" + id, "Bearer second-key").statusCode());
+        assertEquals(200, get("/api/tags", "Bearer first-key").statusCode());
+        assertEquals(200, get("/q/health/live", null).statusCode());
+    }
+}
