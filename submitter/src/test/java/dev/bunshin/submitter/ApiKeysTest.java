@@ -2,18 +2,25 @@ package dev.bunshin.submitter;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bunshin.cli.BatchCommand;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -54,7 +61,7 @@ class ApiKeysTest {
     @Test
     void refusesRequestsWithoutAValidKeyAndStoresNothing() throws Exception {
         long before = TestDb.maxJobId();
-        Map<String, String> cases = new java.util.LinkedHashMap<>();
+        Map<String, String> cases = new LinkedHashMap<>();
         cases.put("none", null);
         cases.put("wrong key", "Bearer first-kez");
         cases.put("not bearer", "Basic Zmlyc3Qta2V5");
@@ -75,6 +82,28 @@ class ApiKeysTest {
         HttpResponse<String> tags = get("/api/tags", null);
         assertEquals(401, tags.statusCode());
         assertTrue(JSON.readTree(tags.body()).get("error").asText().contains("(field authorization)"), tags.body());
+    }
+
+    @Test
+    void theBatchCommandSendsItsKey(@TempDir Path dir) throws Exception {
+        Path in = Files.writeString(dir.resolve("keyed.jsonl"),
+                "{\"custom_id\":\"keyed-1\",\"method\":\"POST\",\"url\":\"/v1/jobs\",\"body\":{\"prompt\":\"Lily\",\"max_tokens\":1}}\n");
+        String url = base.toString();
+        assertEquals(3, BatchCommand.run(new String[]{in.toString(), "--url", url}), "no key: refused");
+        assertEquals(3, BatchCommand.run(new String[]{in.toString(), "--url", url, "--api-key", "nope"}));
+        var exit = CompletableFuture.supplyAsync(() -> BatchCommand.run(
+                new String[]{in.toString(), "--url", url, "--api-key", "first-key", "--poll-ms", "50"}));
+        String id = null;
+        for (int i = 0; i < 600 && id == null; i++) {
+            id = TestDb.query("SELECT id::text FROM jobs WHERE custom_id = 'keyed-1' AND status = 'queued'");
+            if (id == null) Thread.sleep(20);
+        }
+        assertTrue(id != null, "the keyed batch was accepted");
+        TestDb.start(Long.parseLong(id));
+        TestDb.token(Long.parseLong(id), 0, 9, " upon");
+        TestDb.finish(Long.parseLong(id), "length");
+        assertEquals(0, exit.get(30, TimeUnit.SECONDS));
+        assertTrue(Files.readString(dir.resolve("keyed.out.jsonl")).contains("keyed-1"));
     }
 
     @Test
