@@ -3,7 +3,8 @@
 import { Ollama } from 'ollama';
 
 const host = process.env.BUNSHIN_URL ?? 'http://127.0.0.1:8080';
-const ollama = new Ollama({ host });
+const key = process.env.BUNSHIN_API_KEY;
+const ollama = new Ollama({ host, headers: key ? { Authorization: 'Bearer ' + key } : {} });
 let failures = 0;
 function check(ok, what) {
   console.log((ok ? 'ok - ' : 'FAIL - ') + what);

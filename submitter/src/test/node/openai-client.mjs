@@ -3,7 +3,7 @@
 import OpenAI, { toFile } from 'openai';
 
 const base = process.env.BUNSHIN_URL ?? 'http://127.0.0.1:8080';
-const client = new OpenAI({ baseURL: base + '/v1', apiKey: 'not-needed', maxRetries: 0, timeout: 120_000 });
+const client = new OpenAI({ baseURL: base + '/v1', apiKey: process.env.BUNSHIN_API_KEY || 'not-needed', maxRetries: 0, timeout: 120_000 });
 let failures = 0;
 function check(ok, what) {
   console.log((ok ? 'ok - ' : 'FAIL - ') + what);

@@ -27,14 +27,17 @@ public final class BatchCommand {
 
     static final String USAGE = """
             usage: ./bunshin batch FILE.jsonl [-o OUT.jsonl] [--url http://127.0.0.1:8080] [--poll-ms 500]
+                                  [--api-key KEY]
               FILE.jsonl  one request per line: {"custom_id", "method": "POST", "url": "/v1/chat/completions" |
                           "/v1/completions" | "/v1/jobs", "body": {...}}
               -o OUT      results in input order (default FILE.out.jsonl); rejected lines go to FILE.errors.jsonl
+              --api-key   sent as 'Authorization: Bearer KEY' (default: $BUNSHIN_API_KEY)
             """;
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final PrintStream err;
+    private String apiKey = System.getenv("BUNSHIN_API_KEY");
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
     private BatchCommand(PrintStream err) {
@@ -58,7 +61,7 @@ public final class BatchCommand {
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
-                case "-o", "--output", "--url", "--poll-ms" -> {
+                case "-o", "--output", "--url", "--poll-ms", "--api-key" -> {
                     if (i + 1 >= args.length) {
                         err.println("batch: option " + a + " needs a value");
                         return 2;
@@ -66,6 +69,8 @@ public final class BatchCommand {
                     String v = args[++i];
                     if (a.equals("--url")) {
                         url = v;
+                    } else if (a.equals("--api-key")) {
+                        apiKey = v;
                     } else if (a.equals("--poll-ms")) {
                         try {
                             pollMillis = Long.parseLong(v);
@@ -113,7 +118,7 @@ public final class BatchCommand {
         Path errors = errorsPath(out);
         String base = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
         try {
-            HttpResponse<String> created = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/batches"))
+            HttpResponse<String> created = http.send(request(base + "/v1/batches")
                     .header("Content-Type", "application/jsonl")
                     .POST(HttpRequest.BodyPublishers.ofByteArray(content)).build(), HttpResponse.BodyHandlers.ofString());
             if (created.statusCode() / 100 != 2) {
@@ -166,8 +171,14 @@ public final class BatchCommand {
         }
     }
 
+    /** A request to the submitter, with the API key when there is one. */
+    private HttpRequest.Builder request(String url) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url));
+        return apiKey == null || apiKey.isBlank() ? b : b.header("Authorization", "Bearer " + apiKey);
+    }
+
     private String get(String url) throws IOException, InterruptedException {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).GET().build(),
+        HttpResponse<String> r = http.send(request(url).GET().build(),
                 HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
         if (r.statusCode() / 100 != 2) {
             throw new IOException("GET " + url + ": HTTP " + r.statusCode() + ": " + errorMessage(r.body()));

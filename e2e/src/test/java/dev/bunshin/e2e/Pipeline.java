@@ -30,12 +30,18 @@ final class Pipeline implements AutoCloseable {
      */
     Pipeline(Infra infra, String modelId, Path model, int nWorkers, int maxRecordBytes, int contextLength,
              int maxRunning) throws Exception {
+        this(infra, modelId, model, nWorkers, maxRecordBytes, contextLength, maxRunning, Duration.ofMillis(50));
+    }
+
+    /** @param tick how often the scheduler ticks when nothing notifies it */
+    Pipeline(Infra infra, String modelId, Path model, int nWorkers, int maxRecordBytes, int contextLength,
+             int maxRunning, Duration tick) throws Exception {
         this.modelId = modelId;
         DataSource db = infra.db;
         String kafka = infra.kafka.bootstrapServers();
         scheduler = new SchedulerService(db, new SchedulerSettings(modelId, model, kafka, nWorkers,
                 Duration.ofSeconds(60), Duration.ofSeconds(5), maxRunning, 4, (short) -1, maxRecordBytes, contextLength, 8192,
-                Duration.ofMillis(50)));
+                tick));
         this.db = db;
         this.kafka = kafka;
         this.model = model;

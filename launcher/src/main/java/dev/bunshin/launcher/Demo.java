@@ -97,7 +97,7 @@ public final class Demo {
                         .append(quote(model)).append(", \"prompt\": ").append(quote(BATCH.get(i)))
                         .append(", \"max_tokens\": 16}}\n");
             }
-            HttpResponse<String> created = send(HttpRequest.newBuilder(URI.create(api + "/v1/batches"))
+            HttpResponse<String> created = send(request(api + "/v1/batches")
                     .header("Content-Type", "application/jsonl")
                     .POST(HttpRequest.BodyPublishers.ofString(jsonl.toString())), "POST /v1/batches");
             Matcher m = ID.matcher(created.body());
@@ -110,7 +110,7 @@ public final class Demo {
             String batch;
             String status;
             while (true) {
-                batch = send(HttpRequest.newBuilder(URI.create(api + "/v1/batches/" + batchId)).GET(),
+                batch = send(request(api + "/v1/batches/" + batchId).GET(),
                         "GET /v1/batches/" + batchId).body();
                 status = stringField(batch, "status");
                 if (!List.of("validating", "in_progress", "finalizing", "cancelling").contains(status)) {
@@ -125,7 +125,7 @@ public final class Demo {
             if (!"completed".equals(status)) {
                 throw new IllegalStateException("batch " + batchId + " ended " + status + ": " + batch);
             }
-            String output = send(HttpRequest.newBuilder(URI.create(api + "/v1/batches/" + batchId + "/output")).GET(),
+            String output = send(request(api + "/v1/batches/" + batchId + "/output").GET(),
                     "GET /v1/batches/" + batchId + "/output").body();
             out.println("GET /v1/batches/" + batchId + "/output ->");
             output.lines().forEach(line -> out.println("  " + line));
@@ -133,6 +133,13 @@ public final class Demo {
                 throw new IllegalStateException("batch " + batchId + " output has " + output.lines().count()
                         + " lines, expected " + BATCH.size());
             }
+        }
+
+        /** A request to the submitter, with {@code $BUNSHIN_API_KEY} as the API key when it is set. */
+        private static HttpRequest.Builder request(String url) {
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url));
+            String key = System.getenv("BUNSHIN_API_KEY");
+            return key == null || key.isBlank() ? b : b.header("Authorization", "Bearer " + key);
         }
 
         private HttpResponse<String> send(HttpRequest.Builder request, String what)
@@ -149,7 +156,7 @@ public final class Demo {
         String submit(String prompt, int maxTokens) throws IOException, InterruptedException {
             String body = "{\"model\": " + quote(model) + ", \"prompt\": " + quote(prompt)
                     + ", \"max_tokens\": " + maxTokens + "}";
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(api + "/v1/jobs"))
+            HttpResponse<String> response = http.send(request(api + "/v1/jobs")
                             .timeout(Duration.ofSeconds(30))
                             .header("Content-Type", "application/json")
                             .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
@@ -171,7 +178,7 @@ public final class Demo {
          */
         String stream(String id, boolean print) throws IOException, InterruptedException {
             HttpResponse<Stream<String>> response = http.send(
-                    HttpRequest.newBuilder(URI.create(api + "/v1/jobs/" + id + "/events"))
+                    request(api + "/v1/jobs/" + id + "/events")
                             .timeout(JOB_TIMEOUT)
                             .header("Accept", "text/event-stream").GET().build(),
                     HttpResponse.BodyHandlers.ofLines());
@@ -218,7 +225,7 @@ public final class Demo {
         }
 
         String get(String id) throws IOException, InterruptedException {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(api + "/v1/jobs/" + id))
+            HttpResponse<String> response = http.send(request(api + "/v1/jobs/" + id)
                     .timeout(Duration.ofSeconds(30)).GET().build(), HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() != 200) {
                 throw new IllegalStateException("GET /v1/jobs/" + id + " answered HTTP " + response.statusCode()

@@ -1,5 +1,6 @@
 package dev.bunshin.scheduler;
 
+import dev.bunshin.db.PgListener;
 import dev.bunshin.protocol.Chunking;
 import dev.bunshin.protocol.PlanTable;
 import dev.bunshin.protocol.StagePlan;
@@ -20,7 +21,9 @@ import java.util.logging.Logger;
 /**
  * The scheduler without its framework: one {@link #tick()} expires silent workers, (re-)plans the stages when the
  * live workers change, and once every stage has loaded the plan, re-prefills jobs of older plans and dispatches
- * queued jobs. {@link #start()} runs ticks on a daemon thread; tests can make N of these or call tick() directly.
+ * queued jobs. {@link #start()} runs ticks on a daemon thread, every {@code tick} and at once when the database
+ * notifies a change it acts on (a job queued or ended, a worker joined, loaded or gone: migration V12); tests can
+ * make N of these or call tick() directly.
  */
 public final class SchedulerService implements AutoCloseable {
 
@@ -34,6 +37,10 @@ public final class SchedulerService implements AutoCloseable {
     private final JobDispatcher dispatcher;
     private volatile boolean running;
     private Thread thread;
+    private PgListener listener;
+    /** Notifications since the loop last looked; guarded by {@code this.wake}. */
+    private final Object wake = new Object();
+    private long wakeups;
     /** Live worker ids the current plan was made from; null until this scheduler has planned or adopted one. */
     private Set<String> plannedFrom;
     private long firstWorkerSeenAt;
@@ -54,10 +61,17 @@ public final class SchedulerService implements AutoCloseable {
     public synchronized void start() {
         if (thread != null) return;
         running = true;
+        listener = new PgListener(db, "bunshin-scheduler-listen", List.of(PgListener.SCHEDULER), (ch, payload) -> {
+            synchronized (wake) {
+                wakeups++;
+                wake.notifyAll();
+            }
+        });
         thread = Thread.ofPlatform().name("bunshin-scheduler").daemon().start(this::loop);
     }
 
     private void loop() {
+        long seen = 0;
         while (running) {
             try {
                 tick();
@@ -66,7 +80,15 @@ public final class SchedulerService implements AutoCloseable {
                 LOG.log(Level.WARNING, "scheduler tick failed", e);
             }
             try {
-                Thread.sleep(settings.tick().toMillis());
+                synchronized (wake) {
+                    // Notifications that came during the tick count: the tick may have read the tables before them.
+                    long deadline = System.nanoTime() + settings.tick().toNanos();
+                    long left;
+                    while (wakeups == seen && running && (left = deadline - System.nanoTime()) > 0) {
+                        wake.wait(Math.max(1, left / 1_000_000));
+                    }
+                    seen = wakeups;
+                }
             } catch (InterruptedException e) {
                 return;
             }
@@ -194,6 +216,9 @@ public final class SchedulerService implements AutoCloseable {
     @Override
     public void close() {
         running = false;
+        if (listener != null) {
+            listener.close();
+        }
         Thread t = thread;
         if (t != null) {
             t.interrupt();

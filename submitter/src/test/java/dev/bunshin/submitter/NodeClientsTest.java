@@ -62,14 +62,19 @@ class NodeClientsTest {
 
     @Test
     void theOpenAiClientWorksUnchanged() throws Exception {
-        String out = run(List.of("node", "openai-client.mjs"), Map.of("BUNSHIN_URL", url()), 600);
+        String out = run(List.of("node", "openai-client.mjs"), clientEnv(url()), 600);
         assertTrue(out.contains("PASS openai 0 failed"), out);
     }
 
     @Test
     void theOllamaClientWorksUnchanged() throws Exception {
-        String out = run(List.of("node", "ollama-client.mjs"), Map.of("BUNSHIN_URL", url()), 600);
+        String out = run(List.of("node", "ollama-client.mjs"), clientEnv(url()), 600);
         assertTrue(out.contains("PASS ollama 0 failed"), out);
+    }
+
+    /** The clients' environment: where Bunshin is (and, in {@link NodeClientsWithApiKeyTest}, the key). */
+    Map<String, String> clientEnv(String url) {
+        return Map.of("BUNSHIN_URL", url);
     }
 
     private static String externalUrl() {
