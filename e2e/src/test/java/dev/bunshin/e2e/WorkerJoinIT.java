@@ -35,7 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@code ./bunshin worker --join}, exactly as {@code up --bind} prints it, against the whole system as
- * {@code ./bunshin up --bind 127.0.0.2 --workers 1} starts it (real Kafka, real PostgreSQL with its generated
+ * {@code ./bunshin up --bind 127.0.0.2 --workers 1 --api-key K} starts it (real Kafka, real PostgreSQL with its generated
  * password, the packaged apps): the scheduler re-plans over two workers, a job completes through the two-stage
  * pipeline with the same greedy text as through one stage, and SIGTERM stops the worker with nothing left behind.
  * Needs the packaged apps ({@code mvn verify}); {@code -Dbunshin.it.home=DIR} takes them from another checkout.
@@ -43,6 +43,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class WorkerJoinIT {
 
     static final String BIND = "127.0.0.2";
+    static final String API_KEY = "join-it-key";
     static final Path HOME = Path.of(System.getProperty("bunshin.it.home", "..")).toAbsolutePath().normalize();
 
     @Test
@@ -56,7 +57,8 @@ class WorkerJoinIT {
         try (LocalStack stack = LocalStack.start(UpOptions.parse(new String[] {
                 "--model", model.toString(), "--workers", "1", "--port", Integer.toString(apiPort),
                 "--bind", BIND, "--kafka-port", Integer.toString(quietPort()),
-                "--db-port", Integer.toString(quietPort()), "--data-dir", dataDir.toString(), "--threads", "1"}),
+                "--db-port", Integer.toString(quietPort()), "--data-dir", dataDir.toString(), "--threads", "1",
+                "--api-key", API_KEY}),
                 System.out)) {
             String password = Files.readString(dataDir.resolve("db-password")).strip();
             String before = completedText(stack.apiUrl());
@@ -111,8 +113,13 @@ class WorkerJoinIT {
     /** Submits a greedy job and waits for it; returns its text. */
     private static String completedText(String api) throws Exception {
         HttpClient http = HttpClient.newHttpClient();
-        HttpResponse<String> posted = http.send(HttpRequest.newBuilder(URI.create(api + "/v1/jobs"))
+        HttpResponse<String> refused = http.send(HttpRequest.newBuilder(URI.create(api + "/v1/jobs"))
                 .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"x\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(401, refused.statusCode(), "up --api-key reaches the submitter: " + refused.body());
+        HttpResponse<String> posted = http.send(HttpRequest.newBuilder(URI.create(api + "/v1/jobs"))
+                .header("Content-Type", "application/json").header("Authorization", "Bearer " + API_KEY)
                 .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"Once upon a time\", \"max_tokens\": 24}"))
                 .build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(202, posted.statusCode(), posted.body());
@@ -121,7 +128,8 @@ class WorkerJoinIT {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         String body = "";
         while (System.nanoTime() < deadline) {
-            body = http.send(HttpRequest.newBuilder(URI.create(api + "/v1/jobs/" + id.group(1))).build(),
+            body = http.send(HttpRequest.newBuilder(URI.create(api + "/v1/jobs/" + id.group(1)))
+                            .header("Authorization", "Bearer " + API_KEY).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
             if (body.contains("\"status\":\"completed\"") || body.contains("\"status\":\"failed\"")) {
                 break;
