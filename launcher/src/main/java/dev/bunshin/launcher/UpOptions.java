@@ -41,7 +41,8 @@ public record UpOptions(String model, int workers, int port, int schedulerPort, 
                                      for 0.0.0.0 this machine's host name, else its first LAN IPv4)
               --kafka-port P         the embedded Kafka's port (default 9092 with --bind if free, else any)
               --db-port P            the embedded PostgreSQL's port (default 5432 with --bind if free, else any)
-              --api-key KEY          clients must send this key to the API (default: none)
+              --api-key KEY          the API wants "Authorization: Bearer KEY" (several: comma-separated;
+                                     default: no key, and a warning when --bind reaches beyond this machine)
             """;
 
     public UpOptions {
