@@ -216,6 +216,11 @@ public final class LocalPostgres implements AutoCloseable {
                         adoptPassword(); // a cluster made before a password was chosen for it
                         return;
                     }
+                    if (INVALID_PASSWORD.equals(e.getSQLState())) {
+                        throw new IllegalStateException("PostgreSQL on port " + port + " rejects the"
+                                + " default password: it was given a generated one (" + DatabasePassword.FILE
+                                + " in the data directory); put that file back, or start with a fresh data directory");
+                    }
                     last = e; // "the database system is starting up"
                 }
             }

@@ -126,6 +126,22 @@ class SharedStackTest {
     }
 
     @Test
+    void aClusterWithAGeneratedPasswordRefusesTheDefaultOneLoudly() throws Exception {
+        Path dir = TestDirs.fresh("postgres-generated");
+        String generated = DatabasePassword.generate();
+        try (LocalPostgres postgres = LocalPostgres.start(dir, Binding.of(BIND, null), 0, dir.resolve("pg.log"),
+                generated)) {
+            assertTrue(postgres.jdbcUrl().startsWith("jdbc:postgresql://" + BIND + ":"), postgres.jdbcUrl());
+            try (Connection c = postgres.connect()) {
+                assertTrue(c.isValid(5));
+            }
+        }
+        // The password file lost: the default password is refused, with a message saying what to do.
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> LocalPostgres.start(dir).close());
+        assertTrue(e.getMessage().contains("rejects the default password"), e.getMessage());
+    }
+
+    @Test
     void aBindAddressThatIsNotThisMachinesIsNamed() {
         // 203.0.113.0/24 is TEST-NET-3, a documentation range: not an address this machine has.
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
