@@ -49,7 +49,8 @@ public final class Demo {
         }
         try (LocalStack stack = LocalStack.start(options, out)) {
             out.println("Bunshin is up: " + stack.apiUrl() + " (logs " + stack.logs() + "/*.log)");
-            new Client(stack.apiUrl(), stack.modelId(), out).demo();
+            String key = options.apiKey() != null ? options.apiKey() : System.getenv("BUNSHIN_API_KEY");
+            new Client(stack.apiUrl(), stack.modelId(), key, out).demo();
             out.println("Demo finished; stopping.");
             return 0;
         } catch (RuntimeException | IOException e) {
@@ -67,11 +68,14 @@ public final class Demo {
         private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         private final String api;
         private final String model;
+        private final String apiKey;
         private final PrintStream out;
 
-        Client(String api, String model, PrintStream out) {
+        /** @param apiKey sent as {@code Authorization: Bearer}, or null when the API needs none */
+        Client(String api, String model, String apiKey, PrintStream out) {
             this.api = api;
             this.model = model;
+            this.apiKey = apiKey;
             this.out = out;
         }
 
@@ -135,11 +139,10 @@ public final class Demo {
             }
         }
 
-        /** A request to the submitter, with {@code $BUNSHIN_API_KEY} as the API key when it is set. */
-        private static HttpRequest.Builder request(String url) {
+        /** A request to the submitter, with the API key when there is one. */
+        private HttpRequest.Builder request(String url) {
             HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url));
-            String key = System.getenv("BUNSHIN_API_KEY");
-            return key == null || key.isBlank() ? b : b.header("Authorization", "Bearer " + key);
+            return apiKey == null || apiKey.isBlank() ? b : b.header("Authorization", "Bearer " + apiKey);
         }
 
         private HttpResponse<String> send(HttpRequest.Builder request, String what)
