@@ -105,39 +105,24 @@ public record UpOptions(String model, int workers, int port, int schedulerPort, 
         int kafkaPort = 0;
         int dbPort = 0;
         String apiKey = null;
-        for (int i = 0; i < args.length; i++) {
-            String arg = args[i];
-            String name = arg;
-            String value = null;
-            int eq = arg.indexOf('=');
-            if (arg.startsWith("--") && eq > 0) {
-                name = arg.substring(0, eq);
-                value = arg.substring(eq + 1);
-            }
-            if (!name.startsWith("--")) {
-                throw new IllegalArgumentException("unexpected argument: " + arg + "\n" + USAGE);
-            }
-            if (value == null) {
-                if (i + 1 >= args.length) {
-                    throw new IllegalArgumentException(name + " needs a value\n" + USAGE);
-                }
-                value = args[++i];
-            }
+        for (Options.Option option : Options.parse(args, USAGE)) {
+            String name = option.name();
+            String value = option.value();
             switch (name) {
                 case "--model" -> model = value;
-                case "--workers" -> workers = intValue(name, value);
-                case "--port" -> port = intValue(name, value);
-                case "--scheduler-port" -> schedulerPort = intValue(name, value);
+                case "--workers" -> workers = Options.intValue(name, value);
+                case "--port" -> port = Options.intValue(name, value);
+                case "--scheduler-port" -> schedulerPort = Options.intValue(name, value);
                 case "--data-dir" -> dataDir = Path.of(value);
                 case "--kafka" -> kafka = value;
                 case "--database" -> database = value;
                 case "--db-user" -> dbUser = value;
                 case "--db-password" -> dbPassword = value;
-                case "--threads" -> threads = intValue(name, value);
+                case "--threads" -> threads = Options.intValue(name, value);
                 case "--bind" -> bind = value;
                 case "--advertise" -> advertise = value;
-                case "--kafka-port" -> kafkaPort = intValue(name, value);
-                case "--db-port" -> dbPort = intValue(name, value);
+                case "--kafka-port" -> kafkaPort = Options.intValue(name, value);
+                case "--db-port" -> dbPort = Options.intValue(name, value);
                 case "--api-key" -> apiKey = value;
                 default -> throw new IllegalArgumentException("unknown option: " + name + "\n" + USAGE);
             }
@@ -170,11 +155,4 @@ public record UpOptions(String model, int workers, int port, int schedulerPort, 
         }
     }
 
-    private static int intValue(String name, String value) {
-        try {
-            return Integer.parseInt(value);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + " needs a number: " + value);
-        }
-    }
 }

@@ -100,24 +100,9 @@ public record WorkerOptions(String kafka, String database, String dbUser, String
         int threads = 0;
         String id = null;
         Path dataDir = Path.of(".bunshin");
-        for (int i = 0; i < args.length; i++) {
-            String arg = args[i];
-            String name = arg;
-            String value = null;
-            int eq = arg.indexOf('=');
-            if (arg.startsWith("--") && eq > 0) {
-                name = arg.substring(0, eq);
-                value = arg.substring(eq + 1);
-            }
-            if (!name.startsWith("--")) {
-                throw new IllegalArgumentException("unexpected argument: " + arg + "\n" + USAGE);
-            }
-            if (value == null) {
-                if (i + 1 >= args.length) {
-                    throw new IllegalArgumentException("option " + name + " needs a value\n" + USAGE);
-                }
-                value = args[++i];
-            }
+        for (Options.Option option : Options.parse(args, USAGE)) {
+            String name = option.name();
+            String value = option.value();
             switch (name) {
                 case "--join" -> kafka = withDefaultPort(value);
                 case "--database" -> database = value;
@@ -127,7 +112,7 @@ public record WorkerOptions(String kafka, String database, String dbUser, String
                 case "--model" -> model = value;
                 case "--model-id" -> modelId = value;
                 case "--memory" -> memoryGiB = gib(value);
-                case "--threads" -> threads = intValue(name, value);
+                case "--threads" -> threads = Options.intValue(name, value);
                 case "--id" -> id = value;
                 case "--data-dir" -> dataDir = Path.of(value);
                 default -> throw new IllegalArgumentException("unknown option: " + name + "\n" + USAGE);
@@ -195,11 +180,4 @@ public record WorkerOptions(String kafka, String database, String dbUser, String
         }
     }
 
-    private static int intValue(String name, String value) {
-        try {
-            return Integer.parseInt(value);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + " needs a number: " + value);
-        }
-    }
 }
