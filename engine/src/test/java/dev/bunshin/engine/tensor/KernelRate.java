@@ -21,7 +21,7 @@ public final class KernelRate {
             GgmlType type = GgmlType.valueOf(name);
             WeightMatrix w = WeightMatrices.of(RandomTensors.of(type, rows, cols, 1));
             StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-5s [%d x %d]:", name, rows, cols));
-            for (int n : new int[] {1, 4, 16}) {
+            for (int n : new int[] {1, 4, 6, 7, 16}) {
                 float[] x = RandomTensors.activations(n, cols, 3);
                 float[] y = new float[n * rows];
                 int passes = Math.max(1, 16 / n);

@@ -1,0 +1,49 @@
+package dev.bunshin.launcher;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The {@code --name value} / {@code --name=value} pairs of a launcher command line ({@code up}, {@code demo},
+ * {@code worker}: every option takes a value), in order, with the errors every such command gives.
+ */
+final class Options {
+    private Options() {}
+
+    record Option(String name, String value) {}
+
+    /** @throws IllegalArgumentException naming the argument, followed by {@code usage} */
+    static List<Option> parse(String[] args, String usage) {
+        List<Option> out = new ArrayList<>();
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            String name = arg;
+            String value = null;
+            int eq = arg.indexOf('=');
+            if (arg.startsWith("--") && eq > 0) {
+                name = arg.substring(0, eq);
+                value = arg.substring(eq + 1);
+            }
+            if (!name.startsWith("--")) {
+                throw new IllegalArgumentException("unexpected argument: " + arg + "\n" + usage);
+            }
+            if (value == null) {
+                if (i + 1 >= args.length) {
+                    throw new IllegalArgumentException("option " + name + " needs a value\n" + usage);
+                }
+                value = args[++i];
+            }
+            out.add(new Option(name, value));
+        }
+        return out;
+    }
+
+    /** The option's value as an int. */
+    static int intValue(String name, String value) {
+        try {
+            return Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " needs a number: " + value);
+        }
+    }
+}
