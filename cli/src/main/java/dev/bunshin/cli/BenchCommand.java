@@ -25,13 +25,14 @@ final class BenchCommand {
 
     static int run(String[] argv, PrintStream out, PrintStream err) throws Exception {
         if (argv.length == 0) {
-            throw new UsageException("bench: missing what to benchmark (bench engine MODEL, bench make-models DIR)");
+            throw new UsageException("bench: missing what to benchmark (bench engine MODEL, bench pipeline MODEL, bench make-models DIR)");
         }
         String[] rest = Arrays.copyOfRange(argv, 1, argv.length);
         return switch (argv[0]) {
             case "engine" -> engine(rest, out, err);
             case "make-models" -> MakeModels.run(rest, out, err);
-            default -> throw new UsageException("bench: unknown benchmark " + argv[0] + " (engine, make-models)");
+            case "pipeline" -> PipelineBench.run(rest, out, err);
+            default -> throw new UsageException("bench: unknown benchmark " + argv[0] + " (engine, pipeline, make-models)");
         };
     }
 
@@ -106,7 +107,7 @@ final class BenchCommand {
         return Arrays.copyOf(ids, n);
     }
 
-    private static Speeds measureOurs(Generator g, int[] prompt, int nTokens, int batch, int warmup, int reps,
+    static Speeds measureOurs(Generator g, int[] prompt, int nTokens, int batch, int warmup, int reps,
                                       PrintStream err) {
         List<Double> promptRates = new ArrayList<>();
         List<Double> decodeRates = new ArrayList<>();

@@ -43,6 +43,9 @@ class ArgumentErrorsTest {
                 "--temperature", "hot");
         usageError("option --top-p must be in [0.0, 1.0]", "generate", "--model", "m", "--prompt", "p", "--top-p", "2");
         usageError("option --nodes must be >= 1, got 0", "plan", "m", "--nodes", "0");
+        usageError("option --jobs: expected job counts like 1,4,16, got \"1,x\"", "bench", "pipeline", "m", "--jobs", "1,x");
+        usageError("option --jobs: expected job counts like 1,4,16, got \"4,0\"", "bench", "pipeline", "m", "--jobs", "4,0");
+        usageError("option --workers must be >= 1, got 0", "bench", "pipeline", "m", "--workers", "0");
         usageError("option --memory: bad value \"lots\"", "plan", "m", "--nodes", "2", "--memory", "8G,lots");
         usageError("option --speed has 3 values but --nodes is 2", "plan", "m", "--nodes", "2", "--speed", "1,2,3");
         usageError("option --stages is 9 but stories260K has only 5 layers", "generate", "--model",

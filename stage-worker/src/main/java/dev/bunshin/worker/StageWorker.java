@@ -82,6 +82,7 @@ public final class StageWorker implements AutoCloseable {
     private KafkaConsumer<byte[], byte[]> consumer;
     private KafkaProducer<Long, ActivationRecord> producer;
     private TailStage tail;
+    private final WorkerStats stats = new WorkerStats(Duration.ofSeconds(10));
     private volatile StagePlan plan;
     private volatile StagePlan.Stage stage;
     private volatile int epoch;
@@ -156,6 +157,7 @@ public final class StageWorker implements AutoCloseable {
                 }
                 ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(50));
                 if (!records.isEmpty()) process(drain(records));
+                stats.maybeLog(settings.id(), stage.index());
             }
         } catch (InterruptedException | org.apache.kafka.common.errors.InterruptException e) {
             // close() asked us to stop
@@ -318,8 +320,10 @@ public final class StageWorker implements AutoCloseable {
                     : StageInput.ofActivations(r.jobId(), r.pos(), r.activations()));
         }
         List<StageOutput> outputs;
+        long t0 = System.nanoTime();
         try {
             outputs = runner.forward(inputs);
+            stats.engineCall(inputs.size(), System.nanoTime() - t0);
         } catch (IllegalArgumentException e) {
             // Some job's record is bad (position beyond the context, wrong kind for this stage): find which.
             outputs = new ArrayList<>();
@@ -357,9 +361,11 @@ public final class StageWorker implements AutoCloseable {
 
     private void send(List<ProducerRecord<Long, ActivationRecord>> out) throws Exception {
         if (out.isEmpty()) return;
+        long t0 = System.nanoTime();
         List<Future<RecordMetadata>> acks = new ArrayList<>(out.size());
         for (ProducerRecord<Long, ActivationRecord> r : out) acks.add(producer.send(r));
         producer.flush();
+        stats.sent(System.nanoTime() - t0);
         // Commit only what the next stage is sure to get. A record too large for the topic is that job's problem
         // (fail it); any other send failure stops the worker, offsets uncommitted, so the records run again.
         List<ProducerRecord<Long, ActivationRecord>> frees = new ArrayList<>();

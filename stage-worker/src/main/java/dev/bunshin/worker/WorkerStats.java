@@ -1,0 +1,52 @@
+package dev.bunshin.worker;
+
+import java.time.Duration;
+import java.util.Locale;
+import java.util.logging.Logger;
+
+/**
+ * What a stage worker did lately, logged once per period when it did anything: engine calls, records per call
+ * (continuous batching at work, or not), and where the time went (engine, handing records to Kafka). Only the
+ * poll-loop thread touches it.
+ */
+final class WorkerStats {
+    private static final Logger LOG = Logger.getLogger(WorkerStats.class.getName());
+
+    private final long periodNanos;
+    private long since = System.nanoTime();
+    private long calls;
+    private long records;
+    private int maxBatch;
+    private long engineNanos;
+    private long sendNanos;
+
+    WorkerStats(Duration period) {
+        this.periodNanos = period.toNanos();
+    }
+
+    void engineCall(int batch, long nanos) {
+        calls++;
+        records += batch;
+        maxBatch = Math.max(maxBatch, batch);
+        engineNanos += nanos;
+    }
+
+    void sent(long nanos) {
+        sendNanos += nanos;
+    }
+
+    void maybeLog(String worker, int stage) {
+        long now = System.nanoTime();
+        long elapsed = now - since;
+        if (elapsed < periodNanos) return;
+        if (calls > 0) {
+            LOG.info(String.format(Locale.ROOT, "worker %s stage %d, last %.0f s: %d engine calls, %d records "
+                            + "(%.1f per call, at most %d); engine %.0f%% of the time (%.1f ms per call), sending %.0f%%",
+                    worker, stage, elapsed / 1e9, calls, records, (double) records / calls, maxBatch,
+                    100.0 * engineNanos / elapsed, engineNanos / 1e6 / calls, 100.0 * sendNanos / elapsed));
+        }
+        since = now;
+        calls = records = engineNanos = sendNanos = 0;
+        maxBatch = 0;
+    }
+}
