@@ -7,7 +7,7 @@ section of each file in place).
 """
 import re
 
-TILES = [8, 4, 1]
+TILES = [8, 4, 2, 1]
 BEGIN = "    // BEGIN GENERATED (tools/gen_kernels.py)\n"
 END = "    // END GENERATED\n"
 

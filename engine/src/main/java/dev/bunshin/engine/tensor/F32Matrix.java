@@ -54,6 +54,9 @@ final class F32Matrix extends MappedMatrix {
             for (; t + 4 <= n; t += 4) {
                 for (int r = g; r < gEnd; r++) row4(r, x, y, t);
             }
+            for (; t + 2 <= n; t += 2) {
+                for (int r = g; r < gEnd; r++) row2(r, x, y, t);
+            }
             for (; t + 1 <= n; t += 1) {
                 for (int r = g; r < gEnd; r++) row1(r, x, y, t);
             }
@@ -134,6 +137,28 @@ final class F32Matrix extends MappedMatrix {
         y[(t + 1) * rows + r] = s1;
         y[(t + 2) * rows + r] = s2;
         y[(t + 3) * rows + r] = s3;
+    }
+
+    private void row2(int r, float[] x, float[] y, int t) {
+        long base = (long) r * cols * 4;
+        int x0 = t * cols, x1 = x0 + cols;
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
+        int upper = F.loopBound(cols);
+        int c = 0;
+        for (; c < upper; c += L) {
+            FloatVector w = FloatVector.fromMemorySegment(F, data, base + 4L * c, ByteOrder.LITTLE_ENDIAN);
+            a0 = w.fma(FloatVector.fromArray(F, x, x0 + c), a0);
+            a1 = w.fma(FloatVector.fromArray(F, x, x1 + c), a1);
+        }
+        float s0 = sumLanes(a0);
+        float s1 = sumLanes(a1);
+        for (; c < cols; c++) {
+            float w = data.get(LE_FLOAT, base + 4L * c);
+            s0 += w * x[x0 + c];
+            s1 += w * x[x1 + c];
+        }
+        y[(t + 0) * rows + r] = s0;
+        y[(t + 1) * rows + r] = s1;
     }
 
     private void row1(int r, float[] x, float[] y, int t) {

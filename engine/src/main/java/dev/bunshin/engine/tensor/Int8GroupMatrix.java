@@ -110,6 +110,16 @@ abstract class Int8GroupMatrix extends RepackedMatrix {
                     }
                 }
             }
+            for (; t + 2 <= n; t += 2) {
+                for (int r = g; r < gEnd; r++) {
+                    switch (p) {
+                        case 1 -> row2p1(r, x, sums, y, t);
+                        case 2 -> row2p2(r, x, sums, y, t);
+                        case 4 -> row2p4(r, x, sums, y, t);
+                        default -> throw new IllegalStateException("group " + group + " with " + L + " lanes");
+                    }
+                }
+            }
             for (; t + 1 <= n; t += 1) {
                 for (int r = g; r < gEnd; r++) {
                     switch (p) {
@@ -369,6 +379,74 @@ abstract class Int8GroupMatrix extends RepackedMatrix {
         y[(t + 1) * rows + r] = sumLanes(a1) + minTerm(go, sums, (t + 1) * groups);
         y[(t + 2) * rows + r] = sumLanes(a2) + minTerm(go, sums, (t + 2) * groups);
         y[(t + 3) * rows + r] = sumLanes(a3) + minTerm(go, sums, (t + 3) * groups);
+    }
+
+    private void row2p1(int r, float[] x, float[] sums, float[] y, int t) {
+        int groups = cols / group;
+        int qo = r * cols, go = r * groups;
+        int x0 = t * cols, x1 = x0 + cols;
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
+        for (int g = 0; g < groups; g++) {
+            int i = g * 1 * L;
+            FloatVector w = w(q, qo + i);
+            FloatVector s0 = w.mul(FloatVector.fromArray(F, x, x0 + i));
+            FloatVector s1 = w.mul(FloatVector.fromArray(F, x, x1 + i));
+            FloatVector d = FloatVector.broadcast(F, scale[go + g]);
+            a0 = s0.fma(d, a0);
+            a1 = s1.fma(d, a1);
+        }
+        y[(t + 0) * rows + r] = sumLanes(a0) + minTerm(go, sums, (t + 0) * groups);
+        y[(t + 1) * rows + r] = sumLanes(a1) + minTerm(go, sums, (t + 1) * groups);
+    }
+
+    private void row2p2(int r, float[] x, float[] sums, float[] y, int t) {
+        int groups = cols / group;
+        int qo = r * cols, go = r * groups;
+        int x0 = t * cols, x1 = x0 + cols;
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
+        for (int g = 0; g < groups; g++) {
+            int i = g * 2 * L;
+            FloatVector w = w(q, qo + i);
+            FloatVector s0 = w.mul(FloatVector.fromArray(F, x, x0 + i));
+            FloatVector s1 = w.mul(FloatVector.fromArray(F, x, x1 + i));
+            w = w(q, qo + i + 1 * L);
+            s0 = w.fma(FloatVector.fromArray(F, x, x0 + i + 1 * L), s0);
+            s1 = w.fma(FloatVector.fromArray(F, x, x1 + i + 1 * L), s1);
+            FloatVector d = FloatVector.broadcast(F, scale[go + g]);
+            a0 = s0.fma(d, a0);
+            a1 = s1.fma(d, a1);
+        }
+        y[(t + 0) * rows + r] = sumLanes(a0) + minTerm(go, sums, (t + 0) * groups);
+        y[(t + 1) * rows + r] = sumLanes(a1) + minTerm(go, sums, (t + 1) * groups);
+    }
+
+    private void row2p4(int r, float[] x, float[] sums, float[] y, int t) {
+        int groups = cols / group;
+        int qo = r * cols, go = r * groups;
+        int x0 = t * cols, x1 = x0 + cols;
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
+        for (int g = 0; g < groups; g++) {
+            int i = g * 4 * L;
+            FloatVector w = w(q, qo + i);
+            FloatVector s0 = w.mul(FloatVector.fromArray(F, x, x0 + i));
+            FloatVector s1 = w.mul(FloatVector.fromArray(F, x, x1 + i));
+            FloatVector w1 = w(q, qo + i + 1 * L);
+            FloatVector w2 = w(q, qo + i + 2 * L);
+            FloatVector w3 = w(q, qo + i + 3 * L);
+            FloatVector u0 = w1.mul(FloatVector.fromArray(F, x, x0 + i + L));
+            s0 = w2.fma(FloatVector.fromArray(F, x, x0 + i + 2 * L), s0);
+            u0 = w3.fma(FloatVector.fromArray(F, x, x0 + i + 3 * L), u0);
+            s0 = s0.add(u0);
+            FloatVector u1 = w1.mul(FloatVector.fromArray(F, x, x1 + i + L));
+            s1 = w2.fma(FloatVector.fromArray(F, x, x1 + i + 2 * L), s1);
+            u1 = w3.fma(FloatVector.fromArray(F, x, x1 + i + 3 * L), u1);
+            s1 = s1.add(u1);
+            FloatVector d = FloatVector.broadcast(F, scale[go + g]);
+            a0 = s0.fma(d, a0);
+            a1 = s1.fma(d, a1);
+        }
+        y[(t + 0) * rows + r] = sumLanes(a0) + minTerm(go, sums, (t + 0) * groups);
+        y[(t + 1) * rows + r] = sumLanes(a1) + minTerm(go, sums, (t + 1) * groups);
     }
 
     private void row1p1(int r, float[] x, float[] sums, float[] y, int t) {

@@ -126,6 +126,9 @@ final class Q4_0Matrix extends MappedMatrix {
             for (; t + 4 <= n; t += 4) {
                 for (int r = g; r < gEnd; r++) row4(qs, ds, r, x, y, t);
             }
+            for (; t + 2 <= n; t += 2) {
+                for (int r = g; r < gEnd; r++) row2(qs, ds, r, x, y, t);
+            }
             for (; t + 1 <= n; t += 1) {
                 for (int r = g; r < gEnd; r++) row1(qs, ds, r, x, y, t);
             }
@@ -244,6 +247,39 @@ final class Q4_0Matrix extends MappedMatrix {
         y[(t + 1) * rows + r] = sumLanes(a1);
         y[(t + 2) * rows + r] = sumLanes(a2);
         y[(t + 3) * rows + r] = sumLanes(a3);
+    }
+
+    private void row2(byte[] qs, float[] ds, int r, float[] x, float[] y, int t) {
+        int nb = cols / QK;
+        int qb = r * (cols / 2), db = r * nb;
+        int x0 = t * cols, x1 = x0 + cols;
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
+        for (int b = 0; b < nb; b++) {
+            int q = qb + b * 16, c = b * QK;
+            {
+                IntVector v = bytes(qs, q);
+                FloatVector wl = lo(v), wh = hi(v);
+                FloatVector s0 = wl.mul(FloatVector.fromArray(F, x, x0 + c));
+                FloatVector s1 = wl.mul(FloatVector.fromArray(F, x, x1 + c));
+                s0 = wh.fma(FloatVector.fromArray(F, x, x0 + c + 16), s0);
+                s1 = wh.fma(FloatVector.fromArray(F, x, x1 + c + 16), s1);
+                for (int p = 1; p < P; p++) {
+                    v = bytes(qs, q + p * L);
+                    wl = lo(v);
+                    wh = hi(v);
+                    int cp = c + p * L;
+                    s0 = wl.fma(FloatVector.fromArray(F, x, x0 + cp), s0);
+                    s1 = wl.fma(FloatVector.fromArray(F, x, x1 + cp), s1);
+                    s0 = wh.fma(FloatVector.fromArray(F, x, x0 + cp + 16), s0);
+                    s1 = wh.fma(FloatVector.fromArray(F, x, x1 + cp + 16), s1);
+                }
+                FloatVector d = FloatVector.broadcast(F, ds[db + b]);
+                a0 = s0.fma(d, a0);
+                a1 = s1.fma(d, a1);
+            }
+        }
+        y[(t + 0) * rows + r] = sumLanes(a0);
+        y[(t + 1) * rows + r] = sumLanes(a1);
     }
 
     private void row1(byte[] qs, float[] ds, int r, float[] x, float[] y, int t) {
