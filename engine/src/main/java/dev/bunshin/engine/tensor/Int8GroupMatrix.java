@@ -514,7 +514,7 @@ abstract class Int8GroupMatrix extends RepackedMatrix {
             FloatVector m = FloatVector.broadcast(F, min == null ? 0f : min[go + g]);
             for (int k = 0; k < group; k += L) {
                 int i = g * group + k;
-                Kernels.bytesToFloats(ByteVector.fromArray(B, q, qo + i)).fma(s, m).intoArray(out, i);
+                w(q, qo + i).fma(s, m).intoArray(out, i);
             }
         }
     }
