@@ -19,6 +19,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -65,22 +66,19 @@ final class PipelineBench {
 
         // Baselines first, alone on the machine: one process with all the threads the workers get together.
         BenchCommand.Speeds ours;
-        String promptText;
         int nPrompt;
         try (GgufFile f = GgufFile.open(e.path()); Generator g = Generator.load(f, 1,
                 new EngineOptions(total, 256 + nTokens, maxJobs + 2))) {
             int[] prompt = g.tokenizer().encode(PROMPT, true, false);
             nPrompt = prompt.length;
-            promptText = PROMPT;
             ours = BenchCommand.measureOurs(g, prompt, nTokens, maxJobs, 1, 1, err);
         }
         BenchCommand.Speeds llama = a.flag("skip-llama") ? null
-                : LlamaBaseline.measure(e.path(), promptText, total, nPrompt, nTokens, 1, 1, err);
+                : LlamaBaseline.measure(e.path(), PROMPT, total, nPrompt, nTokens, 1, 1, err);
 
         // A fresh data directory; others may enter it (PostgreSQL runs as user 'postgres' when we are root).
         Path dataDir = Files.createTempDirectory("bunshin-bench-pipeline",
-                java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                        java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x")));
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
