@@ -25,7 +25,7 @@ import java.util.Set;
  *
  * <p>Calls are serialised (one {@link #forward} at a time).
  */
-public final class StageRunner implements AutoCloseable {
+public final class StageRunner implements StageBackend {
 
     private final GgufFile file;
     private final ModelConfig config;
@@ -59,11 +59,38 @@ public final class StageRunner implements AutoCloseable {
         return config;
     }
 
+    @Override
+    public String backend() {
+        return "java";
+    }
+
+    @Override
+    public String describe() {
+        return "java engine (Vector API), " + options.threads() + " threads";
+    }
+
+    @Override
     public LayerRange range() {
         return range;
     }
 
+    @Override
+    public int nLayers() {
+        return config.nLayers();
+    }
+
+    @Override
+    public int nEmbd() {
+        return config.nEmbd();
+    }
+
+    @Override
+    public int nVocab() {
+        return config.nVocab();
+    }
+
     /** Positions a sequence may hold: the option, or the model's trained context. */
+    @Override
     public int contextLength() {
         return contextLength;
     }
@@ -76,6 +103,7 @@ public final class StageRunner implements AutoCloseable {
      * @throws IllegalArgumentException naming the sequence if a position is out of the context or the input
      *                                  is of the wrong kind for this stage
      */
+    @Override
     public synchronized List<StageOutput> forward(List<StageInput> batch) {
         int e = config.nEmbd();
         boolean first = range.isFirst();
@@ -182,22 +210,26 @@ public final class StageRunner implements AutoCloseable {
     }
 
     /** Frees the sequence's KV cache; a no-op if the sequence is unknown. */
+    @Override
     public synchronized void free(long seqId) {
         caches.remove(seqId);
     }
 
     /** Number of sequences holding a KV cache. */
+    @Override
     public synchronized int sequenceCount() {
         return caches.size();
     }
 
     /** Positions cached for a sequence (0 if unknown). */
+    @Override
     public synchronized int cachedLength(long seqId) {
         KvCache c = caches.get(seqId);
         return c == null ? 0 : c.length();
     }
 
     /** Bytes held by all KV caches of this stage. */
+    @Override
     public synchronized long kvBytes() {
         long b = 0;
         for (KvCache c : caches.values()) b += c.bytes();

@@ -4,6 +4,7 @@ import dev.bunshin.engine.EngineOptions;
 import dev.bunshin.engine.LayerRange;
 import dev.bunshin.engine.StageInput;
 import dev.bunshin.engine.StageOutput;
+import dev.bunshin.engine.StageBackend;
 import dev.bunshin.engine.StageRunner;
 import dev.bunshin.engine.gguf.GgufFile;
 import dev.bunshin.engine.tokenizer.Tokenizer;
@@ -78,7 +79,7 @@ public final class StageWorker implements AutoCloseable {
     // Loop-thread state.
     private GgufFile file;
     private Tokenizer tokenizer;
-    private StageRunner runner;
+    private StageBackend runner;
     private KafkaConsumer<byte[], byte[]> consumer;
     private KafkaProducer<Long, ActivationRecord> producer;
     private TailStage tail;
