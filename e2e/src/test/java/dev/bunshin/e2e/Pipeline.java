@@ -1,6 +1,6 @@
 package dev.bunshin.e2e;
 
-import dev.bunshin.protocol.StagePlan;
+import dev.bunshin.db.StagePlan;
 import dev.bunshin.protocol.WirePrecision;
 import dev.bunshin.scheduler.SchedulerService;
 import dev.bunshin.scheduler.SchedulerSettings;

@@ -5,7 +5,7 @@ import dev.bunshin.engine.gguf.GgufFile;
 import dev.bunshin.engine.tokenizer.Tokenizer;
 import dev.bunshin.protocol.ActivationRecord;
 import dev.bunshin.protocol.ActivationSerializer;
-import dev.bunshin.protocol.StagePlan;
+import dev.bunshin.db.StagePlan;
 import dev.bunshin.worker.StageWorker;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;

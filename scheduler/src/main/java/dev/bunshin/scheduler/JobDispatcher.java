@@ -1,9 +1,9 @@
 package dev.bunshin.scheduler;
 
-import dev.bunshin.protocol.SqlArrays;
+import dev.bunshin.db.SqlArrays;
 import dev.bunshin.protocol.ActivationRecord;
 import dev.bunshin.protocol.ActivationSerializer;
-import dev.bunshin.protocol.StagePlan;
+import dev.bunshin.db.StagePlan;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;

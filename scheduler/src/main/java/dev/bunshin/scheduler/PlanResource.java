@@ -1,6 +1,6 @@
 package dev.bunshin.scheduler;
 
-import dev.bunshin.protocol.StagePlan;
+import dev.bunshin.db.StagePlan;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;

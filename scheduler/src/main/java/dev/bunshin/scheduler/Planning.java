@@ -3,7 +3,7 @@ package dev.bunshin.scheduler;
 import dev.bunshin.engine.plan.NodeCapacity;
 import dev.bunshin.engine.plan.StageAssignment;
 import dev.bunshin.engine.plan.StagePlanner;
-import dev.bunshin.protocol.StagePlan;
+import dev.bunshin.db.StagePlan;
 import dev.bunshin.protocol.Topics;
 
 import java.util.ArrayList;

@@ -2,8 +2,8 @@ package dev.bunshin.scheduler;
 
 import dev.bunshin.db.PgListener;
 import dev.bunshin.protocol.Chunking;
-import dev.bunshin.protocol.PlanTable;
-import dev.bunshin.protocol.StagePlan;
+import dev.bunshin.db.PlanTable;
+import dev.bunshin.db.StagePlan;
 import dev.bunshin.protocol.WirePrecision;
 
 import javax.sql.DataSource;

@@ -2,7 +2,7 @@ package dev.bunshin.scheduler;
 
 import dev.bunshin.engine.TestModels;
 import dev.bunshin.engine.plan.PlanException;
-import dev.bunshin.protocol.StagePlan;
+import dev.bunshin.db.StagePlan;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

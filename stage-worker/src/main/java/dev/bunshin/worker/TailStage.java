@@ -1,6 +1,6 @@
 package dev.bunshin.worker;
 
-import dev.bunshin.protocol.SqlArrays;
+import dev.bunshin.db.SqlArrays;
 import dev.bunshin.engine.sample.Sampler;
 import dev.bunshin.engine.sample.SamplingParams;
 import dev.bunshin.engine.tokenizer.Tokenizer;

@@ -1,4 +1,4 @@
-package dev.bunshin.protocol;
+package dev.bunshin.db;
 
 import java.util.List;
 import java.util.Objects;

@@ -1,4 +1,4 @@
-package dev.bunshin.protocol;
+package dev.bunshin.db;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
