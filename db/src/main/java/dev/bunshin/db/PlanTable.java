@@ -8,8 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Reads and writes {@link StagePlan}s in the {@code stage_plans} table (db/migrations/V10). Plain JDBC so that the
- * scheduler (writer) and the workers (readers) share one definition of the control-plane contract.
+ * Reads and writes {@link StagePlan}s in the {@code stage_plans} table (db/migrations/V10, V13). Plain JDBC so that
+ * the scheduler (writer), the workers and the submitter (readers) share one definition of the control-plane contract.
  */
 public final class PlanTable {
 
@@ -18,20 +18,23 @@ public final class PlanTable {
     /** The plan with the highest epoch for {@code model}, or null before the first plan. */
     public static StagePlan current(Connection c, String model) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("""
-                SELECT epoch, stage, worker_id, layer_start, layer_end, topic FROM stage_plans
+                SELECT epoch, stage, worker_id, layer_start, layer_end, topic, coalesce(context_length, 0) AS context_length
+                FROM stage_plans
                 WHERE model = ? AND epoch = (SELECT max(epoch) FROM stage_plans WHERE model = ?)
                 ORDER BY stage""")) {
             ps.setString(1, model);
             ps.setString(2, model);
             try (ResultSet rs = ps.executeQuery()) {
                 int epoch = 0;
+                int contextLength = 0;
                 List<StagePlan.Stage> stages = new ArrayList<>();
                 while (rs.next()) {
-                    epoch = rs.getInt(1);
-                    stages.add(new StagePlan.Stage(rs.getInt(2), rs.getString(3), rs.getInt(4), rs.getInt(5),
-                            rs.getString(6)));
+                    epoch = rs.getInt("epoch");
+                    contextLength = rs.getInt("context_length");
+                    stages.add(new StagePlan.Stage(rs.getInt("stage"), rs.getString("worker_id"),
+                            rs.getInt("layer_start"), rs.getInt("layer_end"), rs.getString("topic")));
                 }
-                return stages.isEmpty() ? null : new StagePlan(model, epoch, stages);
+                return stages.isEmpty() ? null : new StagePlan(model, epoch, contextLength, stages);
             }
         }
     }
@@ -47,11 +50,29 @@ public final class PlanTable {
         }
     }
 
+    /**
+     * The context length of {@code model}'s current plan: what the submitter checks prompts against. 0 before the
+     * first plan, or when the current plan was stored without one (then the model's trained context applies).
+     */
+    public static int currentContextLength(Connection c, String model) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT coalesce(max(context_length), 0) FROM stage_plans
+                WHERE model = ? AND epoch = (SELECT max(epoch) FROM stage_plans WHERE model = ?)""")) {
+            ps.setString(1, model);
+            ps.setString(2, model);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+
     /** Inserts every stage of {@code plan}; run it in the caller's transaction. */
     public static void insert(Connection c, StagePlan plan) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("""
-                INSERT INTO stage_plans (model, epoch, stage, stage_count, worker_id, layer_start, layer_end, topic)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)""")) {
+                INSERT INTO stage_plans (model, epoch, stage, stage_count, worker_id, layer_start, layer_end, topic,
+                                         context_length)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
             for (StagePlan.Stage s : plan.stages()) {
                 ps.setString(1, plan.model());
                 ps.setInt(2, plan.epoch());
@@ -61,6 +82,8 @@ public final class PlanTable {
                 ps.setInt(6, s.layerStart());
                 ps.setInt(7, s.layerEnd());
                 ps.setString(8, s.topic());
+                if (plan.contextLength() > 0) ps.setInt(9, plan.contextLength());
+                else ps.setNull(9, java.sql.Types.INTEGER);
                 ps.addBatch();
             }
             ps.executeBatch();

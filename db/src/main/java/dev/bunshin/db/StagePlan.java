@@ -7,11 +7,13 @@ import java.util.Objects;
  * Which worker runs which contiguous layer range, under one plan epoch. Stored in the {@code stage_plans} table by
  * the scheduler and read from there by the workers; every activation record carries the epoch it was sent under.
  *
- * @param model  model id
- * @param epoch  increases with every re-plan (1 is the first plan)
- * @param stages in pipeline order; stage 0 embeds tokens, the last one samples
+ * @param model         model id
+ * @param epoch         increases with every re-plan (1 is the first plan)
+ * @param contextLength positions per job under this plan, derived once by the scheduler (bunshin.context-length
+ *                      or the model's trained context); 0 for a plan stored before it was recorded
+ * @param stages        in pipeline order; stage 0 embeds tokens, the last one samples
  */
-public record StagePlan(String model, int epoch, List<Stage> stages) {
+public record StagePlan(String model, int epoch, int contextLength, List<Stage> stages) {
 
     /** One stage: layers {@code [layerStart, layerEnd)} on {@code workerId}, reading {@code topic}. */
     public record Stage(int index, String workerId, int layerStart, int layerEnd, String topic) {
@@ -20,6 +22,7 @@ public record StagePlan(String model, int epoch, List<Stage> stages) {
     public StagePlan {
         Objects.requireNonNull(model, "model == null");
         stages = List.copyOf(stages);
+        if (contextLength < 0) throw new IllegalArgumentException("plan " + epoch + ": context length " + contextLength);
         if (stages.isEmpty()) throw new IllegalArgumentException("plan " + epoch + " has no stages");
         for (int k = 0; k < stages.size(); k++) {
             Stage s = stages.get(k);

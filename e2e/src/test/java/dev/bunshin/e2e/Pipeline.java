@@ -46,7 +46,6 @@ final class Pipeline implements AutoCloseable {
         this.kafka = kafka;
         this.model = model;
         this.maxRecordBytes = maxRecordBytes;
-        this.contextLength = contextLength;
         for (int i = 0; i < nWorkers; i++) addWorker("w" + i);
         scheduler.start();
     }
@@ -55,13 +54,12 @@ final class Pipeline implements AutoCloseable {
     private final String kafka;
     private final Path model;
     private final int maxRecordBytes;
-    private final int contextLength;
 
     /** Starts one more worker (it registers; the scheduler re-plans with it). */
     StageWorker addWorker(String suffix) throws Exception {
         // Equal fixed speeds: the plan splits the layers evenly whatever else the machine is doing.
         WorkerSettings s = new WorkerSettings(modelId + "-" + suffix, modelId, model, kafka, "localhost", 8L << 30, 1,
-                1.0, Duration.ofMillis(300), 2048, 64, contextLength, WirePrecision.F32, maxRecordBytes);
+                1.0, Duration.ofMillis(300), 2048, 64, WirePrecision.F32, maxRecordBytes);
         StageWorker w = new StageWorker(db, s);
         workers.add(w);
         w.start();

@@ -4,6 +4,7 @@ import dev.bunshin.engine.plan.NodeCapacity;
 import dev.bunshin.engine.plan.StageAssignment;
 import dev.bunshin.engine.plan.StagePlanner;
 import dev.bunshin.db.StagePlan;
+import dev.bunshin.db.WorkerInfo;
 import dev.bunshin.protocol.Topics;
 
 import java.util.ArrayList;
@@ -34,6 +35,6 @@ final class Planning {
             int k = stages.size();
             stages.add(new StagePlan.Stage(k, a.nodeName(), a.range().start(), a.range().end(), Topics.stage(modelId, k)));
         }
-        return new StagePlan(modelId, epoch, stages);
+        return new StagePlan(modelId, epoch, contextLength, stages);
     }
 }

@@ -1,6 +1,8 @@
 package dev.bunshin.scheduler;
 
 import dev.bunshin.db.PgListener;
+import dev.bunshin.db.WorkerInfo;
+import dev.bunshin.db.WorkersTable;
 import dev.bunshin.protocol.Chunking;
 import dev.bunshin.db.PlanTable;
 import dev.bunshin.db.StagePlan;
@@ -8,8 +10,6 @@ import dev.bunshin.protocol.WirePrecision;
 
 import javax.sql.DataSource;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -100,8 +100,10 @@ public final class SchedulerService implements AutoCloseable {
         List<WorkerInfo> live;
         StagePlan plan;
         try (Connection c = db.getConnection()) {
-            expireSilentWorkers(c);
-            live = liveWorkers(c);
+            for (String id : WorkersTable.expireSilent(c, settings.modelId(), settings.heartbeatTimeout())) {
+                LOG.warning("worker " + id + " lost: no heartbeat for " + settings.heartbeatTimeout());
+            }
+            live = WorkersTable.live(c, settings.modelId());
             plan = PlanTable.current(c, settings.modelId());
         }
         plan = maybePlan(plan, live);
@@ -129,7 +131,9 @@ public final class SchedulerService implements AutoCloseable {
             incarnations.add(w.incarnation());
         }
         if (plan != null) {
-            boolean planWorkersLive = plan.stages().stream().allMatch(s -> liveIds.contains(s.workerId()));
+            // A plan made for another context length (bunshin.context-length changed across a restart) is replaced.
+            boolean planWorkersLive = plan.contextLength() == contextLength
+                    && plan.stages().stream().allMatch(s -> liveIds.contains(s.workerId()));
             // After a scheduler restart, adopt the stored plan if its workers are all there.
             if (plannedFrom == null && planWorkersLive) plannedFrom = incarnations;
             // A new worker, or a worker that restarted (and so lost its KV caches), means a new plan.
@@ -182,35 +186,6 @@ public final class SchedulerService implements AutoCloseable {
             if (!loaded) return false;
         }
         return true;
-    }
-
-    private void expireSilentWorkers(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("""
-                UPDATE workers SET status = 'lost' WHERE model = ? AND status = 'live'
-                AND last_heartbeat < now() - make_interval(secs => ?) RETURNING id""")) {
-            ps.setString(1, settings.modelId());
-            ps.setDouble(2, settings.heartbeatTimeout().toMillis() / 1000.0);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) LOG.warning("worker " + rs.getString(1) + " lost: no heartbeat for "
-                        + settings.heartbeatTimeout());
-            }
-        }
-    }
-
-    private List<WorkerInfo> liveWorkers(Connection c) throws SQLException {
-        List<WorkerInfo> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("""
-                SELECT id, host, memory_bytes, threads, speed_gflops, coalesce(loaded_epoch, 0), registered_at FROM workers
-                WHERE model = ? AND status = 'live' ORDER BY registered_at, id""")) {
-            ps.setString(1, settings.modelId());
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new WorkerInfo(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getInt(4),
-                            rs.getDouble(5), rs.getInt(6), rs.getTimestamp(7).getTime()));
-                }
-            }
-        }
-        return out;
     }
 
     @Override

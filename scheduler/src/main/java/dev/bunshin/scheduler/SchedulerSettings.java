@@ -43,14 +43,4 @@ public record SchedulerSettings(String modelId, Path model, String bootstrapServ
         return new SchedulerSettings(modelId, model, bootstrapServers, expectedWorkers, Duration.ofSeconds(30),
                 Duration.ofSeconds(10), 32, 8, (short) -1, 4 << 20, 0, 8192, Duration.ofMillis(200));
     }
-
-    public SchedulerSettings withMaxRunning(int n) {
-        return new SchedulerSettings(modelId, model, bootstrapServers, expectedWorkers, grace, heartbeatTimeout, n,
-                partitions, replicationFactor, maxRecordBytes, contextLength, maxReprefillTokens, tick);
-    }
-
-    public SchedulerSettings withHeartbeatTimeout(Duration d) {
-        return new SchedulerSettings(modelId, model, bootstrapServers, expectedWorkers, grace, d, maxRunning,
-                partitions, replicationFactor, maxRecordBytes, contextLength, maxReprefillTokens, tick);
-    }
 }

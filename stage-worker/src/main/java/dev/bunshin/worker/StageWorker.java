@@ -10,7 +10,7 @@ import dev.bunshin.engine.gguf.GgufFile;
 import dev.bunshin.engine.tokenizer.Tokenizer;
 import dev.bunshin.protocol.ActivationCodec;
 import dev.bunshin.protocol.ActivationRecord;
-import dev.bunshin.protocol.ActivationSerializer;
+import dev.bunshin.protocol.ActivationProducer;
 import dev.bunshin.db.PlanTable;
 import dev.bunshin.protocol.ProtocolException;
 import dev.bunshin.protocol.RecordType;
@@ -22,13 +22,11 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.LongSerializer;
 
 import javax.sql.DataSource;
 import java.sql.Connection;
@@ -149,7 +147,7 @@ public final class StageWorker implements AutoCloseable {
 
     private void loop() {
         try {
-            producer = newProducer();
+            producer = ActivationProducer.create(settings.bootstrapServers(), settings.maxRecordBytes());
             while (running) {
                 maybeRefreshPlan(false);
                 if (stage == null) {
@@ -199,13 +197,15 @@ public final class StageWorker implements AutoCloseable {
             LOG.info("worker " + settings.id() + " has no stage in plan epoch " + next.epoch());
         } else {
             LayerRange range = new LayerRange(mine.layerStart(), mine.layerEnd());
-            if (runner == null || !runner.range().equals(range)) {
+            // The plan's context length (0 only for a plan stored before it was recorded: the model's own).
+            if (runner == null || !runner.range().equals(range)
+                    || (next.contextLength() > 0 && runner.contextLength() != next.contextLength())) {
                 closeQuietly(runner);
                 runner = null;
                 if (file == null) file = GgufFile.open(settings.model());
-                runner = StageRunner.load(file, range, new EngineOptions(settings.threads(), settings.contextLength(),
+                runner = StageRunner.load(file, range, new EngineOptions(settings.threads(), next.contextLength(),
                         settings.maxSequences()));
-                contextLength = runner.contextLength(); // bunshin.context-length, or the model's
+                contextLength = runner.contextLength();
             }
             if (stage == null || !stage.topic().equals(mine.topic())) {
                 closeConsumer();
@@ -452,26 +452,6 @@ public final class StageWorker implements AutoCloseable {
         for (PartitionInfo pi : parts) tps.add(new TopicPartition(pi.topic(), pi.partition()));
         c.assign(tps);
         return c;
-    }
-
-    private KafkaProducer<Long, ActivationRecord> newProducer() {
-        Map<String, Object> p = new HashMap<>();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
-        // Every decode step crosses every stage: Kafka 4's default 5 ms linger would add 5 ms per hop per token.
-        // We batch ourselves (one send burst per poll), so there is nothing to gain from waiting.
-        p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
-        // A lost record stalls its job forever (nothing re-sends it), so durability beats the ~1 ms of acks=1.
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        // A producer batch larger than the topic's max.message.bytes is refused and split by the client, and
-        // splitting an idempotent batch can end in OutOfOrderSequenceException: keep batches under the limit.
-        p.put(ProducerConfig.BATCH_SIZE_CONFIG, Math.min(settings.maxRecordBytes(), 256 * 1024));
-        // Retries must not duplicate or reorder a job's records within its partition.
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        // Float activations barely compress; compression would cost CPU on the hot path.
-        p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "none");
-        // The largest prefill chunk must fit one request.
-        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, settings.maxRecordBytes() + 65536);
-        return new KafkaProducer<>(p, new LongSerializer(), new ActivationSerializer());
     }
 
     /** Makes sure the asynchronous commits of what was run are stored, then closes the consumer. */

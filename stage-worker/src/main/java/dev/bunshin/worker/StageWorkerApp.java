@@ -48,8 +48,6 @@ public class StageWorkerApp {
     int maxBatchTokens;
     @ConfigProperty(name = "bunshin.worker.max-sequences", defaultValue = "64")
     int maxSequences;
-    @ConfigProperty(name = "bunshin.context-length", defaultValue = "0")
-    int contextLength;
     @ConfigProperty(name = "bunshin.worker.wire-precision", defaultValue = "f32")
     String precision;
     @ConfigProperty(name = "bunshin.max-record-bytes", defaultValue = "4194304")
@@ -61,7 +59,7 @@ public class StageWorkerApp {
         String h = host.orElse(InetAddress.getLocalHost().getHostName());
         worker = new StageWorker(db, new WorkerSettings(id, modelId, Path.of(model), bootstrapServers, h,
                 dev.bunshin.engine.plan.ByteSize.parse(memory), threads, speed, heartbeat, maxBatchTokens, maxSequences,
-                contextLength, WirePrecision.parse(precision), maxRecordBytes));
+                WirePrecision.parse(precision), maxRecordBytes));
         worker.onFatal(t -> Quarkus.asyncExit(1));
         worker.start();
     }

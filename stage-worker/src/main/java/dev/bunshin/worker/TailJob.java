@@ -1,5 +1,6 @@
 package dev.bunshin.worker;
 
+import dev.bunshin.db.JobsTable;
 import dev.bunshin.engine.sample.Sampler;
 import dev.bunshin.engine.sample.StopStrings;
 import dev.bunshin.engine.tokenizer.TokenDecoder;
@@ -47,20 +48,13 @@ final class TailJob {
         this.historyLength = prompt.length;
     }
 
-    /** What one accepted token does: its text, and how the job ends if it does. */
-    record Step(long jobId, int position, int token, String text, String finishReason, String fullText) {
-        boolean ends() {
-            return finishReason != null;
-        }
-    }
-
     /** Samples generated token {@link #next} from the logits of the position before it. */
     int sample(float[] logits) {
         return sampler.sample(logits, history, historyLength, next);
     }
 
-    /** Accepts generated token {@link #next}: releases its text and decides whether the job ends. */
-    Step accept(int token) {
+    /** Accepts generated token {@link #next}: releases its text and decides whether the job ends (the row to write). */
+    JobsTable.Token accept(int token) {
         int position = next;
         if (historyLength == history.length) history = Arrays.copyOf(history, history.length * 2);
         history[historyLength++] = token;
@@ -82,7 +76,7 @@ final class TailJob {
             else released.append(stops.flush());
         }
         text.append(released);
-        return new Step(id, position, token, released.toString(), finish, finish != null ? text.toString() : null);
+        return new JobsTable.Token(id, position, token, released.toString(), finish, finish != null ? text.toString() : null);
     }
 
     /** Rebuilds state from a token already stored in job_tokens. */

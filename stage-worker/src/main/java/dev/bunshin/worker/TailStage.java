@@ -1,6 +1,6 @@
 package dev.bunshin.worker;
 
-import dev.bunshin.db.SqlArrays;
+import dev.bunshin.db.JobsTable;
 import dev.bunshin.engine.sample.Sampler;
 import dev.bunshin.engine.sample.SamplingParams;
 import dev.bunshin.engine.tokenizer.Tokenizer;
@@ -8,8 +8,6 @@ import dev.bunshin.protocol.ActivationRecord;
 
 import javax.sql.DataSource;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -55,7 +53,7 @@ final class TailStage {
     /** Samples every record, stores the results, and returns the records to send to stage 0 (in order). */
     List<ActivationRecord> onLogits(List<Logits> batch, int epoch) throws SQLException {
         List<ActivationRecord> out = new ArrayList<>();
-        List<TailJob.Step> steps = new ArrayList<>();
+        List<JobsTable.Token> steps = new ArrayList<>();
         Map<Long, String> failures = new HashMap<>();
         try (Connection c = db.getConnection()) {
             for (Logits l : batch) {
@@ -82,17 +80,17 @@ final class TailStage {
             }
             c.setAutoCommit(false);
             try {
-                boolean[] updated = store(c, steps);
+                boolean[] updated = JobsTable.appendTokens(c, steps);
                 for (var f : failures.entrySet()) fail(c, f.getKey(), f.getValue());
                 c.commit();
                 for (int i = 0; i < steps.size(); i++) {
-                    TailJob.Step s = steps.get(i);
+                    JobsTable.Token s = steps.get(i);
                     TailJob job = jobs.get(s.jobId());
                     if (!updated[i] || s.ends()) {
                         jobs.remove(s.jobId());
                         out.add(ActivationRecord.free(s.jobId(), epoch));
                     } else {
-                        out.add(ActivationRecord.decode(s.jobId(), epoch, job.promptLength + s.position(), s.token()));
+                        out.add(ActivationRecord.decode(s.jobId(), epoch, job.promptLength + s.position(), s.tokenId()));
                     }
                 }
                 for (long id : failures.keySet()) {
@@ -102,49 +100,11 @@ final class TailStage {
             } catch (SQLException e) {
                 c.rollback();
                 // The cached states advanced past what is stored: forget them, the next record reloads them.
-                for (TailJob.Step s : steps) jobs.remove(s.jobId());
+                for (JobsTable.Token s : steps) jobs.remove(s.jobId());
                 throw e;
             }
         }
         return out;
-    }
-
-    /** Updates each job (only while 'running') and inserts the tokens of the jobs updated. */
-    private static boolean[] store(Connection c, List<TailJob.Step> steps) throws SQLException {
-        boolean[] updated = new boolean[steps.size()];
-        if (steps.isEmpty()) return updated;
-        try (PreparedStatement ps = c.prepareStatement("""
-                UPDATE jobs SET token_count = ?, first_token_at = coalesce(first_token_at, now()),
-                    status = coalesce(?, status), finish_reason = coalesce(?, finish_reason),
-                    text = coalesce(?, text), finished_at = CASE WHEN ? THEN now() ELSE finished_at END
-                WHERE id = ? AND status = 'running'""")) {
-            for (TailJob.Step s : steps) {
-                ps.setInt(1, s.position() + 1);
-                ps.setString(2, s.ends() ? "completed" : null);
-                ps.setString(3, s.finishReason());
-                ps.setString(4, s.fullText());
-                ps.setBoolean(5, s.ends());
-                ps.setLong(6, s.jobId());
-                ps.addBatch();
-            }
-            int[] counts = ps.executeBatch();
-            for (int i = 0; i < counts.length; i++) updated[i] = counts[i] > 0;
-        }
-        try (PreparedStatement ps = c.prepareStatement("""
-                INSERT INTO job_tokens (job_id, position, token_id, text) VALUES (?, ?, ?, ?)
-                ON CONFLICT (job_id, position) DO NOTHING""")) {
-            for (int i = 0; i < steps.size(); i++) {
-                if (!updated[i]) continue;
-                TailJob.Step s = steps.get(i);
-                ps.setLong(1, s.jobId());
-                ps.setInt(2, s.position());
-                ps.setInt(3, s.token());
-                ps.setString(4, s.text());
-                ps.addBatch();
-            }
-            ps.executeBatch();
-        }
-        return updated;
     }
 
     /** Fails a job for bad data (its own fault, not the worker's); a no-op once the job is no longer running. */
@@ -154,15 +114,9 @@ final class TailStage {
         }
     }
 
-    static void fail(Connection c, long jobId, String error) throws SQLException {
+    private static void fail(Connection c, long jobId, String error) throws SQLException {
         LOG.warning("job " + jobId + " failed: " + error);
-        try (PreparedStatement ps = c.prepareStatement("""
-                UPDATE jobs SET status = 'failed', finish_reason = 'error', error = ?, finished_at = now()
-                WHERE id = ? AND status IN ('queued', 'running')""")) {
-            ps.setString(1, error);
-            ps.setLong(2, jobId);
-            ps.executeUpdate();
-        }
+        JobsTable.fail(c, jobId, error);
     }
 
     void free(long jobId) {
@@ -173,41 +127,17 @@ final class TailStage {
         jobs.clear();
     }
 
-    int jobCount() {
-        return jobs.size();
-    }
-
     /** Builds the job's state from its row and stored tokens; null if the job is not running. */
     private TailJob load(Connection c, long id) throws SQLException {
-        TailJob job;
-        try (PreparedStatement ps = c.prepareStatement("""
-                SELECT prompt_tokens, max_tokens, temperature, top_k, top_p, min_p, repeat_penalty,
-                       presence_penalty, frequency_penalty, seed, stop, stop_tokens, status
-                FROM jobs WHERE id = ?""")) {
-            ps.setLong(1, id);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next() || !"running".equals(rs.getString(13))) return null;
-                SamplingParams p = new SamplingParams(rs.getFloat(3), rs.getInt(4), rs.getFloat(5), rs.getFloat(6),
-                        rs.getFloat(7), REPEAT_LAST_N, rs.getFloat(8), rs.getFloat(9), rs.getLong(10));
-                Set<Integer> stopTokens = new HashSet<>();
-                for (int t : SqlArrays.ints(rs.getArray(12))) stopTokens.add(t);
-                List<String> stopStrings = List.of((String[]) rs.getArray(11).getArray());
-                job = new TailJob(id, SqlArrays.ints(rs.getArray(1)), rs.getInt(2), contextLength, new Sampler(p), stopTokens,
-                        stopStrings, tokenizer);
-            }
-        }
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT position, token_id FROM job_tokens WHERE job_id = ? ORDER BY position")) {
-            ps.setLong(1, id);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    if (rs.getInt(1) != job.next) {
-                        throw new SQLException("job " + id + ": job_tokens has a gap at position " + job.next);
-                    }
-                    job.replay(rs.getInt(2));
-                }
-            }
-        }
+        JobsTable.Sampling row = JobsTable.runningSampling(c, id);
+        if (row == null) return null;
+        SamplingParams p = new SamplingParams(row.temperature(), row.topK(), row.topP(), row.minP(),
+                row.repeatPenalty(), REPEAT_LAST_N, row.presencePenalty(), row.frequencyPenalty(), row.seed());
+        Set<Integer> stopTokens = new HashSet<>();
+        for (int t : row.stopTokens()) stopTokens.add(t);
+        TailJob job = new TailJob(id, row.promptTokens(), row.maxTokens(), contextLength, new Sampler(p), stopTokens,
+                row.stop(), tokenizer);
+        for (int token : JobsTable.generatedTokens(c, id)) job.replay(token);
         jobs.put(id, job);
         return job;
     }

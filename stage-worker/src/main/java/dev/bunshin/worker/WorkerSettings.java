@@ -7,7 +7,8 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * What a stage worker is told (configuration keys in parentheses).
+ * What a stage worker is told (configuration keys in parentheses). The context length is not among them: it comes
+ * with the stage plan ({@code StagePlan.contextLength}), derived once by the scheduler.
  *
  * @param id               unique worker id ({@code bunshin.worker.id})
  * @param modelId          model id ({@code bunshin.model-id})
@@ -20,13 +21,12 @@ import java.util.Objects;
  * @param heartbeat        heartbeat interval ({@code bunshin.worker.heartbeat})
  * @param maxBatchTokens   cap on positions per engine call ({@code bunshin.worker.max-batch-tokens})
  * @param maxSequences     jobs with a KV cache at once ({@code bunshin.worker.max-sequences})
- * @param contextLength    positions per job, 0 = the model's ({@code bunshin.context-length})
  * @param precision        wire precision of the activations this worker sends ({@code bunshin.worker.wire-precision})
  * @param maxRecordBytes   largest record value ({@code bunshin.max-record-bytes})
  */
 public record WorkerSettings(String id, String modelId, Path model, String bootstrapServers, String host,
                              long memoryBytes, int threads, double speedGflops, Duration heartbeat,
-                             int maxBatchTokens, int maxSequences, int contextLength, WirePrecision precision,
+                             int maxBatchTokens, int maxSequences, WirePrecision precision,
                              int maxRecordBytes) {
 
     public WorkerSettings {
@@ -42,16 +42,6 @@ public record WorkerSettings(String id, String modelId, Path model, String boots
     /** Defaults for everything but identity, model and Kafka. */
     public static WorkerSettings of(String id, String modelId, Path model, String bootstrapServers) {
         return new WorkerSettings(id, modelId, model, bootstrapServers, "localhost", 8L << 30, 1, 0,
-                Duration.ofSeconds(1), 2048, 64, 0, WirePrecision.F32, 4 << 20);
-    }
-
-    public WorkerSettings withSpeed(double gflops) {
-        return new WorkerSettings(id, modelId, model, bootstrapServers, host, memoryBytes, threads, gflops, heartbeat,
-                maxBatchTokens, maxSequences, contextLength, precision, maxRecordBytes);
-    }
-
-    public WorkerSettings withPrecision(WirePrecision p) {
-        return new WorkerSettings(id, modelId, model, bootstrapServers, host, memoryBytes, threads, speedGflops,
-                heartbeat, maxBatchTokens, maxSequences, contextLength, p, maxRecordBytes);
+                Duration.ofSeconds(1), 2048, 64, WirePrecision.F32, 4 << 20);
     }
 }

@@ -1,16 +1,18 @@
 package dev.bunshin.submitter;
 
+import dev.bunshin.db.JobsTable;
 import io.quarkus.panache.common.Sort;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
+import org.hibernate.Session;
 
 import java.util.List;
 
 /**
  * Jobs as the submitter sees them: it inserts queued rows and reads progress; the scheduler and the tail stage
- * worker do everything in between. The one state change the submitter makes, cancel, is a single conditional
- * UPDATE so it cannot overwrite a concurrent end of the job.
+ * worker do everything in between. The one state change the submitter makes, cancel, is {@link JobsTable#cancel}:
+ * a single conditional UPDATE, so it cannot overwrite a concurrent end of the job.
  */
 @ApplicationScoped
 public class JobService {
@@ -81,14 +83,7 @@ public class JobService {
      */
     @Transactional
     public boolean cancel(long id) {
-        int n = em.createNativeQuery("""
-                        UPDATE jobs SET status = 'cancelled', finish_reason = 'cancelled', finished_at = now(),
-                               text = (SELECT coalesce(string_agg(t.text, '' ORDER BY t.position), '')
-                                         FROM job_tokens t WHERE t.job_id = jobs.id),
-                               token_count = (SELECT count(*) FROM job_tokens t WHERE t.job_id = jobs.id)
-                         WHERE id = ?1 AND status IN ('queued', 'running')""")
-                .setParameter(1, id).executeUpdate();
-        if (n == 1) {
+        if (em.unwrap(Session.class).doReturningWork(c -> JobsTable.cancel(c, id))) {
             return true;
         }
         Job job = find(id);
@@ -102,12 +97,6 @@ public class JobService {
     /** Cancels every unfinished job of a batch; returns how many. */
     @Transactional
     public int cancelBatch(String batchId) {
-        return em.createNativeQuery("""
-                        UPDATE jobs SET status = 'cancelled', finish_reason = 'cancelled', finished_at = now(),
-                               text = (SELECT coalesce(string_agg(t.text, '' ORDER BY t.position), '')
-                                         FROM job_tokens t WHERE t.job_id = jobs.id),
-                               token_count = (SELECT count(*) FROM job_tokens t WHERE t.job_id = jobs.id)
-                         WHERE batch_id = ?1 AND status IN ('queued', 'running')""")
-                .setParameter(1, batchId).executeUpdate();
+        return em.unwrap(Session.class).doReturningWork(c -> JobsTable.cancelBatch(c, batchId));
     }
 }

@@ -1,15 +1,19 @@
 package dev.bunshin.submitter;
 
+import dev.bunshin.db.PlanTable;
 import io.quarkus.runtime.Startup;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
+import javax.sql.DataSource;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.List;
 import java.util.Optional;
 
@@ -27,7 +31,7 @@ public class ModelCatalog {
     private final ServedModel model;
 
     ModelCatalog(@ConfigProperty(name = "bunshin.model") Optional<String> path,
-                 @ConfigProperty(name = "bunshin.model-id") Optional<String> id) {
+                 @ConfigProperty(name = "bunshin.model-id") Optional<String> id, DataSource db) {
         if (path.isEmpty() || path.get().isBlank()) {
             throw new IllegalStateException("bunshin.model is not set: give the path of the .gguf file to serve "
                     + "(-Dbunshin.model=/path/model.gguf or BUNSHIN_MODEL)");
@@ -37,16 +41,22 @@ public class ModelCatalog {
             throw new IllegalStateException("bunshin.model=" + p + ": no such file");
         }
         try {
-            this.model = ServedModel.open(p, id.orElse(null));
+            String modelId = id.filter(s -> !s.isBlank()).orElse(ServedModel.defaultId(p));
+            this.model = ServedModel.open(p, modelId, () -> plannedContextLength(db, modelId));
         } catch (IOException e) {
             throw new UncheckedIOException("bunshin.model=" + p + ": " + e.getMessage(), e);
         }
-        LOG.infof("serving model %s (%s, %s, context %d) from %s", model.id(), model.displayName(),
-                model.architecture(), model.contextLength(), p);
+        LOG.infof("serving model %s (%s, %s, trained context %d) from %s", model.id(), model.displayName(),
+                model.architecture(), model.trainedContextLength(), p);
     }
 
-    public ServedModel defaultModel() {
-        return model;
+    /** One indexed read per request, so a re-plan with another context length applies at once. */
+    private static int plannedContextLength(DataSource db, String modelId) {
+        try (Connection c = db.getConnection()) {
+            return PlanTable.currentContextLength(c, modelId);
+        } catch (SQLException e) {
+            throw new IllegalStateException("reading the stage plan of " + modelId + ": " + e.getMessage(), e);
+        }
     }
 
     public List<ServedModel> all() {

@@ -11,10 +11,11 @@ import java.nio.file.Path;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.IntSupplier;
 
 /**
  * The model this submitter accepts jobs for: its id, its tokenizer (prompts are tokenized here, once, so the
- * stage workers never see text), its trained context length, and its chat template. Holds the GGUF file open
+ * stage workers never see text), its context length (the stage plan's), and its chat template. Holds the GGUF file open
  * (a read-only mapping) for its metadata.
  */
 public final class ServedModel implements AutoCloseable {
@@ -30,7 +31,8 @@ public final class ServedModel implements AutoCloseable {
     private final String id;
     private final GgufFile file;
     private final Tokenizer tokenizer;
-    private final int contextLength;
+    private final int trainedContextLength;
+    private final IntSupplier plannedContextLength; // 0: no plan yet (or one stored without it)
     private final String architecture;
     private final String chatTemplate;     // null: the model has none (the fallback applies)
     private final String[] tokenTexts;     // [nVocab]
@@ -39,12 +41,14 @@ public final class ServedModel implements AutoCloseable {
     private final long createdEpochSeconds;
     private final long parameterCount;
 
-    private ServedModel(String id, GgufFile file, Tokenizer tokenizer) throws IOException {
+    private ServedModel(String id, GgufFile file, Tokenizer tokenizer, IntSupplier plannedContextLength)
+            throws IOException {
         this.id = id;
+        this.plannedContextLength = plannedContextLength;
         this.file = file;
         this.tokenizer = tokenizer;
         this.architecture = file.getString(GgufKeys.GENERAL_ARCHITECTURE);
-        this.contextLength = file.getInt(GgufKeys.arch(architecture, GgufKeys.CONTEXT_LENGTH));
+        this.trainedContextLength = file.getInt(GgufKeys.arch(architecture, GgufKeys.CONTEXT_LENGTH));
         this.chatTemplate = file.getString(GgufKeys.TOKENIZER_CHAT_TEMPLATE, null);
         this.tokenTexts = file.get(GgufKeys.TOKENIZER_TOKENS) instanceof String[] a ? a : new String[0];
         this.bos = file.getInt(GgufKeys.TOKENIZER_BOS_ID, -1);
@@ -60,12 +64,14 @@ public final class ServedModel implements AutoCloseable {
     /**
      * Opens a GGUF file and builds its tokenizer.
      *
-     * @param id the id clients name the model by; null means the file name without {@code .gguf}
+     * @param id                   the id clients name the model by; null means the file name without {@code .gguf}
+     * @param plannedContextLength the context length of the current stage plan, 0 when there is none
      */
-    public static ServedModel open(Path path, String id) throws IOException {
+    public static ServedModel open(Path path, String id, IntSupplier plannedContextLength) throws IOException {
         GgufFile file = GgufFile.open(path);
         try {
-            return new ServedModel(id == null || id.isBlank() ? defaultId(path) : id, file, Tokenizer.fromGguf(file));
+            return new ServedModel(id == null || id.isBlank() ? defaultId(path) : id, file, Tokenizer.fromGguf(file),
+                    plannedContextLength);
         } catch (IOException | RuntimeException e) {
             file.close();
             throw e;
@@ -99,8 +105,18 @@ public final class ServedModel implements AutoCloseable {
         return tokenizer.encode(text, true, parseSpecial);
     }
 
+    /**
+     * Positions per job: the current stage plan's (the scheduler derives it once, from {@code bunshin.context-length}
+     * or the model), else, before the first plan, the model's trained context.
+     */
     public int contextLength() {
-        return contextLength;
+        int planned = plannedContextLength.getAsInt();
+        return planned > 0 ? planned : trainedContextLength;
+    }
+
+    /** The context the model was trained with (GGUF {@code <arch>.context_length}). */
+    public int trainedContextLength() {
+        return trainedContextLength;
     }
 
     public String architecture() {

@@ -1,31 +1,21 @@
 package dev.bunshin.submitter;
 
+import dev.bunshin.db.JobsTable;
 import io.agroal.api.AgroalDataSource;
 import io.quarkus.arc.Arc;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.util.List;
 
 /**
- * Plays the pipeline in the database, exactly as the scheduler and the tail stage worker do (the V2 contract):
- * start a job, insert job_tokens rows, end the job. No pipeline runs in the submitter's tests.
+ * Plays the pipeline in the database through the same {@link JobsTable} calls the scheduler and the tail stage
+ * worker make: start a job, write its tokens, end it. No pipeline runs in the submitter's tests.
  */
 final class TestDb {
 
     private TestDb() {}
-
-    static void exec(String sql, Object... args) {
-        try (Connection c = Arc.container().instance(AgroalDataSource.class).get().getConnection();
-             PreparedStatement ps = c.prepareStatement(sql)) {
-            for (int i = 0; i < args.length; i++) {
-                ps.setObject(i + 1, args[i]);
-            }
-            ps.executeUpdate();
-        } catch (SQLException e) {
-            throw new IllegalStateException(sql + ": " + e.getMessage(), e);
-        }
-    }
 
     /** The first column of the first row, as text. */
     static String query(String sql, Object... args) {
@@ -42,24 +32,35 @@ final class TestDb {
         }
     }
 
-    /** The scheduler dispatches the job. */
+    /** Runs one {@link JobsTable} call in its own connection, as the scheduler and the tail do. */
+    private static <T> T table(Call<T> call) {
+        try (Connection c = Arc.container().instance(AgroalDataSource.class).get().getConnection()) {
+            return call.run(c);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    private interface Call<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    /** The scheduler dispatches the job (under no plan: plan epoch 0). */
     static void start(long job) {
-        exec("UPDATE jobs SET status = 'running', started_at = now() WHERE id = ?", job);
+        table(c -> {
+            JobsTable.start(c, List.of(job), 0);
+            return null;
+        });
     }
 
     /** The tail writes one token (and the first-token time, and the running count). */
     static void token(long job, int position, int tokenId, String text) {
-        exec("INSERT INTO job_tokens (job_id, position, token_id, text) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                job, position, tokenId, text);
-        exec("UPDATE jobs SET token_count = greatest(token_count, ?), first_token_at = coalesce(first_token_at, now()) "
-                + "WHERE id = ?", position + 1, job);
+        table(c -> JobsTable.appendTokens(c, List.of(new JobsTable.Token(job, position, tokenId, text, null, null))));
     }
 
-    /** The tail ends the job: final text is the concatenation of its tokens. */
+    /** The job ends: final text is the concatenation of its tokens. */
     static void finish(long job, String finishReason) {
-        exec("UPDATE jobs SET status = 'completed', finish_reason = ?, finished_at = now(), "
-                + "text = (SELECT coalesce(string_agg(text, '' ORDER BY position), '') FROM job_tokens WHERE job_id = jobs.id) "
-                + "WHERE id = ?", finishReason, job);
+        table(c -> JobsTable.complete(c, job, finishReason));
     }
 
     /**
@@ -108,7 +109,6 @@ final class TestDb {
     }
 
     static void fail(long job, String error) {
-        exec("UPDATE jobs SET status = 'failed', finish_reason = 'error', error = ?, finished_at = now() WHERE id = ?",
-                error, job);
+        table(c -> JobsTable.fail(c, job, error));
     }
 }

@@ -1,4 +1,4 @@
-package dev.bunshin.scheduler;
+package dev.bunshin.db;
 
 /**
  * A live worker as registered in the {@code workers} table.
@@ -12,7 +12,7 @@ public record WorkerInfo(String id, String host, long memoryBytes, int threads, 
                          long registeredAt) {
 
     /** Identity of this incarnation of the worker. */
-    String incarnation() {
+    public String incarnation() {
         return id + "@" + registeredAt;
     }
 }

@@ -1,0 +1,275 @@
+package dev.bunshin.db;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Every state change of a job and every token written: the {@code jobs} and {@code job_tokens} tables
+ * (db/migrations/V2) as the submitter, the scheduler and the tail stage worker change them. Each method runs in the
+ * caller's connection (and transaction). Every change is a single conditional UPDATE on the status it expects, so
+ * two services racing on one job (a cancel and the tail's last token) cannot overwrite each other: the second one
+ * changes nothing and says so.
+ */
+public final class JobsTable {
+
+    private JobsTable() {}
+
+    /** A job the scheduler is about to (re-)prefill: its id and every token to feed (prompt, then generated). */
+    public record Prefill(long id, int[] tokens) {
+    }
+
+    /**
+     * What the tail needs of a running job's row to sample it (the request's sampling fields).
+     *
+     * @param stop       stop strings; generation ends before them
+     * @param stopTokens extra token ids that end generation (chat end-of-turn)
+     */
+    public record Sampling(long id, int[] promptTokens, int maxTokens, float temperature, int topK, float topP,
+                           float minP, float repeatPenalty, float presencePenalty, float frequencyPenalty, long seed,
+                           List<String> stop, int[] stopTokens) {
+    }
+
+    /**
+     * One generated token as the tail writes it.
+     *
+     * @param position     counts generated tokens from 0
+     * @param text         the text this token releases (complete UTF-8, stop strings held back)
+     * @param finishReason null, or how the job ends with this token ({@code stop}, {@code length})
+     * @param finalText    the job's whole output when it ends with this token, else null
+     */
+    public record Token(long jobId, int position, int tokenId, String text, String finishReason, String finalText) {
+        public boolean ends() {
+            return finishReason != null;
+        }
+    }
+
+    /** How many of {@code model}'s jobs are running. */
+    public static int countRunning(Connection c, String model) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM jobs WHERE model = ? AND status = ?")) {
+            ps.setString(1, model);
+            ps.setString(2, JobStatus.RUNNING.sql());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+
+    /**
+     * Locks up to {@code limit} queued jobs of {@code model}, oldest first, for the caller's transaction. SKIP LOCKED:
+     * a second scheduler (or a slow submitter transaction) never blocks this one.
+     */
+    public static List<Prefill> lockQueued(Connection c, String model, int limit) throws SQLException {
+        List<Prefill> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT id, prompt_tokens FROM jobs WHERE model = ? AND status = ?
+                ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED""")) {
+            ps.setString(1, model);
+            ps.setString(2, JobStatus.QUEUED.sql());
+            ps.setInt(3, limit);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) out.add(new Prefill(rs.getLong("id"), SqlArrays.ints(rs.getArray("prompt_tokens"))));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Locks the running jobs of {@code model} last prefilled under a plan older than {@code epoch}, each with its
+     * prompt followed by the tokens generated so far: what a re-prefill feeds.
+     */
+    public static List<Prefill> lockRunningBefore(Connection c, String model, int epoch) throws SQLException {
+        List<Prefill> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT j.id, j.prompt_tokens,
+                       coalesce((SELECT array_agg(t.token_id ORDER BY t.position) FROM job_tokens t
+                                 WHERE t.job_id = j.id), '{}') AS generated
+                FROM jobs j WHERE j.model = ? AND j.status = ? AND j.plan_epoch < ?
+                ORDER BY j.id FOR UPDATE OF j SKIP LOCKED""")) {
+            ps.setString(1, model);
+            ps.setString(2, JobStatus.RUNNING.sql());
+            ps.setInt(3, epoch);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    int[] prompt = SqlArrays.ints(rs.getArray("prompt_tokens"));
+                    int[] generated = SqlArrays.ints(rs.getArray("generated"));
+                    int[] all = Arrays.copyOf(prompt, prompt.length + generated.length);
+                    System.arraycopy(generated, 0, all, prompt.length, generated.length);
+                    out.add(new Prefill(rs.getLong("id"), all));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Queued → running under plan {@code epoch}; the scheduler commits this before producing the prefill. */
+    public static void start(Connection c, List<Long> ids, int epoch) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "UPDATE jobs SET status = ?, started_at = now(), plan_epoch = ? WHERE id = ? AND status = ?")) {
+            for (long id : ids) {
+                ps.setString(1, JobStatus.RUNNING.sql());
+                ps.setInt(2, epoch);
+                ps.setLong(3, id);
+                ps.setString(4, JobStatus.QUEUED.sql());
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+    }
+
+    /** Records that running jobs were re-prefilled under plan {@code epoch}. */
+    public static void setPlanEpoch(Connection c, List<Long> ids, int epoch) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE jobs SET plan_epoch = ? WHERE id = ?")) {
+            for (long id : ids) {
+                ps.setInt(1, epoch);
+                ps.setLong(2, id);
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+    }
+
+    /**
+     * Fails a queued or running job with {@code error} (for its own bad data or an undeliverable record, never for a
+     * worker's fault). Returns false, changing nothing, when the job has already ended.
+     */
+    public static boolean fail(Connection c, long jobId, String error) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                UPDATE jobs SET status = ?, finish_reason = 'error', error = ?, finished_at = now()
+                WHERE id = ? AND status IN (?, ?)""")) {
+            ps.setString(1, JobStatus.FAILED.sql());
+            ps.setString(2, error);
+            ps.setLong(3, jobId);
+            ps.setString(4, JobStatus.QUEUED.sql());
+            ps.setString(5, JobStatus.RUNNING.sql());
+            return ps.executeUpdate() > 0;
+        }
+    }
+
+    /** Cancels a queued or running job; its text becomes what was generated so far. False if it had ended. */
+    public static boolean cancel(Connection c, long jobId) throws SQLException {
+        return endWithStoredText(c, "id = ?", jobId, JobStatus.CANCELLED, "cancelled") > 0;
+    }
+
+    /** Cancels every queued or running job of a batch; returns how many. */
+    public static int cancelBatch(Connection c, String batchId) throws SQLException {
+        return endWithStoredText(c, "batch_id = ?", batchId, JobStatus.CANCELLED, "cancelled");
+    }
+
+    /**
+     * Completes a running job with the tokens already stored as its text. The tail ends jobs with their last token
+     * ({@link #appendTokens}); this is for tools and tests that play the pipeline without one.
+     */
+    public static boolean complete(Connection c, long jobId, String finishReason) throws SQLException {
+        return endWithStoredText(c, "id = ?", jobId, JobStatus.COMPLETED, finishReason) > 0;
+    }
+
+    private static int endWithStoredText(Connection c, String where, Object key, JobStatus status, String finishReason)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                UPDATE jobs SET status = ?, finish_reason = ?, finished_at = now(),
+                       text = (SELECT coalesce(string_agg(t.text, '' ORDER BY t.position), '')
+                                 FROM job_tokens t WHERE t.job_id = jobs.id),
+                       token_count = (SELECT count(*) FROM job_tokens t WHERE t.job_id = jobs.id)
+                 WHERE %s AND status IN (?, ?)""".formatted(where))) {
+            ps.setString(1, status.sql());
+            ps.setString(2, finishReason);
+            ps.setObject(3, key);
+            // A job completes only from running; a cancel also takes a queued one.
+            ps.setString(4, status == JobStatus.COMPLETED ? JobStatus.RUNNING.sql() : JobStatus.QUEUED.sql());
+            ps.setString(5, JobStatus.RUNNING.sql());
+            return ps.executeUpdate();
+        }
+    }
+
+    /** The sampling fields of a running job; null if the job does not exist or is not running. */
+    public static Sampling runningSampling(Connection c, long jobId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT prompt_tokens, max_tokens, temperature, top_k, top_p, min_p, repeat_penalty,
+                       presence_penalty, frequency_penalty, seed, stop, stop_tokens
+                FROM jobs WHERE id = ? AND status = ?""")) {
+            ps.setLong(1, jobId);
+            ps.setString(2, JobStatus.RUNNING.sql());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) return null;
+                return new Sampling(jobId, SqlArrays.ints(rs.getArray("prompt_tokens")), rs.getInt("max_tokens"),
+                        rs.getFloat("temperature"), rs.getInt("top_k"), rs.getFloat("top_p"), rs.getFloat("min_p"),
+                        rs.getFloat("repeat_penalty"), rs.getFloat("presence_penalty"),
+                        rs.getFloat("frequency_penalty"), rs.getLong("seed"),
+                        List.of((String[]) rs.getArray("stop").getArray()), SqlArrays.ints(rs.getArray("stop_tokens")));
+            }
+        }
+    }
+
+    /**
+     * The job's generated token ids in position order.
+     *
+     * @throws SQLException naming the position if the stored tokens have a gap (they are written in order)
+     */
+    public static int[] generatedTokens(Connection c, long jobId) throws SQLException {
+        List<Integer> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT position, token_id FROM job_tokens WHERE job_id = ? ORDER BY position")) {
+            ps.setLong(1, jobId);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    if (rs.getInt("position") != out.size()) {
+                        throw new SQLException("job " + jobId + ": job_tokens has a gap at position " + out.size());
+                    }
+                    out.add(rs.getInt("token_id"));
+                }
+            }
+        }
+        return out.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /**
+     * Writes generated tokens: each job's running row is updated (token count, first-token time, and its end when the
+     * token ends it) and the token inserted keyed by (job, position), ON CONFLICT DO NOTHING, so a redelivered record
+     * cannot duplicate or reorder tokens. A job no longer running (cancelled, failed) gets nothing.
+     *
+     * @return per token, whether its job was running (and the token stored)
+     */
+    public static boolean[] appendTokens(Connection c, List<Token> tokens) throws SQLException {
+        boolean[] updated = new boolean[tokens.size()];
+        if (tokens.isEmpty()) return updated;
+        try (PreparedStatement ps = c.prepareStatement("""
+                UPDATE jobs SET token_count = ?, first_token_at = coalesce(first_token_at, now()),
+                    status = coalesce(?, status), finish_reason = coalesce(?, finish_reason),
+                    text = coalesce(?, text), finished_at = CASE WHEN ? THEN now() ELSE finished_at END
+                WHERE id = ? AND status = ?""")) {
+            for (Token t : tokens) {
+                ps.setInt(1, t.position() + 1);
+                ps.setString(2, t.ends() ? JobStatus.COMPLETED.sql() : null);
+                ps.setString(3, t.finishReason());
+                ps.setString(4, t.finalText());
+                ps.setBoolean(5, t.ends());
+                ps.setLong(6, t.jobId());
+                ps.setString(7, JobStatus.RUNNING.sql());
+                ps.addBatch();
+            }
+            int[] counts = ps.executeBatch();
+            for (int i = 0; i < counts.length; i++) updated[i] = counts[i] > 0;
+        }
+        try (PreparedStatement ps = c.prepareStatement("""
+                INSERT INTO job_tokens (job_id, position, token_id, text) VALUES (?, ?, ?, ?)
+                ON CONFLICT (job_id, position) DO NOTHING""")) {
+            for (int i = 0; i < tokens.size(); i++) {
+                if (!updated[i]) continue;
+                Token t = tokens.get(i);
+                ps.setLong(1, t.jobId());
+                ps.setInt(2, t.position());
+                ps.setInt(3, t.tokenId());
+                ps.setString(4, t.text());
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+        return updated;
+    }
+}
