@@ -2,8 +2,8 @@ package dev.bunshin.cli;
 
 import dev.bunshin.engine.EngineOptions;
 import dev.bunshin.engine.Generator;
-import dev.bunshin.engine.catalog.ModelCatalog;
-import dev.bunshin.engine.catalog.ModelInfo;
+import dev.bunshin.models.catalog.ModelCatalog;
+import dev.bunshin.models.catalog.ModelInfo;
 import dev.bunshin.engine.gguf.GgufFile;
 import dev.bunshin.engine.sample.SamplingParams;
 

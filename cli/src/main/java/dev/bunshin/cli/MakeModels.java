@@ -1,8 +1,8 @@
 package dev.bunshin.cli;
 
-import dev.bunshin.engine.catalog.ModelInfo;
-import dev.bunshin.engine.model.SyntheticModel;
-import dev.bunshin.engine.plan.ByteSize;
+import dev.bunshin.models.catalog.ModelInfo;
+import dev.bunshin.models.synthetic.SyntheticModel;
+import dev.bunshin.models.plan.ByteSize;
 
 import java.io.PrintStream;
 import java.nio.file.Files;

@@ -1,7 +1,7 @@
 package dev.bunshin.cli;
 
-import dev.bunshin.engine.catalog.ModelCatalog;
-import dev.bunshin.engine.catalog.OllamaStore;
+import dev.bunshin.models.catalog.ModelCatalog;
+import dev.bunshin.models.catalog.OllamaStore;
 
 import java.nio.file.Path;
 import java.util.HashSet;

@@ -1,14 +1,14 @@
 package dev.bunshin.cli;
 
-import dev.bunshin.engine.catalog.ModelCatalog;
-import dev.bunshin.engine.catalog.ModelInfo;
+import dev.bunshin.models.catalog.ModelCatalog;
+import dev.bunshin.models.catalog.ModelInfo;
 import dev.bunshin.engine.gguf.GgufFile;
-import dev.bunshin.engine.plan.ByteSize;
-import dev.bunshin.engine.plan.ModelFootprint;
-import dev.bunshin.engine.plan.NodeCapacity;
-import dev.bunshin.engine.plan.PlanException;
-import dev.bunshin.engine.plan.StageAssignment;
-import dev.bunshin.engine.plan.StagePlanner;
+import dev.bunshin.models.plan.ByteSize;
+import dev.bunshin.models.plan.ModelFootprint;
+import dev.bunshin.models.plan.NodeCapacity;
+import dev.bunshin.models.plan.PlanException;
+import dev.bunshin.models.plan.StageAssignment;
+import dev.bunshin.models.plan.StagePlanner;
 
 import java.io.PrintStream;
 import java.util.ArrayList;

@@ -1,6 +1,6 @@
 package dev.bunshin.cli;
 
-import dev.bunshin.engine.catalog.ModelCatalog;
+import dev.bunshin.models.catalog.ModelCatalog;
 import dev.bunshin.engine.gguf.GgufFile;
 import dev.bunshin.engine.tokenizer.Tokenizer;
 import dev.bunshin.engine.tokenizer.TokenizerTestVectors;

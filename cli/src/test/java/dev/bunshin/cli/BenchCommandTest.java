@@ -1,7 +1,7 @@
 package dev.bunshin.cli;
 
 import dev.bunshin.engine.TestModels;
-import dev.bunshin.engine.catalog.ModelInfo;
+import dev.bunshin.models.catalog.ModelInfo;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -36,7 +36,7 @@ class InspectAndPlanTest {
         assertTrue(line(r.out(), "file").contains(Files.size(TestModels.stories260K()) + " bytes"), r.out());
         try (GgufFile f = GgufFile.open(TestModels.stories260K())) {
             long bytes = f.tensors().values().stream().mapToLong(GgufTensor::byteSize).sum();
-            assertEquals(f.tensors().size() + " tensors, " + dev.bunshin.engine.plan.ByteSize.format(bytes)
+            assertEquals(f.tensors().size() + " tensors, " + dev.bunshin.models.plan.ByteSize.format(bytes)
                     + " (" + bytes + " bytes)", line(r.out(), "  F32"));
         }
     }

@@ -5,7 +5,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import dev.bunshin.engine.gguf.GgufWriter;
+import dev.bunshin.models.gguf.GgufWriter;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,12 +1,8 @@
 package dev.bunshin.engine;
 
-import dev.bunshin.engine.gguf.GgufException;
-import dev.bunshin.engine.gguf.GgufFile;
-import dev.bunshin.engine.model.Architecture;
-
 /**
  * Hyperparameters read from the GGUF file (llama.cpp's hparams). Run choices live in {@link EngineOptions}.
- * Read one with {@link #fromGguf(GgufFile)}.
+ * Read one with {@code Architecture.readConfig(file)}: this record knows nothing of files or architectures.
  *
  * @param architecture  {@code general.architecture}, e.g. {@code llama}, {@code qwen2}, {@code qwen3}
  * @param nLayers       transformer blocks
@@ -34,15 +30,6 @@ public record ModelConfig(String architecture, int nLayers, int nEmbd, int nHead
                        int nFf, int nVocab, int contextLength) {
         this(architecture, nLayers, nEmbd, nHead, nHeadKv, headDim, nFf, nVocab, contextLength,
                 1e-5f, 10000f, 1f, headDim, false, false);
-    }
-
-    /**
-     * Reads the hyperparameters of a supported architecture.
-     *
-     * @throws GgufException naming the file and the architecture if it is not supported, or a missing or bad key
-     */
-    public static ModelConfig fromGguf(GgufFile file) throws GgufException {
-        return Architecture.of(file).config(file);
     }
 
     /** Width of all query heads together. */

@@ -1,5 +1,6 @@
 package dev.bunshin.engine;
 
+import dev.bunshin.engine.model.Architecture;
 import dev.bunshin.engine.gguf.GgufFile;
 import dev.bunshin.engine.kv.KvCache;
 import dev.bunshin.engine.model.SequenceSlice;
@@ -49,7 +50,7 @@ public final class StageRunner implements StageBackend {
 
     /** Loads {@code range} of the model in {@code file}. The file must stay open while the runner is used. */
     public static StageRunner load(GgufFile file, LayerRange range, EngineOptions options) throws IOException {
-        ModelConfig config = ModelConfig.fromGguf(file);
+        ModelConfig config = Architecture.readConfig(file);
         StageWeights weights = StageWeights.load(file, config, range);
         return new StageRunner(file, config, range, options, weights);
     }

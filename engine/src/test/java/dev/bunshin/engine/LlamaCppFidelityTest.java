@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * ids decoded from the vocabulary pieces, which tests the forward pass alone; then end to end with our
  * {@code Tokenizer} and streaming {@code TokenDecoder}.
  */
-class LlamaCppFidelityTest {
+public class LlamaCppFidelityTest {
 
     static final String[] PROMPTS = {
             "Once upon a time",
@@ -106,7 +106,7 @@ class LlamaCppFidelityTest {
         }
     }
 
-    static int[] withBos(int bos, int[] ids) {
+    public static int[] withBos(int bos, int[] ids) {
         int[] t = new int[ids.length + 1];
         t[0] = bos;
         System.arraycopy(ids, 0, t, 1, ids.length);
@@ -114,7 +114,7 @@ class LlamaCppFidelityTest {
     }
 
     /** SentencePiece pieces: '▁' is a space, {@code <0xXX>} is a raw byte; the end-of-text token prints nothing. */
-    static String decode(String[] pieces, List<Integer> ids, int eos) {
+    public static String decode(String[] pieces, List<Integer> ids, int eos) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (int id : ids) {
             if (id == eos) break;

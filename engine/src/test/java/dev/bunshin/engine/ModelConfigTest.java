@@ -1,5 +1,6 @@
 package dev.bunshin.engine;
 
+import dev.bunshin.engine.model.Architecture;
 import dev.bunshin.engine.gguf.GgufException;
 import dev.bunshin.engine.gguf.GgufFile;
 import org.junit.jupiter.api.Test;
@@ -14,7 +15,7 @@ class ModelConfigTest {
     @Test
     void readsStories260K() throws Exception {
         try (GgufFile f = GgufFile.open(TestModels.stories260K())) {
-            ModelConfig c = ModelConfig.fromGguf(f);
+            ModelConfig c = Architecture.readConfig(f);
             // Values as llama.cpp prints them when loading this file (print_info).
             assertEquals("llama", c.architecture());
             assertEquals(5, c.nLayers());
@@ -38,7 +39,7 @@ class ModelConfigTest {
     @Test
     void refusesOtherArchitecturesByName() throws Exception {
         try (GgufFile f = GgufFile.open(TestModels.require("vocab/ggml-vocab-bert-bge.gguf"))) {
-            GgufException e = assertThrows(GgufException.class, () -> ModelConfig.fromGguf(f));
+            GgufException e = assertThrows(GgufException.class, () -> Architecture.readConfig(f));
             assertTrue(e.getMessage().contains("bert") && e.getMessage().contains("llama, qwen2, qwen3")
                     && e.getMessage().contains("ggml-vocab-bert-bge.gguf"), e.getMessage());
         }

@@ -1,5 +1,6 @@
 package dev.bunshin.engine;
 
+import dev.bunshin.engine.model.Architecture;
 import dev.bunshin.engine.gguf.GgufFile;
 
 import java.io.IOException;
@@ -7,18 +8,18 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** A model split over several {@link StageRunner}s in one process, fed stage to stage as the workers would. */
-final class StageChain implements AutoCloseable {
+public final class StageChain implements AutoCloseable {
     final List<StageRunner> stages = new ArrayList<>();
 
-    StageChain(GgufFile file, int k, EngineOptions options) throws IOException {
-        int nLayers = ModelConfig.fromGguf(file).nLayers();
+    public StageChain(GgufFile file, int k, EngineOptions options) throws IOException {
+        int nLayers = Architecture.readConfig(file).nLayers();
         for (LayerRange r : LayerRange.split(nLayers, k)) {
             stages.add(StageRunner.load(file, r, options));
         }
     }
 
     /** Runs a batch of token inputs through every stage; returns the last stage's outputs (logits). */
-    List<StageOutput> forward(List<StageInput> batch) {
+    public List<StageOutput> forward(List<StageInput> batch) {
         List<StageOutput> out = stages.get(0).forward(batch);
         for (int s = 1; s < stages.size(); s++) {
             List<StageInput> next = new ArrayList<>(out.size());
@@ -28,22 +29,22 @@ final class StageChain implements AutoCloseable {
         return out;
     }
 
-    float[] forward(long seq, int pos, int[] tokens) {
+    public float[] forward(long seq, int pos, int[] tokens) {
         return forward(List.of(StageInput.ofTokens(seq, pos, tokens))).get(0).logits();
     }
 
-    void free(long seq) {
+    public void free(long seq) {
         for (StageRunner r : stages) r.free(seq);
     }
 
-    static int argmax(float[] logits) {
+    public static int argmax(float[] logits) {
         int best = 0;
         for (int i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
         return best;
     }
 
     /** Greedy generation: prefill the prompt in one call, then one token per call; stops after eos. */
-    List<Integer> greedy(long seq, int[] prompt, int nPredict, int eos) {
+    public List<Integer> greedy(long seq, int[] prompt, int nPredict, int eos) {
         List<Integer> out = new ArrayList<>();
         float[] logits = forward(seq, 0, prompt);
         int pos = prompt.length;

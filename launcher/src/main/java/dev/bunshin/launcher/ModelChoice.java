@@ -1,8 +1,8 @@
 package dev.bunshin.launcher;
 
 import java.io.IOException;
-import dev.bunshin.engine.catalog.ModelCatalog;
-import dev.bunshin.engine.model.SyntheticModel;
+import dev.bunshin.models.catalog.ModelCatalog;
+import dev.bunshin.models.synthetic.SyntheticModel;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,8 +1,9 @@
 package dev.bunshin.scheduler;
 
+import dev.bunshin.engine.model.Architecture;
 import dev.bunshin.engine.ModelConfig;
 import dev.bunshin.engine.gguf.GgufFile;
-import dev.bunshin.engine.plan.ModelFootprint;
+import dev.bunshin.models.plan.ModelFootprint;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -12,7 +13,7 @@ record ModelShape(ModelConfig config, ModelFootprint footprint) {
 
     static ModelShape read(Path model) throws IOException {
         try (GgufFile f = GgufFile.open(model)) {
-            ModelConfig config = ModelConfig.fromGguf(f);
+            ModelConfig config = Architecture.readConfig(f);
             return new ModelShape(config, ModelFootprint.of(f, config.nLayers()));
         }
     }

@@ -1,8 +1,8 @@
 package dev.bunshin.scheduler;
 
-import dev.bunshin.engine.plan.NodeCapacity;
-import dev.bunshin.engine.plan.StageAssignment;
-import dev.bunshin.engine.plan.StagePlanner;
+import dev.bunshin.models.plan.NodeCapacity;
+import dev.bunshin.models.plan.StageAssignment;
+import dev.bunshin.models.plan.StagePlanner;
 import dev.bunshin.db.StagePlan;
 import dev.bunshin.db.WorkerInfo;
 import dev.bunshin.protocol.Topics;
@@ -22,11 +22,11 @@ final class Planning {
 
     private Planning() {}
 
-    /** @throws dev.bunshin.engine.plan.PlanException naming the shortfall when the workers cannot hold the model */
+    /** @throws dev.bunshin.models.plan.PlanException naming the shortfall when the workers cannot hold the model */
     static StagePlan plan(String modelId, int epoch, List<WorkerInfo> workers, ModelShape shape, int contextLength) {
         List<NodeCapacity> nodes = new ArrayList<>(workers.size());
         for (WorkerInfo w : workers) nodes.add(new NodeCapacity(w.id(), w.memoryBytes(), w.speedGflops()));
-        long kvPerLayer = dev.bunshin.engine.plan.ModelFootprint.kvBytesPerLayer(contextLength,
+        long kvPerLayer = dev.bunshin.models.plan.ModelFootprint.kvBytesPerLayer(contextLength,
                 shape.config().nHeadKv(), shape.config().headDim(), 1);
         List<StageAssignment> assignments = StagePlanner.plan(shape.footprint().layerBytes(),
                 shape.footprint().firstExtra(), shape.footprint().lastExtra(), kvPerLayer, nodes);

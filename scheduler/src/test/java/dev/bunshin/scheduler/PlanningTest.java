@@ -1,7 +1,7 @@
 package dev.bunshin.scheduler;
 
 import dev.bunshin.engine.TestModels;
-import dev.bunshin.engine.plan.PlanException;
+import dev.bunshin.models.plan.PlanException;
 import dev.bunshin.db.StagePlan;
 import dev.bunshin.db.WorkerInfo;
 import org.junit.jupiter.api.Test;

@@ -58,7 +58,7 @@ public class StageWorkerApp {
     void onStart(@Observes StartupEvent ev) throws Exception {
         String h = host.orElse(InetAddress.getLocalHost().getHostName());
         worker = new StageWorker(db, new WorkerSettings(id, modelId, Path.of(model), bootstrapServers, h,
-                dev.bunshin.engine.plan.ByteSize.parse(memory), threads, speed, heartbeat, maxBatchTokens, maxSequences,
+                dev.bunshin.models.plan.ByteSize.parse(memory), threads, speed, heartbeat, maxBatchTokens, maxSequences,
                 WirePrecision.parse(precision), maxRecordBytes));
         worker.onFatal(t -> Quarkus.asyncExit(1));
         worker.start();

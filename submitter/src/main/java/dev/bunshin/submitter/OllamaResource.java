@@ -2,7 +2,7 @@ package dev.bunshin.submitter;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.bunshin.engine.catalog.ModelInfo;
+import dev.bunshin.models.catalog.ModelInfo;
 import io.smallrye.common.annotation.RunOnVirtualThread;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;

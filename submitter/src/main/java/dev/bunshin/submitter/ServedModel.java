@@ -2,8 +2,8 @@ package dev.bunshin.submitter;
 
 import dev.bunshin.engine.gguf.GgufFile;
 import dev.bunshin.engine.gguf.GgufKeys;
-import dev.bunshin.engine.gguf.GgufTensor;
 import dev.bunshin.engine.tokenizer.Tokenizer;
+import dev.bunshin.models.catalog.ModelInfo;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -39,7 +39,7 @@ public final class ServedModel implements AutoCloseable {
     private final int bos;
     private final int eos;
     private final long createdEpochSeconds;
-    private final long parameterCount;
+    private final ModelInfo info;         // what the file says: architecture, dimensions, trained context, size
 
     private ServedModel(String id, GgufFile file, Tokenizer tokenizer, IntSupplier plannedContextLength)
             throws IOException {
@@ -47,18 +47,14 @@ public final class ServedModel implements AutoCloseable {
         this.plannedContextLength = plannedContextLength;
         this.file = file;
         this.tokenizer = tokenizer;
-        this.architecture = file.getString(GgufKeys.GENERAL_ARCHITECTURE);
-        this.trainedContextLength = file.getInt(GgufKeys.arch(architecture, GgufKeys.CONTEXT_LENGTH));
+        this.info = ModelInfo.of(file);
+        this.architecture = info.architecture();
+        this.trainedContextLength = info.contextLength();
         this.chatTemplate = file.getString(GgufKeys.TOKENIZER_CHAT_TEMPLATE, null);
         this.tokenTexts = file.get(GgufKeys.TOKENIZER_TOKENS) instanceof String[] a ? a : new String[0];
         this.bos = file.getInt(GgufKeys.TOKENIZER_BOS_ID, -1);
         this.eos = file.getInt(GgufKeys.TOKENIZER_EOS_ID, -1);
         this.createdEpochSeconds = Files.getLastModifiedTime(file.path()).toInstant().getEpochSecond();
-        long n = 0;
-        for (GgufTensor t : file.tensors().values()) {
-            n += t.elementCount();
-        }
-        this.parameterCount = n;
     }
 
     /**
@@ -173,11 +169,11 @@ public final class ServedModel implements AutoCloseable {
     }
 
     public long parameterCount() {
-        return parameterCount;
+        return info.parameterCount();
     }
 
     public String displayName() {
-        return file.getString(GgufKeys.GENERAL_NAME, id);
+        return info.name() != null ? info.name() : id;
     }
 
     @Override

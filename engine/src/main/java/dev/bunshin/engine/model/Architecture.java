@@ -38,6 +38,15 @@ public interface Architecture {
                 + ALL.stream().map(Architecture::name).collect(Collectors.joining(", ")) + ")");
     }
 
+    /**
+     * Reads the hyperparameters of a file of a supported architecture.
+     *
+     * @throws GgufException naming the file and the architecture if it is not supported, or a missing or bad key
+     */
+    static ModelConfig readConfig(GgufFile file) throws GgufException {
+        return of(file).config(file);
+    }
+
     /** Reads the hyperparameters; the shared keys are read by {@link HParams}. */
     default ModelConfig config(GgufFile file) throws GgufException {
         return HParams.read(file, this);

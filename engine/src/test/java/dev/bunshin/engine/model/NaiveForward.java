@@ -15,7 +15,7 @@ final class NaiveForward {
 
     NaiveForward(GgufFile f) throws Exception {
         this.f = f;
-        this.c = ModelConfig.fromGguf(f);
+        this.c = Architecture.readConfig(f);
     }
 
     /** Logits of the last token of {@code tokens}. */

@@ -1,8 +1,0 @@
-package dev.bunshin.engine.catalog;
-
-/** A model name that resolves to nothing; the message lists what is available. */
-public final class ModelNotFoundException extends IllegalArgumentException {
-    public ModelNotFoundException(String message) {
-        super(message);
-    }
-}
