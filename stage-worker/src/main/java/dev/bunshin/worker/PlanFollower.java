@@ -1,0 +1,147 @@
+package dev.bunshin.worker;
+
+import dev.bunshin.db.PlanTable;
+import dev.bunshin.db.StagePlan;
+import dev.bunshin.engine.EngineOptions;
+import dev.bunshin.engine.LayerRange;
+import dev.bunshin.engine.StageBackend;
+import dev.bunshin.engine.StageRunner;
+import dev.bunshin.engine.gguf.GgufFile;
+import dev.bunshin.engine.tokenizer.Tokenizer;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.util.logging.Logger;
+
+/**
+ * Follows the current stage plan: when its epoch changes, loads ONLY this worker's layer range (or unloads it
+ * when the plan leaves the worker out), opens the consumer of its stage's topic, becomes the tail if its stage is
+ * the last, and reports the epoch as loaded. Every KV cache and tail state of the old plan is dropped: the
+ * scheduler re-prefills running jobs under the new one. Runs on the loop thread only.
+ */
+final class PlanFollower implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(PlanFollower.class.getName());
+    /** How often to check for a new plan epoch (one indexed SELECT). */
+    private static final long CHECK_MILLIS = 250;
+
+    private final DataSource db;
+    private final WorkerSettings settings;
+    private final WorkerRegistration registration;
+    private final PositionLedger ledger;
+    private GgufFile file;
+    private Tokenizer tokenizer;
+    private StageConsumer consumer;
+    private long lastCheck;
+    /** What runs now; null while this worker has no stage. Read by other threads for status. */
+    private volatile RecordProcessor.Assignment assignment;
+    private volatile int epoch;
+
+    PlanFollower(DataSource db, WorkerSettings settings, WorkerRegistration registration, PositionLedger ledger) {
+        this.db = db;
+        this.settings = settings;
+        this.registration = registration;
+        this.ledger = ledger;
+    }
+
+    /** This worker's stage under the plan it has loaded, or null. */
+    RecordProcessor.Assignment assignment() {
+        return assignment;
+    }
+
+    /** The consumer of this worker's stage, or null while it has none. */
+    StageConsumer consumer() {
+        return consumer;
+    }
+
+    int epoch() {
+        return epoch;
+    }
+
+    /** Check at the next {@link #refresh} whatever the interval (a record of a newer plan came). */
+    void checkSoon() {
+        lastCheck = 0;
+    }
+
+    /** Loads the current plan if its epoch is not the one loaded (at most every {@value #CHECK_MILLIS} ms). */
+    void refresh() throws Exception {
+        long now = System.currentTimeMillis();
+        if (now - lastCheck < CHECK_MILLIS) return;
+        lastCheck = now;
+        StagePlan next;
+        try (Connection c = db.getConnection()) {
+            if (PlanTable.currentEpoch(c, settings.modelId()) == epoch) return;
+            next = PlanTable.current(c, settings.modelId());
+        }
+        if (next != null) load(next);
+    }
+
+    private void load(StagePlan next) throws Exception {
+        RecordProcessor.Assignment old = assignment;
+        StageBackend backend = old == null ? null : old.backend();
+        // Jobs of the old plan are re-prefilled by the scheduler: drop every KV cache and tail state.
+        if (backend != null) for (long job : ledger.jobs()) backend.free(job);
+        ledger.clear();
+        if (old != null && old.tail() != null) old.tail().clear();
+        StagePlan.Stage mine = next.stageOf(settings.id());
+        if (mine == null) {
+            closeConsumer();
+            closeQuietly(backend);
+            assignment = null;
+            LOG.info("worker " + settings.id() + " has no stage in plan epoch " + next.epoch());
+        } else {
+            LayerRange range = new LayerRange(mine.layerStart(), mine.layerEnd());
+            // The plan's context length (0 only for a plan stored before it was recorded: the model's own).
+            if (backend == null || !backend.range().equals(range)
+                    || (next.contextLength() > 0 && backend.contextLength() != next.contextLength())) {
+                closeQuietly(backend);
+                assignment = null;
+                backend = openBackend(range, next.contextLength());
+            }
+            if (old == null || !old.stage().topic().equals(mine.topic()) || consumer == null) {
+                closeConsumer();
+                consumer = new StageConsumer(KafkaClients.consumer(settings, mine), settings.id(), settings.maxBatchTokens());
+            }
+            TailStage tail = null;
+            if (next.isLast(mine)) {
+                if (tokenizer == null) tokenizer = Tokenizer.fromGguf(file);
+                tail = new TailStage(db, tokenizer, backend.contextLength());
+            }
+            assignment = new RecordProcessor.Assignment(next, mine, backend, tail);
+            LOG.info("worker " + settings.id() + " runs stage " + mine.index() + " layers " + range + " of "
+                    + next.stages().size() + " (plan epoch " + next.epoch() + ", context " + backend.contextLength() + ")");
+        }
+        epoch = next.epoch();
+        registration.loaded(epoch);
+    }
+
+    /** The backend that runs a layer range: today the Java engine (the llama.cpp one plugs in here). */
+    private StageBackend openBackend(LayerRange range, int contextLength) throws Exception {
+        if (file == null) file = GgufFile.open(settings.model());
+        return StageRunner.load(file, range, new EngineOptions(settings.threads(), contextLength, settings.maxSequences()));
+    }
+
+    private void closeConsumer() {
+        if (consumer != null) consumer.close();
+        consumer = null;
+    }
+
+    @Override
+    public void close() {
+        closeConsumer();
+        RecordProcessor.Assignment a = assignment;
+        assignment = null;
+        if (a != null) closeQuietly(a.backend());
+        closeQuietly(file);
+        ledger.clear();
+    }
+
+    static void closeQuietly(AutoCloseable c) {
+        if (c == null) return;
+        try {
+            c.close();
+        } catch (Exception e) {
+            LOG.fine("close: " + e);
+        }
+    }
+}

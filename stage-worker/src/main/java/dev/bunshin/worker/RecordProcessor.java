@@ -1,0 +1,208 @@
+package dev.bunshin.worker;
+
+import dev.bunshin.db.StagePlan;
+import dev.bunshin.engine.StageBackend;
+import dev.bunshin.engine.StageOutput;
+import dev.bunshin.protocol.ActivationCodec;
+import dev.bunshin.protocol.ActivationRecord;
+import dev.bunshin.protocol.ProtocolException;
+import dev.bunshin.protocol.RecordType;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+
+/**
+ * One poll's records through this stage: decode → drop other plans' and duplicate records → engine calls of many
+ * jobs at once → produce to the next stage (or, on the tail, sample and store) → wait for the acknowledgements.
+ * Returns which offsets may be committed and, when a record of a newer plan came, where to read again.
+ */
+final class RecordProcessor {
+
+    private static final Logger LOG = Logger.getLogger(RecordProcessor.class.getName());
+
+    /** What this worker runs under the plan it has loaded; {@code tail} is null unless the stage is the last. */
+    record Assignment(StagePlan plan, StagePlan.Stage stage, StageBackend backend, TailStage tail) {
+        int epoch() {
+            return plan.epoch();
+        }
+    }
+
+    /** Fails a job in the database for its own bad data (a no-op once it has ended). */
+    interface JobFailer {
+        void fail(long jobId, String error) throws Exception;
+    }
+
+    /**
+     * @param done   offsets to commit: every record up to them ran and its outputs are acknowledged
+     * @param rewind where to read again (records of a newer plan, fetched but not run); empty if none
+     */
+    record Result(Map<TopicPartition, OffsetAndMetadata> done, Map<TopicPartition, Long> rewind) {
+    }
+
+    private final WorkerSettings settings;
+    private final PositionLedger ledger;
+    private final Producer<Long, ActivationRecord> producer;
+    private final JobFailer failer;
+    private final WorkerStats stats;
+
+    RecordProcessor(WorkerSettings settings, PositionLedger ledger, Producer<Long, ActivationRecord> producer,
+                    JobFailer failer, WorkerStats stats) {
+        this.settings = settings;
+        this.ledger = ledger;
+        this.producer = producer;
+        this.failer = failer;
+        this.stats = stats;
+    }
+
+    Result process(List<ConsumerRecord<byte[], byte[]>> all, Assignment a) throws Exception {
+        Map<TopicPartition, OffsetAndMetadata> done = new HashMap<>();
+        EngineBatch batch = new EngineBatch(settings.maxBatchTokens());
+        List<ProducerRecord<Long, ActivationRecord>> out = new ArrayList<>();
+        int abortAt = -1;
+        for (int i = 0; i < all.size(); i++) {
+            ConsumerRecord<byte[], byte[]> cr = all.get(i);
+            TopicPartition tp = new TopicPartition(cr.topic(), cr.partition());
+            ActivationRecord r;
+            try {
+                r = ActivationCodec.decode(cr.value());
+            } catch (ProtocolException e) {
+                badRecord(cr, e, a, out);
+                done.put(tp, new OffsetAndMetadata(cr.offset() + 1));
+                continue;
+            }
+            if (r.epoch() > a.epoch()) {
+                // A newer plan than ours: finish what we have, then re-read the plan before going on.
+                abortAt = i;
+                break;
+            }
+            if (r.epoch() == a.epoch()) take(r, batch, a, out);
+            // else: a record of an older plan; its job is re-prefilled under the current one.
+            done.put(tp, new OffsetAndMetadata(cr.offset() + 1));
+        }
+        flush(batch, a, out);
+        send(out, a);
+        Map<TopicPartition, Long> rewind = new HashMap<>();
+        if (abortAt >= 0) {
+            // Records from abortAt on were fetched but not run: read them again under the new plan.
+            for (int j = abortAt; j < all.size(); j++) {
+                rewind.putIfAbsent(new TopicPartition(all.get(j).topic(), all.get(j).partition()), all.get(j).offset());
+            }
+        }
+        return new Result(done, rewind);
+    }
+
+    private void take(ActivationRecord r, EngineBatch batch, Assignment a, List<ProducerRecord<Long, ActivationRecord>> out)
+            throws Exception {
+        if (r.type() == RecordType.FREE) {
+            flush(batch, a, out); // the job's earlier records in this poll go first
+            free(r.jobId(), a);
+            if (!a.plan().isLast(a.stage())) out.add(new ProducerRecord<>(a.plan().nextTopic(a.stage()), r.jobId(), r));
+            return;
+        }
+        switch (ledger.check(r)) {
+            case DUPLICATE -> { } // already run: a redelivered duplicate
+            case GAP -> LOG.warning("worker " + settings.id() + " stage " + a.stage().index() + ": dropping " + r
+                    + ", expected position " + ledger.expected(r.jobId()));
+            case NEXT -> {
+                if (!batch.fits(r)) flush(batch, a, out);
+                batch.add(r);
+                ledger.advance(r);
+            }
+        }
+    }
+
+    /** One engine call for the batch, outputs queued in input order. */
+    private void flush(EngineBatch batch, Assignment a, List<ProducerRecord<Long, ActivationRecord>> out) throws Exception {
+        if (batch.isEmpty()) return;
+        List<ActivationRecord> recs = batch.take();
+        long t0 = System.nanoTime();
+        List<StageOutput> outputs = EngineBatch.run(a.backend(), recs, (bad, why) -> failJob(bad.jobId(),
+                "stage " + a.stage().index() + " (" + settings.id() + "): " + why.getMessage(), a, out));
+        stats.engineCall(recs.size(), System.nanoTime() - t0);
+        if (a.tail() == null) {
+            String next = a.plan().nextTopic(a.stage());
+            for (int i = 0; i < recs.size(); i++) {
+                StageOutput o = outputs.get(i);
+                if (o == null) continue;
+                ActivationRecord r = recs.get(i);
+                out.add(new ProducerRecord<>(next, r.jobId(), r.withActivations(o.activations(), settings.precision())));
+            }
+        } else {
+            List<TailStage.Logits> logits = new ArrayList<>();
+            for (int i = 0; i < recs.size(); i++) {
+                if (outputs.get(i) != null && recs.get(i).samples()) {
+                    logits.add(new TailStage.Logits(recs.get(i), outputs.get(i).logits()));
+                }
+            }
+            String first = a.plan().stages().getFirst().topic();
+            for (ActivationRecord r : a.tail().onLogits(logits, a.epoch())) out.add(new ProducerRecord<>(first, r.jobId(), r));
+        }
+    }
+
+    /**
+     * Sends and waits for every acknowledgement: offsets are committed only for what the next stage is sure to
+     * get. A record too large for its topic is its job's fault (the job fails); any other send failure is the
+     * worker's and is thrown, offsets uncommitted, so the records run again elsewhere.
+     */
+    private void send(List<ProducerRecord<Long, ActivationRecord>> out, Assignment a) throws Exception {
+        if (out.isEmpty()) return;
+        long t0 = System.nanoTime();
+        List<Future<RecordMetadata>> acks = new ArrayList<>(out.size());
+        for (ProducerRecord<Long, ActivationRecord> r : out) acks.add(producer.send(r));
+        producer.flush();
+        stats.sent(System.nanoTime() - t0);
+        List<ProducerRecord<Long, ActivationRecord>> frees = new ArrayList<>();
+        for (int i = 0; i < acks.size(); i++) {
+            try {
+                acks.get(i).get(60, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                if (!ErrorTiers.isJobsFault(e)) throw e;
+                ProducerRecord<Long, ActivationRecord> r = out.get(i);
+                failJob(r.key(), "record " + r.value() + " too large for topic " + r.topic() + " ("
+                        + e.getCause().getMessage() + "); raise bunshin.max-record-bytes and the topic's max.message.bytes",
+                        a, frees);
+            }
+        }
+        if (!frees.isEmpty()) send(frees, a);
+    }
+
+    /** Drops the job's state on this stage (its KV cache, its tail state). */
+    void free(long jobId, Assignment a) {
+        ledger.free(jobId);
+        if (a.backend() != null) a.backend().free(jobId);
+        if (a.tail() != null) a.tail().free(jobId);
+    }
+
+    /** The job's fault: its row says why, and a FREE to stage 0 goes round every stage. */
+    private void failJob(long jobId, String error, Assignment a, List<ProducerRecord<Long, ActivationRecord>> out)
+            throws Exception {
+        failer.fail(jobId, error);
+        free(jobId, a);
+        out.add(new ProducerRecord<>(a.plan().stages().getFirst().topic(), jobId, ActivationRecord.free(jobId, a.epoch())));
+    }
+
+    private void badRecord(ConsumerRecord<byte[], byte[]> cr, ProtocolException e, Assignment a,
+                           List<ProducerRecord<Long, ActivationRecord>> out) throws Exception {
+        byte[] key = cr.key();
+        String where = cr.topic() + "-" + cr.partition() + "@" + cr.offset();
+        if (key == null || key.length != 8) {
+            LOG.severe("worker " + settings.id() + ": undecodable record without a job key at " + where + ": "
+                    + e.getMessage());
+            return;
+        }
+        failJob(ByteBuffer.wrap(key).getLong(), "bad record at " + where + ": " + e.getMessage(), a, out);
+    }
+}
