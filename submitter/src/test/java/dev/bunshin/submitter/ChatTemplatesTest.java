@@ -1,5 +1,7 @@
 package dev.bunshin.submitter;
 
+import dev.bunshin.submitter.api.ApiException;
+import dev.bunshin.submitter.model.ChatTemplates;
 import dev.bunshin.engine.TestModels;
 import dev.bunshin.engine.gguf.GgufFile;
 import dev.bunshin.engine.gguf.GgufKeys;

@@ -1,5 +1,6 @@
 package dev.bunshin.submitter;
 
+import dev.bunshin.submitter.jobs.JobSpecs;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;

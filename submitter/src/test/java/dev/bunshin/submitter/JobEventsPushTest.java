@@ -1,5 +1,6 @@
 package dev.bunshin.submitter;
 
+import dev.bunshin.submitter.jobs.JobEvents;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;

@@ -1,5 +1,6 @@
 package dev.bunshin.submitter;
 
+import dev.bunshin.submitter.ollama.OllamaResource;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkus.test.common.WithTestResource;

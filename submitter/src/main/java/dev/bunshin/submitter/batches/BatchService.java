@@ -1,0 +1,317 @@
+package dev.bunshin.submitter.batches;
+
+import dev.bunshin.submitter.api.ApiException;
+import dev.bunshin.submitter.jobs.Job;
+import dev.bunshin.submitter.jobs.JobService;
+import dev.bunshin.submitter.jobs.JobView;
+import dev.bunshin.submitter.openai.OpenAiObjects;
+import dev.bunshin.submitter.openai.OpenAiRequests;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.persistence.EntityManager;
+import jakarta.persistence.LockModeType;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Batches: a JSONL file becomes one job per valid line and one error per invalid line, in one transaction (a
+ * batch is accepted whole or not at all; nothing accepted is lost). Progress is counted from the jobs rows.
+ * When every job has ended the batch writes its output and error files and completes (on read, and from
+ * {@link BatchSweeper}).
+ */
+@ApplicationScoped
+public class BatchService {
+
+    /** Progress of a batch. accepted = total - invalid = queued + running + completed + failed + cancelled. */
+    public record Counts(int total, int invalid, int queued, int running, int completed, int failed, int cancelled) {
+        int accepted() {
+            return total - invalid;
+        }
+
+        int unfinished() {
+            return queued + running;
+        }
+    }
+
+    private final EntityManager em;
+    private final ObjectMapper mapper;
+    private final RequestRouter router;
+    private final JobService jobs;
+
+    BatchService(EntityManager em, ObjectMapper mapper, RequestRouter router, JobService jobs) {
+        this.em = em;
+        this.mapper = mapper;
+        this.router = router;
+        this.jobs = jobs;
+    }
+
+    /**
+     * Creates a batch from JSONL content.
+     *
+     * @param inputFileId an uploaded file holding {@code content}, or null to store the content as a new file
+     * @param endpoint    the url every line must name, or null for any supported url
+     */
+    public Batch create(byte[] content, String filename, String inputFileId, String endpoint, String completionWindow,
+                        String metadata) {
+        // Tokenizing every line is the slow part: done before the transaction, which then only inserts.
+        BatchLines.Result lines = BatchLines.read(content, endpoint, mapper, router);
+        if (lines.total() == 0) {
+            throw ApiException.invalid(inputFileId == null ? "file" : "input_file_id", "empty_file",
+                    "the batch file " + (filename == null ? "" : "'" + filename + "' ") + "has no request lines");
+        }
+        return QuarkusTransaction.requiringNew().call(() -> {
+            String fileId = inputFileId;
+            if (fileId == null) {
+                StoredFile f = StoredFile.of("batch", filename == null ? "batch.jsonl" : filename, content);
+                f.persist();
+                fileId = f.id;
+            }
+            Instant now = Instant.now();
+            Batch b = new Batch();
+            b.id = StoredFile.newId("batch_");
+            b.status = Batch.IN_PROGRESS;
+            b.endpoint = endpoint;
+            b.completionWindow = completionWindow == null ? "24h" : completionWindow;
+            b.inputFileId = fileId;
+            b.metadata = metadata;
+            b.total = lines.total();
+            b.invalid = lines.rejected().size();
+            b.createdAt = now;
+            b.inProgressAt = now;
+            b.persist();
+            for (BatchLines.Accepted a : lines.accepted()) {
+                Job j = Job.of(a.spec());
+                j.batchId = b.id;
+                j.customId = a.customId();
+                j.batchLine = a.line();
+                j.persist();
+            }
+            for (BatchLines.Rejected r : lines.rejected()) {
+                BatchError e = new BatchError();
+                e.batchId = b.id;
+                e.line = r.line();
+                e.customId = r.customId();
+                e.param = r.param();
+                e.code = r.code() == null ? "invalid_value" : r.code();
+                e.message = r.message();
+                e.persist();
+            }
+            em.flush();
+            if (lines.accepted().isEmpty()) {
+                finish(b, counts(b), Batch.FAILED);
+            }
+            return b;
+        });
+    }
+
+    /** The batch, finalized first if all its jobs have ended. 404 if absent. */
+    public Batch get(String id) {
+        Batch b = QuarkusTransaction.requiringNew().call(() -> {
+            Batch found = Batch.findById(id);
+            if (found == null) {
+                throw ApiException.notFound("id", "batch_not_found", "batch '" + id + "' does not exist");
+            }
+            em.detach(found);
+            return found;
+        });
+        if (b.isOpen() && counts(id).unfinished() == 0) {
+            return finalizeIfDone(id);
+        }
+        return b;
+    }
+
+    /** Writes the output and error files and closes the batch, if all its jobs have ended (row-locked: once). */
+    public Batch finalizeIfDone(String id) {
+        return QuarkusTransaction.requiringNew().call(() -> {
+            Batch b = em.find(Batch.class, id, LockModeType.PESSIMISTIC_WRITE);
+            if (b == null) {
+                throw ApiException.notFound("id", "batch_not_found", "batch '" + id + "' does not exist");
+            }
+            Counts c = counts(b);
+            if (b.isOpen() && c.unfinished() == 0) {
+                finish(b, c, Batch.CANCELLING.equals(b.status) ? Batch.CANCELLED : Batch.COMPLETED);
+            }
+            em.flush();
+            em.detach(b);
+            return b;
+        });
+    }
+
+    private void finish(Batch b, Counts c, String status) {
+        Instant now = Instant.now();
+        b.finalizingAt = now;
+        StoredFile out = StoredFile.of("batch_output", b.id + "_output.jsonl", output(b.id));
+        out.persist();
+        b.outputFileId = out.id;
+        if (c.invalid() > 0) {
+            StoredFile err = StoredFile.of("batch_error", b.id + "_errors.jsonl", errors(b.id));
+            err.persist();
+            b.errorFileId = err.id;
+        }
+        b.status = status;
+        switch (status) {
+            case Batch.COMPLETED -> b.completedAt = now;
+            case Batch.CANCELLED -> b.cancelledAt = now;
+            default -> b.failedAt = now;
+        }
+    }
+
+    /**
+     * Cancels a batch: its unfinished jobs are cancelled, then it closes as cancelled (with the output of the jobs
+     * that had ended). Cancelling a cancelled batch is idempotent; one that completed or failed answers 409.
+     */
+    public Batch cancel(String id) {
+        String status = QuarkusTransaction.requiringNew().call(() -> {
+            Batch b = em.find(Batch.class, id, LockModeType.PESSIMISTIC_WRITE);
+            if (b == null) {
+                throw ApiException.notFound("id", "batch_not_found", "batch '" + id + "' does not exist");
+            }
+            if (b.isOpen() && !Batch.CANCELLING.equals(b.status)) {
+                b.status = Batch.CANCELLING;
+                b.cancellingAt = Instant.now();
+            }
+            return b.status;
+        });
+        if (Batch.CANCELLED.equals(status)) {
+            return get(id);
+        }
+        if (!Batch.CANCELLING.equals(status)) {
+            throw ApiException.conflict("batch_not_cancellable", "batch '" + id + "' has already " + status
+                    + " and cannot be cancelled");
+        }
+        jobs.cancelBatch(id);
+        return finalizeIfDone(id);
+    }
+
+    public Counts counts(String id) {
+        return QuarkusTransaction.joiningExisting().call(() -> {
+            Batch b = em.find(Batch.class, id);
+            return counts(b);
+        });
+    }
+
+    private Counts counts(Batch b) {
+        @SuppressWarnings("unchecked")
+        List<Object[]> rows = em.createNativeQuery("SELECT status, count(*) FROM jobs WHERE batch_id = ?1 GROUP BY status")
+                .setParameter(1, b.id).getResultList();
+        Map<String, Integer> n = new LinkedHashMap<>();
+        for (Object[] r : rows) {
+            n.put((String) r[0], ((Number) r[1]).intValue());
+        }
+        return new Counts(b.total, b.invalid, n.getOrDefault(Job.QUEUED, 0), n.getOrDefault(Job.RUNNING, 0),
+                n.getOrDefault(Job.COMPLETED, 0), n.getOrDefault(Job.FAILED, 0), n.getOrDefault(Job.CANCELLED, 0));
+    }
+
+    /** One JSONL line per accepted request whose job has ended, in input order. */
+    public byte[] output(String batchId) {
+        return QuarkusTransaction.joiningExisting().call(() -> {
+            List<Job> list = Job.list("batchId = ?1 order by batchLine", batchId);
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            for (Job j : list) {
+                if (!j.isFinished()) {
+                    continue;
+                }
+                JobService.Snapshot s = jobs.snapshot(j);
+                Map<String, Object> line = new LinkedHashMap<>();
+                line.put("id", "batch_req_" + j.id);
+                line.put("custom_id", j.customId);
+                line.put("line", j.batchLine);
+                if (Job.COMPLETED.equals(j.status)) {
+                    Map<String, Object> response = new LinkedHashMap<>();
+                    response.put("status_code", 200);
+                    response.put("request_id", String.valueOf(j.id));
+                    response.put("body", switch (j.kind) {
+                        case OpenAiRequests.COMPLETION -> OpenAiObjects.completion(j, s.text(), s.tokenCount());
+                        case OpenAiRequests.CHAT -> OpenAiObjects.chat(j, s.text(), s.tokenCount());
+                        default -> JobView.of(s);
+                    });
+                    line.put("response", response);
+                    line.put("error", null);
+                } else {
+                    line.put("response", null);
+                    line.put("error", error(Job.CANCELLED.equals(j.status) ? "cancelled" : "job_failed",
+                            Job.CANCELLED.equals(j.status) ? "the request was cancelled"
+                                    : (j.error == null ? "the job failed" : j.error), null, j.batchLine));
+                }
+                writeLine(out, line);
+            }
+            return out.toByteArray();
+        });
+    }
+
+    /** One JSONL line per rejected input line: its number, custom_id, offending field and message. */
+    public byte[] errors(String batchId) {
+        return QuarkusTransaction.joiningExisting().call(() -> {
+            List<BatchError> list = BatchError.list("batchId = ?1 order by line", batchId);
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            for (BatchError e : list) {
+                Map<String, Object> line = new LinkedHashMap<>();
+                line.put("id", "batch_req_line_" + e.line);
+                line.put("custom_id", e.customId);
+                line.put("line", e.line);
+                line.put("response", null);
+                line.put("error", error(e.code, e.message, e.param, e.line));
+                writeLine(out, line);
+            }
+            return out.toByteArray();
+        });
+    }
+
+    /** The first rejected lines, for the batch object's {@code errors}. */
+    List<Map<String, Object>> firstErrors(String batchId, int max) {
+        return QuarkusTransaction.joiningExisting().call(() -> BatchError.<BatchError>find("batchId = ?1 order by line", batchId)
+                .page(0, max).list().stream()
+                .map(e -> error(e.code, e.message, e.param, e.line)).toList());
+    }
+
+    static Map<String, Object> error(String code, String message, String param, Integer line) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("code", code);
+        m.put("message", message);
+        m.put("param", param);
+        m.put("line", line);
+        return m;
+    }
+
+    private void writeLine(ByteArrayOutputStream out, Object line) {
+        try {
+            out.writeBytes(mapper.writeValueAsString(line).getBytes(StandardCharsets.UTF_8));
+            out.write('\n');
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Ids of batches that may need finalizing. */
+    List<String> openIds() {
+        return QuarkusTransaction.requiringNew().call(() -> em.createQuery(
+                "select b.id from Batch b where b.status in ('in_progress', 'cancelling', 'finalizing')", String.class)
+                .getResultList());
+    }
+
+    /** Batches, newest first, after the batch {@code after} (keyset on created_at, id). */
+    List<Batch> list(int limit, String after) {
+        return QuarkusTransaction.requiringNew().call(() -> {
+            List<Batch> page;
+            if (after == null) {
+                page = Batch.<Batch>find("order by createdAt desc, id desc").page(0, limit + 1).list();
+            } else {
+                Batch a = Batch.findById(after);
+                if (a == null) {
+                    throw ApiException.invalid("after", "batch '" + after + "' does not exist");
+                }
+                page = Batch.<Batch>find("createdAt < ?1 or (createdAt = ?1 and id < ?2) order by createdAt desc, id desc",
+                        a.createdAt, a.id).page(0, limit + 1).list();
+            }
+            page.forEach(em::detach);
+            return page;
+        });
+    }
+}

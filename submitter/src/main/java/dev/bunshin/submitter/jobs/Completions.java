@@ -1,0 +1,74 @@
+package dev.bunshin.submitter.jobs;
+
+import dev.bunshin.submitter.api.ApiException;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+
+/**
+ * Runs a request as a job and waits for it, for the APIs that answer with the generated text (OpenAI, Ollama):
+ * either blocking until the job ends, or streaming its tokens to a listener. A streaming client that goes away
+ * cancels its job: nobody is left to read the answer.
+ */
+@ApplicationScoped
+public class Completions {
+
+    private static final Logger LOG = Logger.getLogger(Completions.class);
+
+    private final JobService jobs;
+    private final TokenFeed feed;
+
+    Completions(JobService jobs, TokenFeed feed) {
+        this.jobs = jobs;
+        this.feed = feed;
+    }
+
+    public Job submit(JobSpec spec) {
+        return jobs.create(spec);
+    }
+
+    /** Blocks until the job ends; its final state and text. */
+    public JobService.Snapshot await(Job job) {
+        try {
+            feed.follow(job.id, Integer.MAX_VALUE - 1, t -> { });
+        } catch (IOException e) {
+            throw new IllegalStateException("waiting for job " + job.id + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted waiting for job " + job.id, e);
+        }
+        return jobs.snapshot(job.id);
+    }
+
+    /** Streams the job's tokens; returns the final snapshot. IOException (client gone) cancels the job. */
+    public JobService.Snapshot stream(Job job, TokenFeed.Listener listener) throws IOException {
+        try {
+            feed.follow(job.id, -1, listener);
+        } catch (IOException e) {
+            cancelQuietly(job.id);
+            throw e;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            cancelQuietly(job.id);
+            throw new InterruptedIOException("stream of job " + job.id + " interrupted");
+        }
+        return jobs.snapshot(job.id);
+    }
+
+    private void cancelQuietly(long id) {
+        try {
+            jobs.cancel(id);
+            LOG.debugf("job %d cancelled: its streaming client went away", id);
+        } catch (RuntimeException e) {
+            // already ended: nothing to cancel
+        }
+    }
+
+    /** 500 in the API's error shape for a job that failed. */
+    public static ApiException failed(Job job) {
+        return new ApiException(500, "server_error", null, "job_failed",
+                "job " + job.id + " failed: " + (job.error == null ? "unknown error" : job.error));
+    }
+}

@@ -1,0 +1,103 @@
+package dev.bunshin.submitter.jobs;
+
+import dev.bunshin.submitter.api.ApiException;
+import dev.bunshin.db.JobsTable;
+import io.quarkus.panache.common.Sort;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.persistence.EntityManager;
+import jakarta.transaction.Transactional;
+import org.hibernate.Session;
+
+import java.util.List;
+
+/**
+ * Jobs as the submitter sees them: it inserts queued rows and reads progress; the scheduler and the tail stage
+ * worker do everything in between. The one state change the submitter makes, cancel, is {@link JobsTable#cancel}:
+ * a single conditional UPDATE, so it cannot overwrite a concurrent end of the job.
+ */
+@ApplicationScoped
+public class JobService {
+
+    /** What a client sees of a job: the row plus its generated text so far. */
+    public record Snapshot(Job job, String text, int tokenCount) {}
+
+    private final EntityManager em;
+
+    JobService(EntityManager em) {
+        this.em = em;
+    }
+
+    @Transactional
+    public Job create(JobSpec spec) {
+        Job job = Job.of(spec);
+        job.persistAndFlush();
+        return job;
+    }
+
+    /** The job, or a 404 naming it. */
+    @Transactional
+    public Job find(long id) {
+        Job job = Job.findById(id);
+        if (job == null) {
+            throw ApiException.notFound("id", "job_not_found", "job " + id + " does not exist");
+        }
+        em.detach(job);
+        return job;
+    }
+
+    /** The job and its text: the final text once it has ended, else the tokens written so far in position order. */
+    @Transactional
+    public Snapshot snapshot(long id) {
+        Job job = find(id);
+        return snapshot(job);
+    }
+
+    public Snapshot snapshot(Job job) {
+        if (job.isFinished() && job.text != null) {
+            return new Snapshot(job, job.text, job.tokenCount);
+        }
+        Object[] row = (Object[]) em.createNativeQuery(
+                        "SELECT coalesce(string_agg(text, '' ORDER BY position), ''), count(*) FROM job_tokens WHERE job_id = ?1")
+                .setParameter(1, job.id).getSingleResult();
+        int count = ((Number) row[1]).intValue();
+        return new Snapshot(job, (String) row[0], Math.max(count, job.tokenCount));
+    }
+
+    /**
+     * A page of jobs in id order after the cursor {@code after} (keyset pagination: stable while rows are added).
+     * Returns up to {@code limit + 1} rows so the caller can tell whether another page exists.
+     */
+    @Transactional
+    public List<Job> list(String status, int limit, long after) {
+        List<Job> jobs = status == null
+                ? Job.<Job>find("id > ?1", Sort.by("id"), after).page(0, limit + 1).list()
+                : Job.<Job>find("status = ?1 and id > ?2", Sort.by("id"), status, after).page(0, limit + 1).list();
+        jobs.forEach(em::detach);
+        return jobs;
+    }
+
+    /**
+     * Cancels a queued or running job. Its text becomes what was generated so far.
+     *
+     * @return true if this call cancelled it, false if it was already cancelled
+     * @throws ApiException 404 if absent, 409 if it already completed or failed
+     */
+    @Transactional
+    public boolean cancel(long id) {
+        if (em.unwrap(Session.class).doReturningWork(c -> JobsTable.cancel(c, id))) {
+            return true;
+        }
+        Job job = find(id);
+        if (Job.CANCELLED.equals(job.status)) {
+            return false;
+        }
+        throw ApiException.conflict("job_finished", "job " + id + " has already " + job.status
+                + " and cannot be cancelled");
+    }
+
+    /** Cancels every unfinished job of a batch; returns how many. */
+    @Transactional
+    public int cancelBatch(String batchId) {
+        return em.unwrap(Session.class).doReturningWork(c -> JobsTable.cancelBatch(c, batchId));
+    }
+}

@@ -1,0 +1,14 @@
+package dev.bunshin.submitter.jobs;
+
+import java.util.List;
+
+/**
+ * A validated, tokenized job, ready to become a jobs row. Built by {@link JobSpecs} from any of the APIs.
+ *
+ * @param kind         completion | chat | job | ollama-generate | ollama-chat (what the response looks like)
+ * @param promptTokens the prompt as token ids, BOS included when the model wants it
+ * @param stopTokens   extra token ids that end generation (a chat template's end-of-turn)
+ */
+public record JobSpec(String model, String kind, String prompt, int[] promptTokens, int maxTokens, Sampling sampling,
+               long seed, List<String> stop, int[] stopTokens) {
+}

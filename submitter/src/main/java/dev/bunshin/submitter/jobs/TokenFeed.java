@@ -1,0 +1,170 @@
+package dev.bunshin.submitter.jobs;
+
+import dev.bunshin.submitter.api.ApiException;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+import javax.sql.DataSource;
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Follows a job's tokens as the tail stage worker writes them to {@code job_tokens}, for every streaming API
+ * (job SSE, OpenAI and Ollama streams, blocking completions). Reads the job row and the tokens after the last one
+ * delivered, in one statement, so a finished status comes with every token written before the job ended; then
+ * waits for {@link JobEvents} to say the job changed (a NOTIFY at the tail's commit), or, while no listener is
+ * connected, polls. Tokens are delivered in position order without gaps: a position not yet visible (a concurrent
+ * insert) is waited for while the job runs.
+ */
+@ApplicationScoped
+public class TokenFeed {
+
+    public record Token(int position, int tokenId, String text) {}
+
+    /** How the job ended. {@code text} is jobs.text (null if the tail set none). */
+    public record End(String status, String finishReason, String error, int tokenCount, int promptTokens,
+                      String text) {}
+
+    public interface Listener {
+        /** A token, in order. Throwing (e.g. IOException: the client went away) stops the feed. */
+        void token(Token t) throws IOException;
+
+        /** Called after {@code idleMillis} without tokens: a chance to send a keep-alive. */
+        default void idle() throws IOException {}
+    }
+
+    private static final int PAGE = 512;
+
+    private final DataSource ds;
+    private final JobEvents events;
+    private final long pollMillis;
+    private final long notifiedPollMillis;
+    private final long idleMillis;
+
+    TokenFeed(DataSource ds, JobEvents events,
+              @ConfigProperty(name = "bunshin.api.poll-ms", defaultValue = "25") long pollMillis,
+              @ConfigProperty(name = "bunshin.api.notified-poll-ms", defaultValue = "1000") long notifiedPollMillis,
+              @ConfigProperty(name = "bunshin.api.keepalive-ms", defaultValue = "15000") long idleMillis) {
+        this.ds = ds;
+        this.events = events;
+        this.pollMillis = pollMillis;
+        this.notifiedPollMillis = notifiedPollMillis;
+        this.idleMillis = idleMillis;
+    }
+
+    /**
+     * Delivers the tokens at positions {@code > after} until the job has ended and all its tokens are delivered.
+     *
+     * @throws ApiException 404 if the job does not exist (or was deleted meanwhile)
+     */
+    public End follow(long jobId, int after, Listener listener) throws IOException, InterruptedException {
+        try (JobEvents.Watch watch = events.watch(jobId)) {
+            return follow(jobId, after, listener, watch);
+        }
+    }
+
+    private End follow(long jobId, int after, Listener listener, JobEvents.Watch watch)
+            throws IOException, InterruptedException {
+        int next = after + 1;
+        long lastActivity = System.nanoTime();
+        while (true) {
+            long seen = watch.version(); // before the read: a commit after it moves the version and ends the wait
+            End state;
+            List<Token> rows = new ArrayList<>();
+            try (Connection c = ds.getConnection()) {
+                state = read(c, jobId, next, rows);
+                if (state == null) {
+                    throw ApiException.notFound("id", "job_not_found", "job " + jobId + " does not exist");
+                }
+            } catch (SQLException e) {
+                throw new IOException("reading tokens of job " + jobId + ": " + e.getMessage(), e);
+            }
+            boolean finished = Job.isFinished(state.status());
+            int delivered = 0;
+            for (Token t : rows) {
+                if (t.position() != next && !finished) {
+                    break; // a gap: the missing position's insert is not visible yet
+                }
+                listener.token(t);
+                next = t.position() + 1;
+                delivered++;
+            }
+            if (finished && rows.size() < PAGE) {
+                // token_count is the tail's; the positions delivered are what the client saw
+                return new End(state.status(), state.finishReason(), state.error(),
+                        Math.max(state.tokenCount(), next), state.promptTokens(), state.text());
+            }
+            if (delivered > 0) {
+                lastActivity = System.nanoTime();
+                if (rows.size() == PAGE) {
+                    continue;
+                }
+            } else if ((System.nanoTime() - lastActivity) / 1_000_000 >= idleMillis) {
+                listener.idle();
+                lastActivity = System.nanoTime();
+            }
+            // Notified: wake on the job's next commit, re-reading now and then in case one was missed.
+            watch.await(seen, events.listening() ? Math.min(notifiedPollMillis, idleMillis) : pollMillis);
+        }
+    }
+
+    /** The current state of a job without waiting, or null if it does not exist. */
+    public End state(long jobId) throws IOException {
+        try (Connection c = ds.getConnection()) {
+            return readState(c, jobId);
+        } catch (SQLException e) {
+            throw new IOException("reading job " + jobId + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The job's state and its tokens from position {@code from}, in one statement: one snapshot, so a finished
+     * status comes with every token the tail committed before it (and one round trip per poll, not two).
+     */
+    private static End read(Connection c, long jobId, int from, List<Token> rows) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT j.status, j.finish_reason, j.error, j.token_count, cardinality(j.prompt_tokens), j.text,
+                       t.position, t.token_id, t.text
+                  FROM jobs j
+                  LEFT JOIN LATERAL (SELECT position, token_id, text FROM job_tokens
+                                      WHERE job_id = j.id AND position >= ? ORDER BY position LIMIT %d) t ON true
+                 WHERE j.id = ?
+                 ORDER BY t.position""".formatted(PAGE))) {
+            ps.setInt(1, from);
+            ps.setLong(2, jobId);
+            End state = null;
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    if (state == null) {
+                        state = new End(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getInt(5),
+                                rs.getString(6));
+                    }
+                    int position = rs.getInt(7);
+                    if (!rs.wasNull()) {
+                        rows.add(new Token(position, rs.getInt(8), rs.getString(9)));
+                    }
+                }
+            }
+            return state;
+        }
+    }
+
+    private static End readState(Connection c, long jobId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT status, finish_reason, error, token_count, cardinality(prompt_tokens), text FROM jobs WHERE id = ?")) {
+            ps.setLong(1, jobId);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+                return new End(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getInt(5),
+                        rs.getString(6));
+            }
+        }
+    }
+}

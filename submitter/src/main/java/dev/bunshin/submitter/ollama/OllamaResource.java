@@ -1,0 +1,285 @@
+package dev.bunshin.submitter.ollama;
+
+import dev.bunshin.submitter.api.ApiErrors;
+import dev.bunshin.submitter.api.ApiException;
+import dev.bunshin.submitter.model.ChatTemplates;
+import dev.bunshin.submitter.jobs.Completions;
+import dev.bunshin.submitter.api.EventStream;
+import dev.bunshin.submitter.api.Fields;
+import dev.bunshin.submitter.jobs.Job;
+import dev.bunshin.submitter.jobs.JobService;
+import dev.bunshin.submitter.jobs.JobSpec;
+import dev.bunshin.submitter.jobs.JobSpecs;
+import dev.bunshin.submitter.openai.OpenAiRequests;
+import dev.bunshin.submitter.jobs.Sampling;
+import dev.bunshin.submitter.model.ServedModel;
+import dev.bunshin.submitter.model.ServedModels;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bunshin.models.catalog.ModelInfo;
+import io.smallrye.common.annotation.RunOnVirtualThread;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Ollama-compatible routes: version, tags, show, generate and chat. Streams are NDJSON (Ollama's default,
+ * {@code "stream": false} for one object); errors are Ollama's {@code {"error": "..."}} (see {@link ApiErrors}).
+ */
+@Path("/api")
+@Produces(MediaType.APPLICATION_JSON)
+public class OllamaResource {
+
+    /** The Ollama API version we answer as: clients check it for feature support. */
+    public static final String VERSION = "0.9.0";
+    static final String NDJSON = "application/x-ndjson";
+
+    private final ServedModels models;
+    private final Completions completions;
+    private final ObjectMapper mapper;
+
+    OllamaResource(ServedModels models, Completions completions, ObjectMapper mapper) {
+        this.models = models;
+        this.completions = completions;
+        this.mapper = mapper;
+    }
+
+    @GET
+    @Path("version")
+    public Map<String, Object> version() {
+        return Map.of("version", VERSION);
+    }
+
+    @GET
+    @Path("tags")
+    public Map<String, Object> tags() {
+        return Map.of("models", models.all().stream().map(this::tag).toList());
+    }
+
+    @GET
+    @Path("ps")
+    public Map<String, Object> ps() {
+        return tags();
+    }
+
+    @POST
+    @Path("show")
+    @Consumes(MediaType.WILDCARD)
+    public Map<String, Object> show(String body) {
+        Fields f = Fields.parse(mapper, body);
+        ServedModel m = models.resolve(name(f), "model");
+        Map<String, Object> info = new LinkedHashMap<>();
+        for (Map.Entry<String, Object> e : m.file().metadata().entrySet()) {
+            Object v = e.getValue();
+            if (!e.getKey().startsWith("tokenizer.") && !v.getClass().isArray()) {
+                info.put(e.getKey(), v);
+            }
+        }
+        info.put("general.parameter_count", m.parameterCount());
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("modelfile", "# Bunshin serves " + m.file().path() + "\nFROM " + m.file().path() + "\n");
+        out.put("parameters", "");
+        out.put("template", m.chatTemplate() == null ? "{{ .Prompt }}" : m.chatTemplate());
+        out.put("details", details(m));
+        out.put("model_info", info);
+        out.put("capabilities", List.of("completion"));
+        out.put("modified_at", Instant.ofEpochSecond(m.createdEpochSeconds()).toString());
+        return out;
+    }
+
+    @POST
+    @Path("generate")
+    @Consumes(MediaType.WILDCARD)
+    @Produces({MediaType.APPLICATION_JSON, NDJSON})
+    @RunOnVirtualThread
+    public Response generate(String body) {
+        Fields f = Fields.parse(mapper, body);
+        ServedModel m = models.resolve(name(f), "model");
+        String prompt = f.string("prompt");
+        boolean stream = !Boolean.FALSE.equals(f.bool("stream"));
+        if (prompt == null || prompt.isEmpty()) {
+            // Ollama's way to load a model: an empty prompt answers done at once.
+            Map<String, Object> r = head(m.id());
+            r.put("response", "");
+            r.put("done", true);
+            r.put("done_reason", "load");
+            return Response.ok(r, stream ? NDJSON : MediaType.APPLICATION_JSON).build();
+        }
+        String system = f.string("system");
+        boolean raw = Boolean.TRUE.equals(f.bool("raw"));
+        JobSpec spec;
+        Options o = options(f);
+        if (raw || m.chatTemplate() == null) {
+            String text = system == null || raw ? prompt : system + "\n\n" + prompt;
+            spec = JobSpecs.build(m, "ollama-generate", text, "prompt", false, o.numPredict(), "options.num_predict",
+                    o.sampling(), null);
+        } else {
+            List<ChatTemplates.Message> messages = new ArrayList<>();
+            if (system != null) {
+                messages.add(new ChatTemplates.Message("system", system));
+            }
+            messages.add(new ChatTemplates.Message("user", prompt));
+            ChatTemplates.Rendered r = ChatTemplates.render(m, messages, true);
+            spec = JobSpecs.build(m, "ollama-generate", r.prompt(), "prompt", true, o.numPredict(), "options.num_predict",
+                    o.sampling(), r.stopTokens());
+        }
+        return run(spec, stream, false);
+    }
+
+    @POST
+    @Path("chat")
+    @Consumes(MediaType.WILDCARD)
+    @Produces({MediaType.APPLICATION_JSON, NDJSON})
+    @RunOnVirtualThread
+    public Response chat(String body) {
+        Fields f = Fields.parse(mapper, body);
+        ServedModel m = models.resolve(name(f), "model");
+        boolean stream = !Boolean.FALSE.equals(f.bool("stream"));
+        if (f.has("tools") && f.raw("tools").size() > 0) {
+            throw ApiException.invalid("tools", "unsupported_parameter", "tools are not supported");
+        }
+        List<ChatTemplates.Message> messages = OpenAiRequests.messages(f);
+        Options o = options(f);
+        ChatTemplates.Rendered r = ChatTemplates.render(m, messages, true);
+        JobSpec spec = JobSpecs.build(m, "ollama-chat", r.prompt(), "messages", true, o.numPredict(),
+                "options.num_predict", o.sampling(), r.stopTokens());
+        return run(spec, stream, true);
+    }
+
+    private Response run(JobSpec spec, boolean stream, boolean chat) {
+        Job job = completions.submit(spec);
+        if (stream) {
+            return Response.ok((jakarta.ws.rs.core.StreamingOutput) out -> {
+                EventStream nd = new EventStream(out, mapper).open();
+                JobService.Snapshot s = completions.stream(job, t -> {
+                    if (!t.text().isEmpty()) {
+                        nd.line(piece(job, t.text(), chat));
+                    }
+                });
+                nd.line(last(s, "", chat));
+            }, NDJSON).build();
+        }
+        JobService.Snapshot s = completions.await(job);
+        if (Job.FAILED.equals(s.job().status)) {
+            throw Completions.failed(s.job());
+        }
+        return Response.ok(last(s, s.text(), chat), MediaType.APPLICATION_JSON).build();
+    }
+
+    private Map<String, Object> piece(Job job, String text, boolean chat) {
+        Map<String, Object> m = head(job.model);
+        if (chat) {
+            m.put("message", message(text));
+        } else {
+            m.put("response", text);
+        }
+        m.put("done", false);
+        return m;
+    }
+
+    /** The final object: Ollama's counts and durations (nanoseconds) from the job's timings. */
+    private Map<String, Object> last(JobService.Snapshot s, String text, boolean chat) {
+        Job j = s.job();
+        if (Job.FAILED.equals(j.status)) {
+            return Map.of("error", Completions.failed(j).getMessage());
+        }
+        Map<String, Object> m = head(j.model);
+        if (chat) {
+            m.put("message", message(text));
+        } else {
+            m.put("response", text);
+        }
+        m.put("done", true);
+        m.put("done_reason", "length".equals(j.finishReason) ? "length" : "stop");
+        if (!chat) {
+            m.put("context", List.of());
+        }
+        m.put("total_duration", nanos(j.createdAt, j.finishedAt));
+        m.put("load_duration", 0);
+        m.put("prompt_eval_count", j.promptTokens.length);
+        m.put("prompt_eval_duration", nanos(j.startedAt, j.firstTokenAt));
+        m.put("eval_count", s.tokenCount());
+        m.put("eval_duration", nanos(j.firstTokenAt, j.finishedAt));
+        return m;
+    }
+
+    private static Map<String, Object> message(String text) {
+        Map<String, Object> msg = new LinkedHashMap<>();
+        msg.put("role", "assistant");
+        msg.put("content", text);
+        return msg;
+    }
+
+    private static Map<String, Object> head(String model) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("model", model);
+        m.put("created_at", Instant.now().toString());
+        return m;
+    }
+
+    private static long nanos(Instant a, Instant b) {
+        return a == null || b == null ? 0 : Duration.between(a, b).toNanos();
+    }
+
+    record Options(Integer numPredict, Sampling sampling) {}
+
+    /** Ollama's {@code options}: the sampling fields under the same names, num_predict (negative: to the context). */
+    private static Options options(Fields f) {
+        JsonNode node = f.raw("options");
+        Fields o = node == null ? Fields.of(f.node().objectNode(), "options") : Fields.of(node, "'options'");
+        try {
+            Sampling s = Sampling.OLLAMA.read(o);
+            Integer n = o.integer("num_predict");
+            if (n != null && n < 0) {
+                n = JobSpecs.FILL_CONTEXT;
+            }
+            if (f.has("format") && !"".equals(f.raw("format").asText())) {
+                throw ApiException.invalid("format", "unsupported_parameter", "'format' (structured output) is not supported");
+            }
+            return new Options(n, s);
+        } catch (ApiException e) {
+            throw e.param() != null && e.param().equals("format") ? e : e.under("options");
+        }
+    }
+
+    /** Ollama clients send {@code model}; older ones {@code name}. */
+    private static String name(Fields f) {
+        String model = f.string("model");
+        return model != null ? model : f.string("name");
+    }
+
+    private Map<String, Object> tag(ServedModel m) {
+        Map<String, Object> t = new LinkedHashMap<>();
+        String name = m.id().contains(":") ? m.id() : m.id() + ":latest";
+        t.put("name", name);
+        t.put("model", name);
+        t.put("modified_at", Instant.ofEpochSecond(m.createdEpochSeconds()).toString());
+        t.put("size", m.sizeBytes());
+        t.put("digest", Long.toHexString(m.sizeBytes()) + Long.toHexString(m.createdEpochSeconds()));
+        t.put("details", details(m));
+        return t;
+    }
+
+    private Map<String, Object> details(ServedModel m) {
+        ModelInfo info = ModelInfo.of(m.file());
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("parent_model", "");
+        d.put("format", "gguf");
+        d.put("family", m.architecture());
+        d.put("families", List.of(m.architecture()));
+        d.put("parameter_size", ModelInfo.formatCount(m.parameterCount()));
+        d.put("quantization_level", info.quantization());
+        return d;
+    }
+}

@@ -1,0 +1,151 @@
+package dev.bunshin.submitter.openai;
+
+import dev.bunshin.submitter.api.ApiException;
+import dev.bunshin.submitter.jobs.Completions;
+import dev.bunshin.submitter.api.EventStream;
+import dev.bunshin.submitter.api.Fields;
+import dev.bunshin.submitter.jobs.Job;
+import dev.bunshin.submitter.jobs.JobService;
+import dev.bunshin.submitter.model.ServedModels;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.smallrye.common.annotation.RunOnVirtualThread;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.StreamingOutput;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * OpenAI-compatible routes: models, completions and chat completions, blocking or streamed as server-sent events
+ * ending with {@code data: [DONE]}. Every request is a job, visible under /v1/jobs.
+ */
+@Path("/v1")
+@Produces(MediaType.APPLICATION_JSON)
+public class OpenAiResource {
+
+    private final ServedModels models;
+    private final OpenAiRequests requests;
+    private final Completions completions;
+    private final ObjectMapper mapper;
+
+    OpenAiResource(ServedModels models, OpenAiRequests requests, Completions completions, ObjectMapper mapper) {
+        this.models = models;
+        this.requests = requests;
+        this.completions = completions;
+        this.mapper = mapper;
+    }
+
+    @GET
+    @Path("models")
+    public Map<String, Object> models() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("object", "list");
+        m.put("data", models.all().stream().map(OpenAiObjects::model).toList());
+        return m;
+    }
+
+    @GET
+    @Path("models/{id}")
+    public Map<String, Object> model(@PathParam("id") String id) {
+        return OpenAiObjects.model(models.resolve(id, "model"));
+    }
+
+    @POST
+    @Path("completions")
+    @Consumes(MediaType.WILDCARD)
+    @Produces({MediaType.APPLICATION_JSON, MediaType.SERVER_SENT_EVENTS})
+    @RunOnVirtualThread
+    public Response completions(String body) {
+        Fields f = Fields.parse(mapper, body);
+        Job job = completions.submit(requests.completion(f));
+        if (Boolean.TRUE.equals(f.bool("stream"))) {
+            boolean usage = includeUsage(f);
+            return sse(out -> {
+                EventStream sse = new EventStream(out, mapper).openSse();
+                JobService.Snapshot s = completions.stream(job, t -> {
+                    if (!t.text().isEmpty()) {
+                        sse.event(null, null, OpenAiObjects.completionChunk(job, t.text(), null));
+                    }
+                });
+                end(sse, s, OpenAiObjects.completionChunk(s.job(), "", OpenAiObjects.finishReason(s.job().finishReason)),
+                        usage ? OpenAiObjects.usageChunk(s.job(), "text_completion", s.tokenCount()) : null);
+            });
+        }
+        JobService.Snapshot s = completions.await(job);
+        if (Job.FAILED.equals(s.job().status)) {
+            throw Completions.failed(s.job());
+        }
+        return Response.ok(OpenAiObjects.completion(s.job(), s.text(), s.tokenCount())).build();
+    }
+
+    @POST
+    @Path("chat/completions")
+    @Consumes(MediaType.WILDCARD)
+    @Produces({MediaType.APPLICATION_JSON, MediaType.SERVER_SENT_EVENTS})
+    @RunOnVirtualThread
+    public Response chat(String body) {
+        Fields f = Fields.parse(mapper, body);
+        Job job = completions.submit(requests.chat(f));
+        if (Boolean.TRUE.equals(f.bool("stream"))) {
+            boolean usage = includeUsage(f);
+            return sse(out -> {
+                EventStream sse = new EventStream(out, mapper).openSse();
+                Map<String, Object> role = new LinkedHashMap<>();
+                role.put("role", "assistant");
+                role.put("content", "");
+                sse.event(null, null, OpenAiObjects.chatChunk(job, role, null));
+                JobService.Snapshot s = completions.stream(job, t -> {
+                    if (!t.text().isEmpty()) {
+                        sse.event(null, null, OpenAiObjects.chatChunk(job, Map.of("content", t.text()), null));
+                    }
+                });
+                end(sse, s, OpenAiObjects.chatChunk(s.job(), Map.of(), OpenAiObjects.finishReason(s.job().finishReason)),
+                        usage ? OpenAiObjects.usageChunk(s.job(), "chat.completion.chunk", s.tokenCount()) : null);
+            });
+        }
+        JobService.Snapshot s = completions.await(job);
+        if (Job.FAILED.equals(s.job().status)) {
+            throw Completions.failed(s.job());
+        }
+        return Response.ok(OpenAiObjects.chat(s.job(), s.text(), s.tokenCount())).build();
+    }
+
+    /** The last chunk (or an error object if the job failed), the usage chunk if asked for, then [DONE]. */
+    private void end(EventStream sse, JobService.Snapshot s, Map<String, Object> last, Map<String, Object> usage)
+            throws java.io.IOException {
+        if (Job.FAILED.equals(s.job().status)) {
+            ApiException e = Completions.failed(s.job());
+            Map<String, Object> error = new LinkedHashMap<>();
+            error.put("message", e.getMessage());
+            error.put("type", e.type());
+            error.put("param", null);
+            error.put("code", e.code());
+            sse.event(null, null, Map.of("error", error));
+        } else {
+            sse.event(null, null, last);
+            if (usage != null) {
+                sse.event(null, null, usage);
+            }
+        }
+        sse.event(null, null, "[DONE]");
+    }
+
+    private static boolean includeUsage(Fields f) {
+        var so = f.object("stream_options");
+        return so != null && so.path("include_usage").asBoolean(false);
+    }
+
+    static Response sse(StreamingOutput body) {
+        return Response.ok(body, MediaType.SERVER_SENT_EVENTS)
+                .header("Cache-Control", "no-cache")
+                .header("X-Accel-Buffering", "no")
+                .build();
+    }
+}
