@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generates the register-tiled row kernels of F32Matrix, Q8_0Matrix, Q4_0Matrix and Int8GroupMatrix.
 
-Java cannot keep an array of vectors in registers, so each token tile size (1, 4, 8) is spelled out as its own
+Java cannot keep an array of vectors in registers, so each token tile size (8, 4, 2, 1: TILES below) is spelled out as its own
 method with one accumulator per token. Run from engine/: python3 tools/gen_kernels.py (rewrites the marked
 section of each file in place).
 """

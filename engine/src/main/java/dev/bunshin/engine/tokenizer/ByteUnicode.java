@@ -26,10 +26,6 @@ final class ByteUnicode {
         }
     }
 
-    static int byteToCodepoint(int b) {
-        return BYTE_TO_CP[b & 0xFF];
-    }
-
     /** The byte a code point stands for, or -1 if it is not one of the 256 mapped code points. */
     static int codepointToByte(int cp) {
         return cp >= 0 && cp < CP_TO_BYTE.length ? CP_TO_BYTE[cp] : -1;

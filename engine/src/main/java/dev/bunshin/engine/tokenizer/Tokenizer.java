@@ -321,11 +321,6 @@ public final class Tokenizer {
         return token >= 0 && vocab.eog.get(token);
     }
 
-    /** All end-of-generation token ids, ascending. */
-    public int[] endOfGenerationTokens() {
-        return vocab.eog.stream().toArray();
-    }
-
     /** Whether {@link #encode} with {@code addSpecial} puts BOS first (tokenizer.ggml.add_bos_token). */
     public boolean addsBos() {
         return vocab.addBos && vocab.bos != Vocab.NULL;
