@@ -2,7 +2,6 @@ package dev.bunshin.llama;
 
 import dev.bunshin.engine.EngineOptions;
 import dev.bunshin.engine.LayerRange;
-import dev.bunshin.engine.ModelConfig;
 import dev.bunshin.engine.StageBackend;
 import dev.bunshin.engine.StageInput;
 import dev.bunshin.engine.StageOutput;
@@ -56,7 +55,7 @@ public final class LlamaCppStage implements StageBackend {
     }
 
     private final LayerRange range;
-    private final ModelConfig config;
+    private final ModelShape config;
     private final EngineOptions options;
     private final NativeModel model;
     private final boolean whole;
@@ -68,7 +67,7 @@ public final class LlamaCppStage implements StageBackend {
     private final Map<Long, Integer> lengths = new HashMap<>();  // job sequence -> cached positions
     private final Deque<Integer> freeIds = new ArrayDeque<>();
 
-    private LlamaCppStage(LayerRange range, ModelConfig config, EngineOptions options, NativeModel model, boolean whole,
+    private LlamaCppStage(LayerRange range, ModelShape config, EngineOptions options, NativeModel model, boolean whole,
                           WeightMatrix tokenEmbd, float inputScale, String describe) {
         this.range = range;
         this.config = config;
@@ -91,7 +90,7 @@ public final class LlamaCppStage implements StageBackend {
      */
     public static LlamaCppStage load(GgufFile file, LayerRange range, EngineOptions options, Settings settings)
             throws IOException {
-        ModelConfig config = ModelConfig.fromGguf(file);
+        ModelShape config = ModelShape.of(file);
         if (range.end() > config.nLayers()) {
             throw new IllegalArgumentException("range " + range + " beyond the " + config.nLayers() + " layers of " + file.path());
         }

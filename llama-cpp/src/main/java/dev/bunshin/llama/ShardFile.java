@@ -95,7 +95,7 @@ final class ShardFile {
         for (Map.Entry<String, Object> e : file.metadata().entrySet()) {
             String key = e.getKey();
             Object v = e.getValue();
-            if (!last && key.startsWith("tokenizer.")) continue;
+            if (!last && (key.startsWith("tokenizer.") || key.equals(GgufKeys.arch(arch, GgufKeys.VOCAB_SIZE)))) continue;
             if (key.equals(GgufKeys.arch(arch, GgufKeys.BLOCK_COUNT))) {
                 w.putUint32(key, range.size());
             } else if (key.startsWith(arch + ".") && v.getClass().isArray() && java.lang.reflect.Array.getLength(v) == nLayers) {
