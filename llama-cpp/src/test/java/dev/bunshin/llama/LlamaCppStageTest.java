@@ -7,7 +7,11 @@ import dev.bunshin.engine.StageInput;
 import dev.bunshin.engine.StageOutput;
 import dev.bunshin.engine.StageRunner;
 import dev.bunshin.engine.gguf.GgufFile;
+import dev.bunshin.engine.Generator;
+import dev.bunshin.engine.TestModels;
 import dev.bunshin.engine.model.SyntheticModel;
+import dev.bunshin.engine.model.SyntheticMoeModel;
+import dev.bunshin.engine.sample.SamplingParams;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -71,6 +75,40 @@ class LlamaCppStageTest {
                 }
             }
             System.err.println(arch + ": whole-model greedy ids " + Arrays.toString(whole) + " also from 2 and 3 stages");
+        }
+    }
+
+    @Test
+    void qwen3moeSplitsGiveTheWholeModelsGreedyTokens() throws IOException {
+        for (SyntheticModel.Mix mix : List.of(SyntheticModel.Mix.Q8_0, SyntheticModel.Mix.Q4_K_M)) {
+            Path p = SyntheticMoeModel.write(dir.resolve("qwen3moe-" + mix + ".gguf"), SyntheticMoeModel.tiny(mix, 6));
+            try (GgufFile f = GgufFile.open(p)) {
+                int[] whole;
+                try (Chain c = llamaChain(f, 1)) {
+                    whole = c.greedy(1, PROMPT, N);
+                }
+                for (int k = 2; k <= 3; k++) {
+                    try (Chain c = llamaChain(f, k)) {
+                        assertArrayEquals(whole, c.greedy(1, PROMPT, N), "qwen3moe " + mix + " split into " + k + " stages");
+                    }
+                }
+                System.err.println("qwen3moe " + mix + ": whole-model greedy ids " + Arrays.toString(whole) + " also from 2 and 3 stages");
+            }
+        }
+    }
+
+    @Test
+    void stories260KThroughThreeLlamaCppStagesSaysWhatOurEngineSays() throws IOException {
+        try (GgufFile f = GgufFile.open(TestModels.stories260K());
+             Generator java = StageBackends.generator("java", f, 1, OPTIONS.withContextLength(256));
+             Generator llama = StageBackends.generator("llama.cpp", f, 3, OPTIONS.withContextLength(256))) {
+            SamplingParams greedy = SamplingParams.GREEDY;
+            Generator.Result expected = java.generate("Once upon a time", 64, greedy, null);
+            Generator.Result got = llama.generate("Once upon a time", 64, greedy, null);
+            System.err.println("stories260K, 3 llama.cpp stages: " + got.text());
+            assertEquals(64, got.tokens().length);
+            assertArrayEquals(expected.tokens(), got.tokens());
+            assertEquals(expected.text(), got.text());
         }
     }
 
