@@ -28,7 +28,7 @@ public final class Main {
                    [--weighting speed-memory|speed]
                                                            split layers over N nodes; memory per stage
               generate --model MODEL --prompt TEXT [--max-tokens N] [--temperature T] [--seed S]
-                       [--top-k K] [--top-p P] [--stages K] [--threads T]
+                       [--top-k K] [--top-p P] [--stages K] [--threads T] [--backend java|llama.cpp] [--ids]
                                                            generate in this process, layers split into K stages
               tokenize --model MODEL --vectors FILE        token ids of llama.cpp tokenizer test vectors
               bench engine MODEL [--threads 2] [--tokens 32] [--prompt-tokens 64] [--batch 16] [--reps 3]
