@@ -31,6 +31,11 @@ public final class StageBackends {
         };
     }
 
+    /** Whether the llama.cpp backend can cut {@code architecture} into stages (any runs as one whole stage). */
+    public static boolean llamaCppCuts(String architecture) {
+        return ShardFile.CUTTABLE.contains(architecture);
+    }
+
     /** {@code file} split into {@code nStages} near-equal ranges on the named backend, as a {@link Generator}. */
     public static Generator generator(String name, GgufFile file, int nStages, EngineOptions options) throws IOException {
         int nLayers = ModelShape.of(file).nLayers();
