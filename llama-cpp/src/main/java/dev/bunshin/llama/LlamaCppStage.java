@@ -188,18 +188,22 @@ public final class LlamaCppStage implements StageBackend {
         int offset = 0; // tokens of batch[i] already decoded
         float[][] acts = new float[batch.size()][];
         float[][] logits = new float[batch.size()][];
+        int remaining = 0;
+        for (StageInput in : batch) remaining += in.nTokens(e);
         while (i < batch.size()) {
-            int[] tok = whole ? new int[nBatch] : null;
-            float[] embd = whole ? null : new float[nBatch * e]; // F32 [nBatch, nEmbd]
-            int[] pos = new int[nBatch];
-            int[] seq = new int[nBatch];
-            boolean[] output = new boolean[nBatch];
+            int size = Math.min(nBatch, remaining); // tokens in this chunk
+            remaining -= size;
+            int[] tok = whole ? new int[size] : null;
+            float[] embd = whole ? null : new float[size * e]; // F32 [size, nEmbd]
+            int[] pos = new int[size];
+            int[] seq = new int[size];
+            boolean[] output = new boolean[size];
             List<int[]> parts = new ArrayList<>(); // {input index, first token, count, row in chunk}
             int n = 0;
-            while (i < batch.size() && n < nBatch) {
+            while (i < batch.size() && n < size) {
                 StageInput in = batch.get(i);
                 int total = in.nTokens(e);
-                int take = Math.min(total - offset, nBatch - n);
+                int take = Math.min(total - offset, size - n);
                 int id = seqIds.computeIfAbsent(in.seqId(), s -> freeIds.pop());
                 for (int t = 0; t < take; t++) {
                     int r = n + t;

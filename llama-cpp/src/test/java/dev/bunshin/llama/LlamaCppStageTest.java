@@ -35,7 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * same greedy token ids, one sequence or many per call; Java and llama.cpp stages mixed in one chain agree.
  */
 class LlamaCppStageTest {
-    static final EngineOptions OPTIONS = new EngineOptions(2, 128, 4);
+    static final EngineOptions OPTIONS = new EngineOptions(1, 128, 4); // 1 thread: llama.cpp's spinning threads crawl on a busy machine
     static final int[] PROMPT = {1, 300, 301, 302, 303, 304, 305, 306, 307, 308};
     static final int N = 24;
 
@@ -134,6 +134,19 @@ class LlamaCppStageTest {
             float[] again = c.forward(22, 2, Arrays.copyOfRange(PROMPT, 2, 8));
             assertTrue(maxDiff(out.get(2).logits(), again) < 1e-3, "rewound logits " + maxDiff(out.get(2).logits(), again));
             assertEquals(8, c.stages.getLast().cachedLength(22));
+            // The same batch through stages that take 5 tokens per llama_decode: inputs span and share chunks.
+            List<StageBackend> small = new ArrayList<>();
+            for (LayerRange r : LayerRange.split(6, 3)) {
+                small.add(LlamaCppStage.load(f, r, OPTIONS, new LlamaCppStage.Settings(dir.resolve("shards"), 0, 5)));
+            }
+            try (Chain s = new Chain(small)) {
+                List<StageInput> again2 = new ArrayList<>();
+                for (int k = 0; k < 3; k++) again2.add(StageInput.ofTokens(30 + k, 0, Arrays.copyOf(PROMPT, 4 + 2 * k)));
+                List<StageOutput> chunked = s.forward(again2);
+                for (int k = 0; k < 3; k++) {
+                    assertTrue(maxDiff(alone[k], chunked.get(k).logits()) < 1e-3, "chunked logits " + maxDiff(alone[k], chunked.get(k).logits()));
+                }
+            }
             IllegalArgumentException gap = assertThrows(IllegalArgumentException.class, () -> c.forward(22, 10, new int[]{5}));
             assertTrue(gap.getMessage().contains("22"), gap.getMessage());
         }
