@@ -4,6 +4,7 @@ import dev.bunshin.engine.EngineOptions;
 import dev.bunshin.engine.LayerRange;
 import dev.bunshin.engine.StageBackend;
 import dev.bunshin.engine.StageInput;
+import dev.bunshin.engine.StageInputCheck;
 import dev.bunshin.engine.StageOutput;
 import dev.bunshin.engine.gguf.GgufFile;
 import dev.bunshin.engine.model.TensorNames;
@@ -166,7 +167,8 @@ public final class LlamaCppStage implements StageBackend {
         Set<Long> seen = new HashSet<>();
         int newSequences = 0;
         for (StageInput in : batch) {
-            check(in, first, seen);
+            StageInputCheck.check(in, range, config.nEmbd(), config.nVocab(), lengths.getOrDefault(in.seqId(), 0),
+                    contextLength, seen);
             if (!seqIds.containsKey(in.seqId())) newSequences++;
         }
         if (newSequences > freeIds.size()) {
@@ -247,43 +249,6 @@ public final class LlamaCppStage implements StageBackend {
             out.add(new StageOutput(in.seqId(), in.pos(), n, last ? null : acts[k], last ? logits[k] : null));
         }
         return out;
-    }
-
-    private void check(StageInput in, boolean first, Set<Long> seen) {
-        long seq = in.seqId();
-        if (!seen.add(seq)) throw new IllegalArgumentException("sequence " + seq + " appears twice in one batch");
-        if (first && in.tokens() == null) {
-            throw new IllegalArgumentException("sequence " + seq + ": stage " + range + " embeds tokens, got activations");
-        }
-        if (!first && in.activations() == null) {
-            throw new IllegalArgumentException("sequence " + seq + ": stage " + range + " takes activations, got tokens");
-        }
-        int n;
-        if (first) {
-            n = in.tokens().length;
-            for (int tok : in.tokens()) {
-                if (tok < 0 || tok >= config.nVocab()) {
-                    throw new IllegalArgumentException("sequence " + seq + ": token " + tok + " outside the vocabulary of "
-                            + config.nVocab());
-                }
-            }
-        } else {
-            if (in.activations().length % config.nEmbd() != 0) {
-                throw new IllegalArgumentException("sequence " + seq + ": " + in.activations().length
-                        + " activations is not a multiple of nEmbd " + config.nEmbd());
-            }
-            n = in.activations().length / config.nEmbd();
-        }
-        if (n == 0) throw new IllegalArgumentException("sequence " + seq + ": no tokens at pos " + in.pos());
-        int cached = lengths.getOrDefault(seq, 0);
-        if (in.pos() < 0 || in.pos() > cached) {
-            throw new IllegalArgumentException("sequence " + seq + ": pos " + in.pos() + " does not continue its "
-                    + cached + " cached positions");
-        }
-        if (in.pos() + n > contextLength) {
-            throw new IllegalArgumentException("sequence " + seq + ": positions up to " + (in.pos() + n)
-                    + " exceed the context of " + contextLength);
-        }
     }
 
     @Override

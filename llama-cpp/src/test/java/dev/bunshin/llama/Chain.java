@@ -1,33 +1,31 @@
 package dev.bunshin.llama;
 
+import dev.bunshin.engine.Generator;
 import dev.bunshin.engine.StageBackend;
 import dev.bunshin.engine.StageInput;
-import dev.bunshin.engine.StageOutput;
+import dev.bunshin.engine.gguf.GgufFile;
+import dev.bunshin.engine.tokenizer.Tokenizer;
 
-import java.util.ArrayList;
+import java.io.IOException;
 import java.util.List;
 
-/** Stages of any backend fed one to the next in this process, as the workers would; greedy generation over them. */
+/** Stages of any backend fed one to the next in this process (a {@link Generator}); greedy generation over them. */
 final class Chain implements AutoCloseable {
     final List<StageBackend> stages;
+    private final Generator generator;
 
-    Chain(List<StageBackend> stages) {
+    Chain(GgufFile file, List<StageBackend> stages) throws IOException {
         this.stages = stages;
+        this.generator = Generator.of(Tokenizer.fromGguf(file), stages);
     }
 
-    /** The last stage's outputs (logits) for a batch of token inputs. */
-    List<StageOutput> forward(List<StageInput> batch) {
-        List<StageOutput> out = stages.getFirst().forward(batch);
-        for (int s = 1; s < stages.size(); s++) {
-            List<StageInput> next = new ArrayList<>(out.size());
-            for (StageOutput o : out) next.add(StageInput.ofActivations(o.seqId(), o.pos(), o.activations()));
-            out = stages.get(s).forward(next);
-        }
-        return out;
+    /** The last stage's logits, F32 [nVocab], of each input of a batch of token inputs. */
+    List<float[]> forward(List<StageInput> batch) {
+        return generator.forwardBatch(batch);
     }
 
     float[] forward(long seq, int pos, int[] tokens) {
-        return forward(List.of(StageInput.ofTokens(seq, pos, tokens))).getFirst().logits();
+        return generator.forward(seq, pos, tokens);
     }
 
     /** Greedy ids after the prompt (prefill in one call, then one token per call); frees the sequence. */
@@ -38,7 +36,7 @@ final class Chain implements AutoCloseable {
             out[i] = argmax(logits);
             if (i + 1 < n) logits = forward(seq, prompt.length + i, new int[]{out[i]});
         }
-        for (StageBackend s : stages) s.free(seq);
+        generator.free(seq);
         return out;
     }
 
@@ -50,6 +48,6 @@ final class Chain implements AutoCloseable {
 
     @Override
     public void close() {
-        stages.forEach(StageBackend::close);
+        generator.close();
     }
 }

@@ -4,7 +4,6 @@ import dev.bunshin.engine.EngineOptions;
 import dev.bunshin.engine.LayerRange;
 import dev.bunshin.engine.StageBackend;
 import dev.bunshin.engine.StageInput;
-import dev.bunshin.engine.StageOutput;
 import dev.bunshin.engine.StageRunner;
 import dev.bunshin.engine.gguf.GgufFile;
 import dev.bunshin.engine.Generator;
@@ -49,7 +48,7 @@ class LlamaCppStageTest {
     private Chain llamaChain(GgufFile f, int k) throws IOException {
         List<StageBackend> stages = new ArrayList<>();
         for (LayerRange r : LayerRange.split(nLayers(f), k)) stages.add(LlamaCppStage.load(f, r, OPTIONS, settings()));
-        return new Chain(stages);
+        return new Chain(f, stages);
     }
 
     private static int nLayers(GgufFile f) throws IOException {
@@ -124,27 +123,27 @@ class LlamaCppStageTest {
             // Together in one call per stage.
             List<StageInput> batch = new ArrayList<>();
             for (int s = 0; s < 3; s++) batch.add(StageInput.ofTokens(20 + s, 0, Arrays.copyOf(PROMPT, 4 + 2 * s)));
-            List<StageOutput> out = c.forward(batch);
+            List<float[]> out = c.forward(batch);
             for (int s = 0; s < 3; s++) {
-                assertEquals(Chain.argmax(alone[s]), Chain.argmax(out.get(s).logits()), "sequence " + s);
-                assertTrue(maxDiff(alone[s], out.get(s).logits()) < 1e-3, "batched logits " + maxDiff(alone[s], out.get(s).logits()));
+                assertEquals(Chain.argmax(alone[s]), Chain.argmax(out.get(s)), "sequence " + s);
+                assertTrue(maxDiff(alone[s], out.get(s)) < 1e-3, "batched logits " + maxDiff(alone[s], out.get(s)));
                 assertEquals(4 + 2 * s, c.stages.get(1).cachedLength(20 + s));
             }
             // A redelivered record: re-running positions 2.. of sequence 22 gives the same logits as before.
             float[] again = c.forward(22, 2, Arrays.copyOfRange(PROMPT, 2, 8));
-            assertTrue(maxDiff(out.get(2).logits(), again) < 1e-3, "rewound logits " + maxDiff(out.get(2).logits(), again));
+            assertTrue(maxDiff(out.get(2), again) < 1e-3, "rewound logits " + maxDiff(out.get(2), again));
             assertEquals(8, c.stages.getLast().cachedLength(22));
             // The same batch through stages that take 5 tokens per llama_decode: inputs span and share chunks.
             List<StageBackend> small = new ArrayList<>();
             for (LayerRange r : LayerRange.split(6, 3)) {
                 small.add(LlamaCppStage.load(f, r, OPTIONS, new LlamaCppStage.Settings(dir.resolve("shards"), 0, 5)));
             }
-            try (Chain s = new Chain(small)) {
+            try (Chain s = new Chain(f, small)) {
                 List<StageInput> again2 = new ArrayList<>();
                 for (int k = 0; k < 3; k++) again2.add(StageInput.ofTokens(30 + k, 0, Arrays.copyOf(PROMPT, 4 + 2 * k)));
-                List<StageOutput> chunked = s.forward(again2);
+                List<float[]> chunked = s.forward(again2);
                 for (int k = 0; k < 3; k++) {
-                    assertTrue(maxDiff(alone[k], chunked.get(k).logits()) < 1e-3, "chunked logits " + maxDiff(alone[k], chunked.get(k).logits()));
+                    assertTrue(maxDiff(alone[k], chunked.get(k)) < 1e-3, "chunked logits " + maxDiff(alone[k], chunked.get(k)));
                 }
             }
             IllegalArgumentException gap = assertThrows(IllegalArgumentException.class, () -> c.forward(22, 10, new int[]{5}));
@@ -170,7 +169,7 @@ class LlamaCppStageTest {
             List<StageBackend> mixed2 = List.of(LlamaCppStage.load(f, r[0], OPTIONS, settings()), StageRunner.load(f, r[1], OPTIONS),
                     LlamaCppStage.load(f, r[2], OPTIONS, settings()));
             for (List<StageBackend> m : List.of(mixed, mixed2)) {
-                try (Chain c = new Chain(m)) {
+                try (Chain c = new Chain(f, m)) {
                     float[] l = c.forward(1, 0, PROMPT);
                     for (StageBackend s : m) s.free(1);
                     String kinds = m.stream().map(StageBackend::backend).toList().toString();
