@@ -10,11 +10,14 @@ import dev.bunshin.engine.tokenizer.Tokenizer;
 import dev.bunshin.llama.LlamaRelease;
 
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.LongSupplier;
 
 /**
  * {@code ./bunshin bench engine MODEL [--backend java|llama.cpp] [--stages N] [--json]}: a backend (split into N
@@ -43,7 +46,7 @@ final class BenchCommand {
 
     private static int engine(String[] argv, PrintStream out, PrintStream err) throws Exception {
         Args a = Args.parse("bench engine", argv, ModelArgs.with("threads", "tokens", "prompt-tokens", "batch", "reps", "warmup",
-                        "backend", "stages"), Set.of("skip-llama", "json"));
+                        "backend", "stages", "clock"), Set.of("skip-llama", "json"));
         String model = a.positional(0, "MODEL (a .gguf path or a model name)");
         a.noMorePositional(1);
         int threads = a.getInt("threads", 2, 1);
@@ -55,6 +58,14 @@ final class BenchCommand {
         int nStages = a.getInt("stages", 1, 1);
         String backend = Backends.check("bench engine", a.get("backend", "java"));
         boolean json = a.flag("json");
+        String clockName = a.get("clock", "wall");
+        if (!clockName.equals("wall") && !clockName.equals("cpu")) {
+            throw new UsageException("bench engine: option --clock: \"" + clockName + "\" is not wall or cpu");
+        }
+        if (clockName.equals("cpu") && threads != 1) {
+            throw new UsageException("bench engine: option --clock cpu needs --threads 1 (it times the calling thread)");
+        }
+        LongSupplier clock = clockName.equals("cpu") ? threadCpu() : System::nanoTime;
         ModelCatalog.Entry e = ModelArgs.resolve(a, model);
         ModelInfo info = ModelInfo.read(e.path());
         if (backend.equals("java") && !info.runnable()) {
@@ -78,12 +89,12 @@ final class BenchCommand {
             long seq = 1_000_000;
             for (int r = 0; r < warmup + reps; r++) {
                 String label = r < warmup ? "warm-up" : "run " + (r - warmup + 1);
-                double[] x = oneRun(g, promptIds, nTokens, batch, seq);
+                double[] x = oneRun(g, promptIds, nTokens, batch, seq, clock);
                 seq += batch + 1;
                 err.printf(Locale.ROOT, "%s %s: prompt %.1f tok/s, decode %.1f tok/s, batch %.1f tok/s%n", backend, label, x[0], x[1], x[2]);
                 if (r >= warmup) runs.add(x);
                 if (baseline != null) {
-                    double[] y = oneRun(baseline, promptIds, nTokens, batch, seq);
+                    double[] y = oneRun(baseline, promptIds, nTokens, batch, seq, clock);
                     seq += batch + 1;
                     err.printf(Locale.ROOT, "baseline %s: prompt %.1f tok/s, decode %.1f tok/s, batch %.1f tok/s%n", label, y[0], y[1], y[2]);
                     if (r >= warmup) baseRuns.add(y);
@@ -94,7 +105,7 @@ final class BenchCommand {
         }
 
         if (json) {
-            out.println("{" + fields(e.id(), backend, nStages, threads, batch, ours)
+            out.println("{" + fields(e.id(), backend, nStages, threads, batch, ours) + ", \"clock\": \"" + clockName + "\""
                     + (base == null ? "" : ", \"baseline\": {" + fields(e.id(), "llama.cpp", 1, threads, batch, base) + "}") + "}");
             return 0;
         }
@@ -108,9 +119,22 @@ final class BenchCommand {
         row(out, "decode tok/s (1 sequence, " + nTokens + " tokens)", ours.decodeTokPerSec,
                 base == null ? Double.NaN : base.decodeTokPerSec);
         row(out, "batched decode tok/s (" + batch + " sequences)", ours.batchTokPerSec, base == null ? Double.NaN : base.batchTokPerSec);
-        out.printf("%nmedians of %d runs after %d warm-up run(s), the two alternating; llama.cpp: libllama %s running the whole model "
+        out.printf("%n" + clockName + "-clock medians of %d runs after %d warm-up run(s), the two alternating; llama.cpp: libllama %s running the whole model "
                 + "in this process (FFM), KV F16; ours: %s%n", reps, warmup, LlamaRelease.RELEASE, describe);
         return 0;
+    }
+
+    /**
+     * The calling thread's CPU time: with one thread both backends compute on the calling thread, so this times
+     * their work without the time other processes hold the cores (what makes wall-clock rates noisy on a busy
+     * machine). It leaves out memory stalls caused by others only in part.
+     */
+    private static LongSupplier threadCpu() {
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        if (!mx.isCurrentThreadCpuTimeSupported()) {
+            throw new UsageException("bench engine: option --clock cpu: this JVM cannot read a thread's CPU time");
+        }
+        return mx::getCurrentThreadCpuTime;
     }
 
     private static String fields(String model, String backend, int stages, int threads, int batchSize, Speeds s) {
@@ -149,7 +173,7 @@ final class BenchCommand {
         List<double[]> runs = new ArrayList<>();
         long seq = 1_000_000;
         for (int r = 0; r < warmup + reps; r++) {
-            double[] x = oneRun(g, prompt, nTokens, batch, seq);
+            double[] x = oneRun(g, prompt, nTokens, batch, seq, System::nanoTime);
             seq += batch + 1;
             err.printf(Locale.ROOT, "bunshin %s: prompt %.1f tok/s, decode %.1f tok/s, batch %.1f tok/s%n",
                     r < warmup ? "warm-up" : "run " + (r - warmup + 1), x[0], x[1], x[2]);
@@ -162,17 +186,17 @@ final class BenchCommand {
      * One measurement: {prompt tok/s, single-sequence decode tok/s, batched decode tok/s}. Uses sequence ids
      * {@code seq .. seq + batch} and frees them.
      */
-    static double[] oneRun(Generator g, int[] prompt, int nTokens, int batch, long seq) {
+    static double[] oneRun(Generator g, int[] prompt, int nTokens, int batch, long seq, LongSupplier clock) {
         // Single sequence: prefill, then greedy decode without stopping at end-of-generation.
         long s = seq++;
-        long t0 = System.nanoTime();
+        long t0 = clock.getAsLong();
         float[] logits = g.forward(s, 0, prompt);
-        long t1 = System.nanoTime();
+        long t1 = clock.getAsLong();
         int pos = prompt.length;
         for (int i = 0; i < nTokens; i++) {
             logits = g.forward(s, pos++, new int[]{argmax(logits)});
         }
-        long t2 = System.nanoTime();
+        long t2 = clock.getAsLong();
         g.free(s);
 
         // Batch: each sequence gets a short prompt, then all decode together, one token each per call.
@@ -183,14 +207,14 @@ final class BenchCommand {
             seqs[b] = seq++;
             next[b] = argmax(g.forward(seqs[b], 0, Arrays.copyOf(prompt, shortPrompt)));
         }
-        long t3 = System.nanoTime();
+        long t3 = clock.getAsLong();
         for (int i = 0; i < nTokens; i++) {
             List<StageInput> in = new ArrayList<>(batch);
             for (int b = 0; b < batch; b++) in.add(StageInput.ofTokens(seqs[b], shortPrompt + i, new int[]{next[b]}));
             List<float[]> outs = g.forwardBatch(in);
             for (int b = 0; b < batch; b++) next[b] = argmax(outs.get(b));
         }
-        long t4 = System.nanoTime();
+        long t4 = clock.getAsLong();
         for (long x : seqs) g.free(x);
         return new double[]{prompt.length * 1e9 / (t1 - t0), nTokens * 1e9 / (t2 - t1),
                 (double) batch * nTokens * 1e9 / (t4 - t3)};

@@ -63,8 +63,8 @@ class BenchCommandTest {
         assertEquals(0, r.status(), r.toString());
         String json = r.out().strip();
         assertTrue(json.startsWith("{\"model\": \"stories260K\", \"backend\": \"llama.cpp\", \"stages\": 3, \"threads\": 1"), json);
-        assertTrue(json.matches(".*\"decode_tok_s\": [0-9.]+, \"batch16_tok_s\": [0-9.]+, \"baseline\": \\{\"model\": \"stories260K\", "
-                + "\"backend\": \"llama.cpp\", \"stages\": 1.*\\}\\}"), json);
+        assertTrue(json.matches(".*\"decode_tok_s\": [0-9.]+, \"batch16_tok_s\": [0-9.]+, \"clock\": \"wall\", \"baseline\": "
+                + "\\{\"model\": \"stories260K\", \"backend\": \"llama.cpp\", \"stages\": 1.*\\}\\}"), json);
         assertEquals(1, json.lines().count(), "one object per run");
     }
 
