@@ -7,18 +7,23 @@ import dev.bunshin.models.catalog.ModelCatalog;
 import dev.bunshin.models.catalog.ModelInfo;
 import dev.bunshin.engine.gguf.GgufFile;
 import dev.bunshin.engine.tokenizer.Tokenizer;
+import dev.bunshin.llama.LlamaRelease;
 
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.LongSupplier;
 
 /**
- * {@code ./bunshin bench engine MODEL}: our engine and llama.cpp on the same file with the same threads, in one
- * run: prompt tok/s, single-sequence decode tok/s, and our batched decode tok/s; medians of {@code --reps} runs
- * after one warm-up. {@code ./bunshin bench make-models DIR}: the synthetic models the benchmark uses.
+ * {@code ./bunshin bench engine MODEL [--backend java|llama.cpp] [--stages N] [--json]}: a backend (split into N
+ * stages in this process) against libllama running the whole model, same file, same threads, in one run,
+ * alternating: prompt tok/s, single-sequence decode tok/s, batched decode tok/s; medians of {@code --reps} runs
+ * after {@code --warmup} runs. {@code ./bunshin bench make-models DIR}: the synthetic models the benchmark uses.
  */
 final class BenchCommand {
     private BenchCommand() {}
@@ -40,8 +45,8 @@ final class BenchCommand {
     record Speeds(int promptTokens, double promptTokPerSec, double decodeTokPerSec, double batchTokPerSec) {}
 
     private static int engine(String[] argv, PrintStream out, PrintStream err) throws Exception {
-        Args a = Args.parse("bench engine", argv, ModelArgs.with("threads", "tokens", "prompt-tokens", "batch", "reps", "warmup"),
-                Set.of("skip-llama"));
+        Args a = Args.parse("bench engine", argv, ModelArgs.with("threads", "tokens", "prompt-tokens", "batch", "reps", "warmup",
+                        "backend", "stages", "clock"), Set.of("skip-llama", "json"));
         String model = a.positional(0, "MODEL (a .gguf path or a model name)");
         a.noMorePositional(1);
         int threads = a.getInt("threads", 2, 1);
@@ -50,42 +55,98 @@ final class BenchCommand {
         int batch = a.getInt("batch", 16, 1);
         int reps = a.getInt("reps", 3, 1);
         int warmup = a.getInt("warmup", 2, 0);
+        int nStages = a.getInt("stages", 1, 1);
+        String backend = Backends.check("bench engine", a.get("backend", "java"));
+        boolean json = a.flag("json");
+        String clockName = a.get("clock", "wall");
+        if (!clockName.equals("wall") && !clockName.equals("cpu")) {
+            throw new UsageException("bench engine: option --clock: \"" + clockName + "\" is not wall or cpu");
+        }
+        if (clockName.equals("cpu") && threads != 1) {
+            throw new UsageException("bench engine: option --clock cpu needs --threads 1 (it times the calling thread)");
+        }
+        LongSupplier clock = clockName.equals("cpu") ? threadCpu() : System::nanoTime;
         ModelCatalog.Entry e = ModelArgs.resolve(a, model);
         ModelInfo info = ModelInfo.read(e.path());
-        if (!info.runnable()) {
-            throw new IllegalArgumentException("cannot run " + e.id() + ": " + info.unsupportedReason());
+        if (backend.equals("java") && !info.runnable()) {
+            throw new IllegalArgumentException("cannot run " + e.id() + " on the java backend: " + info.unsupportedReason());
         }
-        err.printf("bench %s: %d threads, %d prompt tokens, %d generated tokens, batch %d, median of %d after %d warm-up run(s)%n",
-                e.id(), threads, nPrompt, nTokens, batch, reps, warmup);
+        err.printf("bench %s: backend %s in %d stage(s) against libllama's whole model, %d threads, %d prompt tokens, %d generated "
+                + "tokens, batch %d, median of %d after %d warm-up run(s), alternating%n",
+                e.id(), backend, nStages, threads, nPrompt, nTokens, batch, reps, warmup);
 
-        int[] promptIds;
-        String promptText;
+        EngineOptions options = new EngineOptions(threads, nPrompt + nTokens + 8, batch + 2);
         Speeds ours;
-        try (GgufFile f = GgufFile.open(e.path())) {
-            EngineOptions options = new EngineOptions(threads, nPrompt + nTokens + 8, batch + 2);
-            try (Generator g = Generator.load(f, 1, options)) {
-                promptIds = promptOf(g.tokenizer(), nPrompt);
-                promptText = g.tokenizer().decode(promptIds);
-                ours = measureOurs(g, promptIds, nTokens, batch, warmup, reps, err);
+        Speeds base = null;
+        String describe;
+        try (GgufFile f = GgufFile.open(e.path());
+             Generator g = Backends.generator(backend, f, nStages, options);
+             Generator baseline = a.flag("skip-llama") ? null : Backends.generator("llama.cpp", f, 1, options)) {
+            describe = g.stages().getFirst().describe();
+            int[] promptIds = promptOf(g.tokenizer(), nPrompt);
+            List<double[]> runs = new ArrayList<>();
+            List<double[]> baseRuns = new ArrayList<>();
+            long seq = 1_000_000;
+            for (int r = 0; r < warmup + reps; r++) {
+                String label = r < warmup ? "warm-up" : "run " + (r - warmup + 1);
+                double[] x = oneRun(g, promptIds, nTokens, batch, seq, clock);
+                seq += batch + 1;
+                err.printf(Locale.ROOT, "%s %s: prompt %.1f tok/s, decode %.1f tok/s, batch %.1f tok/s%n", backend, label, x[0], x[1], x[2]);
+                if (r >= warmup) runs.add(x);
+                if (baseline != null) {
+                    double[] y = oneRun(baseline, promptIds, nTokens, batch, seq, clock);
+                    seq += batch + 1;
+                    err.printf(Locale.ROOT, "baseline %s: prompt %.1f tok/s, decode %.1f tok/s, batch %.1f tok/s%n", label, y[0], y[1], y[2]);
+                    if (r >= warmup) baseRuns.add(y);
+                }
             }
+            ours = speeds(promptIds.length, runs);
+            if (baseline != null) base = speeds(promptIds.length, baseRuns);
         }
-        Speeds llama = a.flag("skip-llama") ? null : LlamaBaseline.measure(e.path(), promptText, threads, nPrompt,
-                nTokens, warmup, reps, err);
 
+        if (json) {
+            out.println("{" + fields(e.id(), backend, nStages, threads, batch, ours) + ", \"clock\": \"" + clockName + "\""
+                    + (base == null ? "" : ", \"baseline\": {" + fields(e.id(), "llama.cpp", 1, threads, batch, base) + "}") + "}");
+            return 0;
+        }
         out.printf("### %s (%s, %s, %s) — %d threads, %d cores, Java %s%n%n", e.id(), info.architecture(),
                 info.quantization(), ModelInfo.formatCount(info.parameterCount()), threads,
                 Runtime.getRuntime().availableProcessors(), Runtime.version());
-        out.println("| metric | bunshin | llama.cpp | bunshin / llama.cpp |");
+        String col = "bunshin " + backend + (nStages > 1 ? " (" + nStages + " stages)" : "");
+        out.println("| metric | " + col + " | llama.cpp | " + col + " / llama.cpp |");
         out.println("|---|---:|---:|---:|");
-        row(out, "prompt tok/s (" + ours.promptTokens + " tokens" + (llama == null ? "" : ", llama.cpp "
-                + llama.promptTokens) + ")", ours.promptTokPerSec, llama == null ? Double.NaN : llama.promptTokPerSec);
+        row(out, "prompt tok/s (" + ours.promptTokens + " tokens)", ours.promptTokPerSec, base == null ? Double.NaN : base.promptTokPerSec);
         row(out, "decode tok/s (1 sequence, " + nTokens + " tokens)", ours.decodeTokPerSec,
-                llama == null ? Double.NaN : llama.decodeTokPerSec);
-        row(out, "batched decode tok/s (" + batch + " sequences; vs llama.cpp single)", ours.batchTokPerSec,
-                llama == null ? Double.NaN : llama.decodeTokPerSec);
-        out.printf("%nmedians of %d runs after %d warm-up run(s); our KV cache is F32, llama.cpp's F16; llama.cpp through "
-                + "de.kherud:llama %s, timed as completions of 1 and of N tokens%n", reps, warmup, "4.2.0");
+                base == null ? Double.NaN : base.decodeTokPerSec);
+        row(out, "batched decode tok/s (" + batch + " sequences)", ours.batchTokPerSec, base == null ? Double.NaN : base.batchTokPerSec);
+        out.printf("%n" + clockName + "-clock medians of %d runs after %d warm-up run(s), the two alternating; llama.cpp: libllama %s running the whole model "
+                + "in this process (FFM), KV F16; ours: %s%n", reps, warmup, LlamaRelease.RELEASE, describe);
         return 0;
+    }
+
+    /**
+     * The calling thread's CPU time: with one thread both backends compute on the calling thread, so this times
+     * their work without the time other processes hold the cores (what makes wall-clock rates noisy on a busy
+     * machine). It leaves out memory stalls caused by others only in part.
+     */
+    private static LongSupplier threadCpu() {
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        if (!mx.isCurrentThreadCpuTimeSupported()) {
+            throw new UsageException("bench engine: option --clock cpu: this JVM cannot read a thread's CPU time");
+        }
+        return mx::getCurrentThreadCpuTime;
+    }
+
+    private static String fields(String model, String backend, int stages, int threads, int batchSize, Speeds s) {
+        return String.format(Locale.ROOT, "\"model\": \"%s\", \"backend\": \"%s\", \"stages\": %d, \"threads\": %d, \"batch\": %d, "
+                        + "\"prompt_tok_s\": %.2f, \"decode_tok_s\": %.2f, \"batch16_tok_s\": %.2f",
+                model.replace("\\", "\\\\").replace("\"", "\\\""), backend, stages, threads, batchSize, s.promptTokPerSec,
+                s.decodeTokPerSec, s.batchTokPerSec);
+    }
+
+    private static Speeds speeds(int promptTokens, List<double[]> runs) {
+        return new Speeds(promptTokens, median(runs.stream().map(x -> x[0]).toList()),
+                median(runs.stream().map(x -> x[1]).toList()), median(runs.stream().map(x -> x[2]).toList()));
     }
 
     private static void row(PrintStream out, String metric, double ours, double theirs) {
@@ -109,53 +170,54 @@ final class BenchCommand {
 
     static Speeds measureOurs(Generator g, int[] prompt, int nTokens, int batch, int warmup, int reps,
                                       PrintStream err) {
-        List<Double> promptRates = new ArrayList<>();
-        List<Double> decodeRates = new ArrayList<>();
-        List<Double> batchRates = new ArrayList<>();
+        List<double[]> runs = new ArrayList<>();
         long seq = 1_000_000;
         for (int r = 0; r < warmup + reps; r++) {
-            // Single sequence: prefill, then greedy decode without stopping at end-of-generation.
-            long s = seq++;
-            long t0 = System.nanoTime();
-            float[] logits = g.forward(s, 0, prompt);
-            long t1 = System.nanoTime();
-            int pos = prompt.length;
-            for (int i = 0; i < nTokens; i++) {
-                logits = g.forward(s, pos++, new int[]{argmax(logits)});
-            }
-            long t2 = System.nanoTime();
-            g.free(s);
-
-            // Batch: each sequence gets a short prompt, then all decode together, one token each per call.
-            int shortPrompt = Math.min(8, prompt.length);
-            long[] seqs = new long[batch];
-            int[] next = new int[batch];
-            for (int b = 0; b < batch; b++) {
-                seqs[b] = seq++;
-                next[b] = argmax(g.forward(seqs[b], 0, Arrays.copyOf(prompt, shortPrompt)));
-            }
-            long t3 = System.nanoTime();
-            for (int i = 0; i < nTokens; i++) {
-                List<StageInput> in = new ArrayList<>(batch);
-                for (int b = 0; b < batch; b++) in.add(StageInput.ofTokens(seqs[b], shortPrompt + i, new int[]{next[b]}));
-                List<float[]> outs = g.forwardBatch(in);
-                for (int b = 0; b < batch; b++) next[b] = argmax(outs.get(b));
-            }
-            long t4 = System.nanoTime();
-            for (long x : seqs) g.free(x);
-
-            double pr = prompt.length * 1e9 / (t1 - t0);
-            double dr = nTokens * 1e9 / (t2 - t1);
-            double br = (double) batch * nTokens * 1e9 / (t4 - t3);
+            double[] x = oneRun(g, prompt, nTokens, batch, seq, System::nanoTime);
+            seq += batch + 1;
             err.printf(Locale.ROOT, "bunshin %s: prompt %.1f tok/s, decode %.1f tok/s, batch %.1f tok/s%n",
-                    r < warmup ? "warm-up" : "run " + (r - warmup + 1), pr, dr, br);
-            if (r >= warmup) {
-                promptRates.add(pr);
-                decodeRates.add(dr);
-                batchRates.add(br);
-            }
+                    r < warmup ? "warm-up" : "run " + (r - warmup + 1), x[0], x[1], x[2]);
+            if (r >= warmup) runs.add(x);
         }
-        return new Speeds(prompt.length, median(promptRates), median(decodeRates), median(batchRates));
+        return speeds(prompt.length, runs);
+    }
+
+    /**
+     * One measurement: {prompt tok/s, single-sequence decode tok/s, batched decode tok/s}. Uses sequence ids
+     * {@code seq .. seq + batch} and frees them.
+     */
+    static double[] oneRun(Generator g, int[] prompt, int nTokens, int batch, long seq, LongSupplier clock) {
+        // Single sequence: prefill, then greedy decode without stopping at end-of-generation.
+        long s = seq++;
+        long t0 = clock.getAsLong();
+        float[] logits = g.forward(s, 0, prompt);
+        long t1 = clock.getAsLong();
+        int pos = prompt.length;
+        for (int i = 0; i < nTokens; i++) {
+            logits = g.forward(s, pos++, new int[]{argmax(logits)});
+        }
+        long t2 = clock.getAsLong();
+        g.free(s);
+
+        // Batch: each sequence gets a short prompt, then all decode together, one token each per call.
+        int shortPrompt = Math.min(8, prompt.length);
+        long[] seqs = new long[batch];
+        int[] next = new int[batch];
+        for (int b = 0; b < batch; b++) {
+            seqs[b] = seq++;
+            next[b] = argmax(g.forward(seqs[b], 0, Arrays.copyOf(prompt, shortPrompt)));
+        }
+        long t3 = clock.getAsLong();
+        for (int i = 0; i < nTokens; i++) {
+            List<StageInput> in = new ArrayList<>(batch);
+            for (int b = 0; b < batch; b++) in.add(StageInput.ofTokens(seqs[b], shortPrompt + i, new int[]{next[b]}));
+            List<float[]> outs = g.forwardBatch(in);
+            for (int b = 0; b < batch; b++) next[b] = argmax(outs.get(b));
+        }
+        long t4 = clock.getAsLong();
+        for (long x : seqs) g.free(x);
+        return new double[]{prompt.length * 1e9 / (t1 - t0), nTokens * 1e9 / (t2 - t1),
+                (double) batch * nTokens * 1e9 / (t4 - t3)};
     }
 
     static int argmax(float[] x) {

@@ -8,12 +8,15 @@ import dev.bunshin.engine.gguf.GgufFile;
 import dev.bunshin.engine.sample.SamplingParams;
 
 import java.io.PrintStream;
+import java.util.Arrays;
 import java.util.Locale;
+import java.util.stream.Collectors;
 import java.util.Set;
 
 /**
  * {@code ./bunshin generate --model MODEL --prompt TEXT ...}: generation in this process with the model's layers
- * split into {@code --stages} ranges run one after another, streaming text to stdout as it comes.
+ * split into {@code --stages} ranges run one after another on {@code --backend java|llama.cpp}, streaming text to
+ * stdout as it comes (or, with {@code --ids}, printing the generated token ids on one line).
  */
 final class GenerateCommand {
     private GenerateCommand() {}
@@ -23,7 +26,7 @@ final class GenerateCommand {
 
     static int run(String[] argv, PrintStream out, PrintStream err) throws Exception {
         Args a = Args.parse("generate", argv, ModelArgs.with("model", "prompt", "max-tokens", "temperature", "seed",
-                "top-k", "top-p", "min-p", "repeat-penalty", "stages", "threads", "context"), Set.of());
+                "top-k", "top-p", "min-p", "repeat-penalty", "stages", "threads", "context", "backend"), Set.of("ids"));
         a.noMorePositional(0);
         String model = a.require("model");
         String prompt = a.require("prompt");
@@ -36,14 +39,16 @@ final class GenerateCommand {
         float minP = a.getFloat("min-p", 0.05f, 0f, 1f);
         float repeatPenalty = a.getFloat("repeat-penalty", 1f, 0f, 100f);
         int stages = a.getInt("stages", 1, 1);
+        String backend = Backends.check("generate", a.get("backend", "java"));
+        boolean ids = a.flag("ids");
         int threads = a.getInt("threads", Runtime.getRuntime().availableProcessors(), 1);
         SamplingParams params = new SamplingParams(temperature, topK, topP, minP, repeatPenalty, 64, 0f, 0f, seed);
 
         ModelCatalog.Entry e = ModelArgs.resolve(a, model);
         try (GgufFile f = GgufFile.open(e.path())) {
             ModelInfo info = ModelInfo.of(f);
-            if (!info.runnable()) {
-                throw new IllegalArgumentException("cannot run " + e.id() + ": " + info.unsupportedReason());
+            if (backend.equals("java") && !info.runnable()) {
+                throw new IllegalArgumentException("cannot run " + e.id() + " on the java backend: " + info.unsupportedReason());
             }
             if (stages > info.nLayers()) {
                 throw new UsageException("generate: option --stages is " + stages + " but " + e.id() + " has only "
@@ -53,16 +58,19 @@ final class GenerateCommand {
                     : DEFAULT_MAX_CONTEXT, DEFAULT_MAX_CONTEXT), 1);
             EngineOptions options = new EngineOptions(threads, context, 1);
             long t0 = System.nanoTime();
-            try (Generator g = Generator.load(f, stages, options)) {
+            try (Generator g = Backends.generator(backend, f, stages, options)) {
                 long loadNanos = System.nanoTime() - t0;
-                err.printf(Locale.ROOT, "model %s: %d layers in %d stage(s) %s, %d threads, context %d, loaded in %.0f ms; "
+                err.printf(Locale.ROOT, "model %s: %d layers in %d stage(s) %s on %s, %d threads, context %d, loaded in %.0f ms; "
                                 + "temperature %s, seed %d%n", e.id(), info.nLayers(), stages,
-                        g.stages().stream().map(s -> s.range().toString()).toList(), threads, context,
+                        g.stages().stream().map(s -> s.range().toString()).toList(), backend, threads, context,
                         loadNanos / 1e6, temperature, seed);
-                Generator.Result r = g.generate(prompt, maxTokens, params, piece -> {
+                Generator.Result r = g.generate(prompt, maxTokens, params, ids ? null : piece -> {
                     out.print(piece);
                     out.flush();
                 });
+                if (ids) { // the generated token ids on one line, for comparing backends
+                    out.print(Arrays.stream(r.tokens()).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
+                }
                 out.println();
                 out.flush();
                 err.printf(Locale.ROOT, "prompt: %d tokens in %.1f ms (%.1f tok/s); generated %d tokens in %.1f ms "

@@ -4,12 +4,14 @@ import dev.bunshin.models.catalog.ModelCatalog;
 import dev.bunshin.models.catalog.ModelInfo;
 import dev.bunshin.engine.gguf.GgmlType;
 import dev.bunshin.models.plan.ByteSize;
+import dev.bunshin.llama.LlamaRelease;
+import dev.bunshin.llama.StageBackends;
 
 import java.io.PrintStream;
 import java.util.Map;
 import java.util.Set;
 
-/** {@code ./bunshin inspect MODEL}: what the file holds and whether the engine can run it. */
+/** {@code ./bunshin inspect MODEL}: what the file holds and which backends can run it. */
 final class InspectCommand {
     private InspectCommand() {}
 
@@ -45,6 +47,17 @@ final class InspectCommand {
                     + ByteSize.format(t.getValue().bytes()) + " (" + t.getValue().bytes() + " bytes)");
         }
         row(out, "can run", m.runnable() ? "yes" : "no: " + m.unsupportedReason());
+        row(out, "backends", backends(m));
+    }
+
+    /** Which --backend can run the model, and how. */
+    static String backends(ModelInfo m) {
+        String java = m.runnable() ? "java (any split)" : "java no";
+        if (m.architecture() == null || m.nLayers() == 0) return java + ", llama.cpp no (no layers)";
+        String llama = StageBackends.llamaCppCuts(m.architecture())
+                ? "llama.cpp " + LlamaRelease.RELEASE + " (any split)"
+                : "llama.cpp " + LlamaRelease.RELEASE + " (one whole stage, if it runs " + m.architecture() + "; not cut into stages)";
+        return java + ", " + llama;
     }
 
     private static void row(PrintStream out, String key, String value) {

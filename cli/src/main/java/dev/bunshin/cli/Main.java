@@ -28,12 +28,12 @@ public final class Main {
                    [--weighting speed-memory|speed]
                                                            split layers over N nodes; memory per stage
               generate --model MODEL --prompt TEXT [--max-tokens N] [--temperature T] [--seed S]
-                       [--top-k K] [--top-p P] [--stages K] [--threads T]
+                       [--top-k K] [--top-p P] [--stages K] [--threads T] [--backend java|llama.cpp] [--ids]
                                                            generate in this process, layers split into K stages
               tokenize --model MODEL --vectors FILE        token ids of llama.cpp tokenizer test vectors
               bench engine MODEL [--threads 2] [--tokens 32] [--prompt-tokens 64] [--batch 16] [--reps 3]
-                           [--warmup 2] [--skip-llama]
-                                                           our engine vs llama.cpp, same file, same threads
+                           [--warmup 2] [--backend java|llama.cpp] [--stages N] [--json] [--skip-llama]
+                                                           a backend vs libllama's whole model, same file, same threads
               bench pipeline MODEL [--workers 2] [--threads 1] [--jobs 1,4,16] [--tokens 32] [--skip-llama]
                                                            the whole service (Kafka, PostgreSQL, workers) vs one process
               bench make-models DIR [--mixes Q8_0,Q4_0,Q4_K_M] [--layers L] [--tiny] [--force]

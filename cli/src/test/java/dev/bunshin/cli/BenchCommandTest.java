@@ -53,6 +53,25 @@ class BenchCommandTest {
         assertTrue(prompt.get(3).endsWith("×"), prompt.toString());
         List<String> batch = row(r.out(), "batched decode tok/s (2 sequences");
         assertTrue(Double.parseDouble(batch.get(1)) > 0, batch.toString());
-        assertTrue(r.err().contains("llama.cpp run 1"), r.err());
+        assertTrue(r.err().contains("baseline run 1"), r.err());
+    }
+
+    @Test
+    void benchOfTheLlamaCppBackendInStagesPrintsJsonWithItsBaseline() {
+        Cli r = Cli.run("bench", "engine", TestModels.stories260K().toString(), "--backend", "llama.cpp", "--stages", "3",
+                "--threads", "1", "--tokens", "4", "--prompt-tokens", "16", "--batch", "2", "--reps", "1", "--warmup", "0", "--json");
+        assertEquals(0, r.status(), r.toString());
+        String json = r.out().strip();
+        assertTrue(json.startsWith("{\"model\": \"stories260K\", \"backend\": \"llama.cpp\", \"stages\": 3, \"threads\": 1"), json);
+        assertTrue(json.matches(".*\"decode_tok_s\": [0-9.]+, \"batch16_tok_s\": [0-9.]+, \"clock\": \"wall\", \"baseline\": "
+                + "\\{\"model\": \"stories260K\", \"backend\": \"llama.cpp\", \"stages\": 1.*\\}\\}"), json);
+        assertEquals(1, json.lines().count(), "one object per run");
+    }
+
+    @Test
+    void anUnknownBackendIsAUsageError() {
+        Cli r = Cli.run("bench", "engine", TestModels.stories260K().toString(), "--backend", "onnx");
+        assertEquals(2, r.status(), r.toString());
+        assertTrue(r.err().contains("option --backend: unknown backend \"onnx\" (java, llama.cpp)"), r.toString());
     }
 }

@@ -47,6 +47,21 @@ class GenerateCommandTest {
     }
 
     @Test
+    void threeLlamaCppStagesPrintTheModelsReadmeText() throws Exception {
+        Cli r = generate(3, "Once upon a time", "--backend", "llama.cpp");
+        assertEquals(llamaCppText() + "\n", r.out());
+        assertTrue(r.err().contains("on llama.cpp"), r.err());
+    }
+
+    @Test
+    void idsAreTheSameOnBothBackends() {
+        String java = generate(1, "Lily and Ben went to the park", "--ids").out();
+        String llama = generate(2, "Lily and Ben went to the park", "--ids", "--backend", "llama.cpp").out();
+        assertTrue(java.strip().matches("[0-9]+( [0-9]+){63}"), java);
+        assertEquals(java, llama);
+    }
+
+    @Test
     void threeStagesPrintTheSameTextAsOne() {
         for (String prompt : List.of("Once upon a time", "The cat sat", "Lily and Ben went to the park")) {
             String one = generate(1, prompt).out();

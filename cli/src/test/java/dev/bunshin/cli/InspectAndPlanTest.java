@@ -33,6 +33,7 @@ class InspectAndPlanTest {
         assertEquals("llama", line(r.out(), "tokenizer"));
         assertEquals("3", line(r.out(), "gguf version"));
         assertEquals("yes", line(r.out(), "can run"));
+        assertEquals("java (any split), llama.cpp v0.5.0 (any split)", line(r.out(), "backends"));
         assertTrue(line(r.out(), "file").contains(Files.size(TestModels.stories260K()) + " bytes"), r.out());
         try (GgufFile f = GgufFile.open(TestModels.stories260K())) {
             long bytes = f.tensors().values().stream().mapToLong(GgufTensor::byteSize).sum();

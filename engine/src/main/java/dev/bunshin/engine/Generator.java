@@ -28,12 +28,12 @@ public final class Generator implements AutoCloseable {
     static final int PREFILL_CHUNK = 512;
 
     private final Tokenizer tokenizer;
-    private final List<StageRunner> stages;
+    private final List<StageBackend> stages;
     private final int nEmbd;
     private final int contextLength; // positions per sequence
     private final AtomicLong nextSeq = new AtomicLong(1);
 
-    private Generator(Tokenizer tokenizer, List<StageRunner> stages, int nEmbd, int contextLength) {
+    private Generator(Tokenizer tokenizer, List<StageBackend> stages, int nEmbd, int contextLength) {
         this.tokenizer = tokenizer;
         this.stages = stages;
         this.nEmbd = nEmbd;
@@ -52,13 +52,22 @@ public final class Generator implements AutoCloseable {
             for (LayerRange r : LayerRange.split(nLayers(file), nStages)) {
                 stages.add(StageRunner.load(file, r, options));
             }
-            ModelConfig config = stages.getFirst().config();
-            int context = options.contextLength() > 0 ? options.contextLength() : config.contextLength();
-            return new Generator(tokenizer, List.copyOf(stages), config.nEmbd(), context);
+            return of(tokenizer, stages);
         } catch (IOException | RuntimeException e) {
             stages.forEach(StageRunner::close);
             throw e;
         }
+    }
+
+    /**
+     * A generator over stages already loaded, of any backend ({@link StageRunner}, the llama.cpp backend, mixed),
+     * first to last; it closes them.
+     */
+    public static Generator of(Tokenizer tokenizer, List<? extends StageBackend> stages) {
+        Objects.requireNonNull(tokenizer, "tokenizer == null");
+        if (stages.isEmpty()) throw new IllegalArgumentException("no stages");
+        StageBackend first = stages.getFirst();
+        return new Generator(tokenizer, List.copyOf(stages), first.nEmbd(), first.contextLength());
     }
 
     private static int nLayers(GgufFile file) throws IOException {
@@ -71,7 +80,7 @@ public final class Generator implements AutoCloseable {
     }
 
     /** The stages, first to last. */
-    public List<StageRunner> stages() {
+    public List<StageBackend> stages() {
         return stages;
     }
 
@@ -156,7 +165,7 @@ public final class Generator implements AutoCloseable {
             }
             emit(decoder.flush(), text, onText);
         } finally {
-            for (StageRunner s : stages) s.free(seq);
+            for (StageBackend s : stages) s.free(seq);
         }
         long tEnd = System.nanoTime();
         return new Result(promptTokens, Arrays.copyOfRange(history, promptTokens.length, historyLength),
@@ -203,7 +212,7 @@ public final class Generator implements AutoCloseable {
 
     /** Frees a sequence's KV cache in every stage. */
     public void free(long seq) {
-        for (StageRunner s : stages) s.free(seq);
+        for (StageBackend s : stages) s.free(seq);
     }
 
     /** Positions per sequence: the prompt and the generated tokens together. */
@@ -218,6 +227,6 @@ public final class Generator implements AutoCloseable {
 
     @Override
     public void close() {
-        for (StageRunner s : stages) s.close();
+        for (StageBackend s : stages) s.close();
     }
 }

@@ -113,7 +113,7 @@ public final class StageRunner implements StageBackend {
         Set<Long> seen = new HashSet<>();
         int newSequences = 0;
         for (StageInput in : batch) {
-            check(in, first, seen);
+            check(in, seen);
             if (!caches.containsKey(in.seqId())) newSequences++;
             nTok += in.nTokens(e);
         }
@@ -168,46 +168,10 @@ public final class StageRunner implements StageBackend {
         return out;
     }
 
-    private void check(StageInput in, boolean first, Set<Long> seen) {
-        long seq = in.seqId();
-        if (!seen.add(seq)) {
-            throw new IllegalArgumentException("sequence " + seq + " appears twice in one batch");
-        }
-        if (first && in.tokens() == null) {
-            throw new IllegalArgumentException("sequence " + seq + ": stage " + range + " embeds tokens, got activations");
-        }
-        if (!first && in.activations() == null) {
-            throw new IllegalArgumentException("sequence " + seq + ": stage " + range + " takes activations, got tokens");
-        }
-        int n;
-        if (first) {
-            n = in.tokens().length;
-            for (int tok : in.tokens()) {
-                if (tok < 0 || tok >= config.nVocab()) {
-                    throw new IllegalArgumentException("sequence " + seq + ": token " + tok + " outside the vocabulary of "
-                            + config.nVocab());
-                }
-            }
-        } else {
-            if (in.activations().length % config.nEmbd() != 0) {
-                throw new IllegalArgumentException("sequence " + seq + ": " + in.activations().length
-                        + " activations is not a multiple of nEmbd " + config.nEmbd());
-            }
-            n = in.activations().length / config.nEmbd();
-        }
-        if (n == 0) {
-            throw new IllegalArgumentException("sequence " + seq + ": no tokens at pos " + in.pos());
-        }
-        KvCache cache = caches.get(seq);
-        int cached = cache == null ? 0 : cache.length();
-        if (in.pos() < 0 || in.pos() > cached) {
-            throw new IllegalArgumentException("sequence " + seq + ": pos " + in.pos() + " does not continue the "
-                    + cached + " cached positions");
-        }
-        if ((long) in.pos() + n > contextLength) {
-            throw new IllegalArgumentException("sequence " + seq + ": pos " + in.pos() + " + " + n
-                    + " tokens exceeds the context length " + contextLength);
-        }
+    private void check(StageInput in, Set<Long> seen) {
+        KvCache cache = caches.get(in.seqId());
+        StageInputCheck.check(in, range, config.nEmbd(), config.nVocab(), cache == null ? 0 : cache.length(), contextLength,
+                seen);
     }
 
     /** Frees the sequence's KV cache; a no-op if the sequence is unknown. */

@@ -162,7 +162,7 @@ public final class GgufWriter {
         }
         long n = 1;
         for (long d : dims) {
-            if (d <= 0) {
+            if (d < 0 || d == 0 && dims.length == 1) { // 0 rows is allowed: a shard's vocabulary-free head
                 throw new IllegalArgumentException("tensor " + name + " has a dimension " + d);
             }
             n *= d;

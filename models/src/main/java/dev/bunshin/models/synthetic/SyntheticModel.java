@@ -215,7 +215,7 @@ public final class SyntheticModel {
         return path;
     }
 
-    private static void ones(GgufWriter w, String name, int n) {
+    static void ones(GgufWriter w, String name, int n) {
         float[] v = new float[n];
         java.util.Arrays.fill(v, 1f);
         w.addTensor(name, GgmlType.F32, new long[] {n}, Quantizer.quantize(GgmlType.F32, v, n));
@@ -231,7 +231,7 @@ public final class SyntheticModel {
      * A random matrix W [rows, cols], generated and quantized in parallel chunks of rows when the writer asks
      * for it (one tensor in memory at a time). Rows flagged in {@code zeroRows} are 0.
      */
-    private static void matrix(GgufWriter w, Spec spec, String name, int il, int cols, int rows, float std, boolean[] zeroRows) {
+    static void matrix(GgufWriter w, Spec spec, String name, int il, int cols, int rows, float std, boolean[] zeroRows) {
         GgmlType type = typeOf(spec, name, il, cols);
         w.addTensor(name, type, new long[] {cols, rows}, () -> {
             long rowBytes = type.byteSize(cols);
@@ -257,12 +257,12 @@ public final class SyntheticModel {
         });
     }
 
-    private static long seed(Spec spec, String name, int chunk) {
+    static long seed(Spec spec, String name, int chunk) {
         return spec.seed * 0x9E3779B97F4A7C15L + name.hashCode() * 0xC2B2AE3D27D4EB4FL + chunk;
     }
 
     /** Approximately normal values (Irwin–Hall of 4 uniforms, rescaled): fast, and bounded by ±3.5·std. */
-    private static void fill(float[] v, int from, int to, long seed, float std) {
+    static void fill(float[] v, int from, int to, long seed, float std) {
         SplittableRandom rnd = new SplittableRandom(seed);
         float k = (float) Math.sqrt(3.0) * std;
         for (int i = from; i < to; i++) {

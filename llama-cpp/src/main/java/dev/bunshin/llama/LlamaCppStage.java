@@ -1,0 +1,283 @@
+package dev.bunshin.llama;
+
+import dev.bunshin.engine.EngineOptions;
+import dev.bunshin.engine.LayerRange;
+import dev.bunshin.engine.StageBackend;
+import dev.bunshin.engine.StageInput;
+import dev.bunshin.engine.StageInputCheck;
+import dev.bunshin.engine.StageOutput;
+import dev.bunshin.engine.gguf.GgufFile;
+import dev.bunshin.engine.model.TensorNames;
+import dev.bunshin.engine.tensor.WeightMatrices;
+import dev.bunshin.engine.tensor.WeightMatrix;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A stage run by libllama: layers {@code [a, b)} of a GGUF model, many sequences per {@code llama_decode} (a llama
+ * sequence id per job, positions per token).
+ *
+ * <ul>
+ *   <li>The whole model ({@code [0, nLayers)}) loads the original file: tokens in, logits out.</li>
+ *   <li>Any other range loads a {@link ShardFile} of that range. Hidden states go in through
+ *       {@code llama_batch.embd} (the first stage embeds its tokens on the Java side, from the original file's
+ *       {@code token_embd}); a stage that is not last captures its last layer's output ({@code l_out-<il>}) with
+ *       the eval callback, with every token flagged for output (else llama.cpp drops the rows it thinks unused in
+ *       the last layer); the last stage flags only each sequence's last position and returns its logits.</li>
+ * </ul>
+ * KV: one unified pool of {@code contextLength × maxSequences} cells, F16 (llama.cpp's default). A rewind
+ * ({@code pos} below the cached length) drops the later positions ({@code llama_memory_seq_rm(seq, pos, -1)}).
+ */
+public final class LlamaCppStage implements StageBackend {
+
+    /**
+     * Run settings beyond {@link EngineOptions}.
+     *
+     * @param shardDir  where shard GGUFs are written and reused
+     * @param gpuLayers layers to offload to a GPU backend (a GPU build of libllama); 0 keeps all on the CPU
+     * @param batchTokens tokens per {@code llama_decode}; larger batches are split
+     */
+    public record Settings(Path shardDir, int gpuLayers, int batchTokens) {
+        /** {@code -Dbunshin.shard.dir}, else {@code ~/.cache/bunshin/shards}; CPU only; 512 tokens per decode. */
+        public static Settings defaults() {
+            String dir = System.getProperty("bunshin.shard.dir");
+            return new Settings(dir != null ? Path.of(dir)
+                    : Path.of(System.getProperty("user.home"), ".cache", "bunshin", "shards"), 0, 512);
+        }
+    }
+
+    private final LayerRange range;
+    private final ModelShape config;
+    private final EngineOptions options;
+    private final NativeModel model;
+    private final boolean whole;
+    private final WeightMatrix tokenEmbd; // [nVocab, nEmbd] of the original file: the first shard's input; null otherwise
+    private final float inputScale;      // gemma3 multiplies even embedding input by sqrt(nEmbd): undone for hidden states
+    private final String describe;
+    private final int contextLength;
+    private final Map<Long, Integer> seqIds = new HashMap<>();   // job sequence -> llama seq id
+    private final Map<Long, Integer> lengths = new HashMap<>();  // job sequence -> cached positions
+    private final Deque<Integer> freeIds = new ArrayDeque<>();
+
+    private LlamaCppStage(LayerRange range, ModelShape config, EngineOptions options, NativeModel model, boolean whole,
+                          WeightMatrix tokenEmbd, float inputScale, String describe) {
+        this.range = range;
+        this.config = config;
+        this.options = options;
+        this.model = model;
+        this.whole = whole;
+        this.tokenEmbd = tokenEmbd;
+        this.inputScale = inputScale;
+        this.describe = describe;
+        this.contextLength = options.contextLength() > 0 ? options.contextLength() : config.contextLength();
+        for (int i = 0; i < options.maxSequences(); i++) freeIds.add(i);
+    }
+
+    /**
+     * Loads {@code range} of {@code file} in libllama. The file must stay open while the stage is used (a first
+     * stage embeds from it).
+     *
+     * @throws LlamaUnavailableException if there is no libllama of the pinned release
+     * @throws IllegalArgumentException  naming the architecture if it cannot be cut at {@code range}
+     */
+    public static LlamaCppStage load(GgufFile file, LayerRange range, EngineOptions options, Settings settings)
+            throws IOException {
+        ModelShape config = ModelShape.of(file);
+        if (range.end() > config.nLayers()) {
+            throw new IllegalArgumentException("range " + range + " beyond the " + config.nLayers() + " layers of " + file.path());
+        }
+        LlamaLibrary lib = LlamaLibrary.get();
+        boolean whole = range.isFirst() && range.isLast(config.nLayers());
+        boolean last = range.isLast(config.nLayers());
+        Path gguf = whole ? file.path() : ShardFile.of(file, range, settings.shardDir());
+        int context = options.contextLength() > 0 ? options.contextLength() : config.contextLength();
+        int nBatch = Math.max(1, settings.batchTokens());
+        NativeModel model = NativeModel.load(gguf, new NativeModel.Settings(options.threads(),
+                context * options.maxSequences(), options.maxSequences(), nBatch, last ? -1 : range.size() - 1,
+                settings.gpuLayers()));
+        try {
+            if (model.nEmbd() != config.nEmbd() || model.nLayer() != range.size()) {
+                throw new IllegalStateException(gguf + " loads as " + model.nLayer() + " layers of " + model.nEmbd()
+                        + "; expected " + range.size() + " of " + config.nEmbd());
+            }
+            if (last && model.nVocab() != config.nVocab()) {
+                throw new IllegalStateException(gguf + " has a vocabulary of " + model.nVocab() + "; expected " + config.nVocab());
+            }
+            WeightMatrix embd = range.isFirst() && !whole ? WeightMatrices.of(file, file.tensor(TensorNames.TOKEN_EMBD)) : null;
+            float scale = config.architecture().startsWith("gemma") && !range.isFirst() ? (float) (1 / Math.sqrt(config.nEmbd())) : 1f;
+            String d = lib.describe() + "; " + (whole ? "whole model " + file.path().getFileName()
+                    : "shard " + gguf.getFileName() + " (layers " + range + (last ? ", vocabulary and head" : ", no vocabulary") + ")")
+                    + "; " + model.desc() + "; " + options.threads() + " threads, n_ctx " + model.nCtx();
+            return new LlamaCppStage(range, config, options, model, whole, embd, scale, d);
+        } catch (RuntimeException | IOException e) {
+            model.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public String backend() {
+        return "llama.cpp";
+    }
+
+    @Override
+    public String describe() {
+        return describe;
+    }
+
+    @Override
+    public LayerRange range() {
+        return range;
+    }
+
+    @Override
+    public int nLayers() {
+        return config.nLayers();
+    }
+
+    @Override
+    public int nEmbd() {
+        return config.nEmbd();
+    }
+
+    @Override
+    public int nVocab() {
+        return config.nVocab();
+    }
+
+    @Override
+    public int contextLength() {
+        return contextLength;
+    }
+
+    @Override
+    public synchronized List<StageOutput> forward(List<StageInput> batch) {
+        int e = config.nEmbd();
+        boolean first = range.isFirst();
+        boolean last = range.isLast(config.nLayers());
+        Set<Long> seen = new HashSet<>();
+        int newSequences = 0;
+        for (StageInput in : batch) {
+            StageInputCheck.check(in, range, config.nEmbd(), config.nVocab(), lengths.getOrDefault(in.seqId(), 0),
+                    contextLength, seen);
+            if (!seqIds.containsKey(in.seqId())) newSequences++;
+        }
+        if (newSequences > freeIds.size()) {
+            throw new IllegalArgumentException("batch would hold " + (seqIds.size() + newSequences)
+                    + " sequences; maxSequences is " + options.maxSequences());
+        }
+        // Rewinds first: re-run positions replace the cached ones.
+        for (StageInput in : batch) {
+            Integer id = seqIds.get(in.seqId());
+            if (id != null && in.pos() < lengths.get(in.seqId())) {
+                model.seqRm(id, in.pos());
+                lengths.put(in.seqId(), in.pos());
+            }
+        }
+        List<StageOutput> out = new ArrayList<>(batch.size());
+        int nBatch = model.nBatch();
+        // Chunks of at most nBatch tokens; a long input spans several chunks, a chunk holds several inputs.
+        int i = 0;
+        int offset = 0; // tokens of batch[i] already decoded
+        float[][] acts = new float[batch.size()][];
+        float[][] logits = new float[batch.size()][];
+        int remaining = 0;
+        for (StageInput in : batch) remaining += in.nTokens(e);
+        while (i < batch.size()) {
+            int size = Math.min(nBatch, remaining); // tokens in this chunk
+            remaining -= size;
+            int[] tok = whole ? new int[size] : null;
+            float[] embd = whole ? null : new float[size * e]; // F32 [size, nEmbd]
+            int[] pos = new int[size];
+            int[] seq = new int[size];
+            boolean[] output = new boolean[size];
+            List<int[]> parts = new ArrayList<>(); // {input index, first token, count, row in chunk}
+            int n = 0;
+            while (i < batch.size() && n < size) {
+                StageInput in = batch.get(i);
+                int total = in.nTokens(e);
+                int take = Math.min(total - offset, size - n);
+                int id = seqIds.computeIfAbsent(in.seqId(), s -> freeIds.pop());
+                for (int t = 0; t < take; t++) {
+                    int r = n + t;
+                    pos[r] = in.pos() + offset + t;
+                    seq[r] = id;
+                    output[r] = !last || offset + t == total - 1;
+                    if (whole) {
+                        tok[r] = in.tokens()[offset + t];
+                    } else if (first) {
+                        tokenEmbd.dequantizeRow(in.tokens()[offset + t], embd, r * e);
+                    } else {
+                        System.arraycopy(in.activations(), (offset + t) * e, embd, r * e, e);
+                        if (inputScale != 1f) for (int k = r * e; k < (r + 1) * e; k++) embd[k] *= inputScale;
+                    }
+                }
+                parts.add(new int[]{i, offset, take, n});
+                n += take;
+                offset += take;
+                if (offset == total) {
+                    i++;
+                    offset = 0;
+                }
+            }
+            model.decode(tok, embd, pos, seq, output, n);
+            for (int[] p : parts) {
+                StageInput in = batch.get(p[0]);
+                int total = in.nTokens(e);
+                if (last) {
+                    if (p[1] + p[2] == total) logits[p[0]] = model.logits(p[3] + p[2] - 1);
+                } else {
+                    if (acts[p[0]] == null) acts[p[0]] = new float[total * e];
+                    float[] rows = model.captured(p[3], p[2]); // F32 [take, nEmbd]
+                    System.arraycopy(rows, 0, acts[p[0]], p[1] * e, rows.length);
+                }
+            }
+        }
+        for (int k = 0; k < batch.size(); k++) {
+            StageInput in = batch.get(k);
+            int n = in.nTokens(e);
+            lengths.put(in.seqId(), in.pos() + n);
+            out.add(new StageOutput(in.seqId(), in.pos(), n, last ? null : acts[k], last ? logits[k] : null));
+        }
+        return out;
+    }
+
+    @Override
+    public synchronized void free(long seqId) {
+        Integer id = seqIds.remove(seqId);
+        if (id == null) return;
+        lengths.remove(seqId);
+        model.seqRm(id, 0);
+        freeIds.push(id);
+    }
+
+    @Override
+    public synchronized int sequenceCount() {
+        return seqIds.size();
+    }
+
+    @Override
+    public synchronized int cachedLength(long seqId) {
+        return lengths.getOrDefault(seqId, 0);
+    }
+
+    /** The KV pool llama.cpp allocated: n_ctx cells × layers × (K + V) × kvDim, F16. */
+    @Override
+    public long kvBytes() {
+        return (long) model.nCtx() * range.size() * 2L * config.kvDim() * 2L;
+    }
+
+    @Override
+    public synchronized void close() {
+        model.close();
+    }
+}

@@ -1,0 +1,227 @@
+package dev.bunshin.llama;
+
+import dev.bunshin.engine.EngineOptions;
+import dev.bunshin.engine.LayerRange;
+import dev.bunshin.engine.StageBackend;
+import dev.bunshin.engine.StageInput;
+import dev.bunshin.engine.StageRunner;
+import dev.bunshin.engine.gguf.GgufFile;
+import dev.bunshin.engine.Generator;
+import dev.bunshin.engine.TestModels;
+import dev.bunshin.models.synthetic.SyntheticModel;
+import dev.bunshin.models.synthetic.SyntheticMoeModel;
+import dev.bunshin.engine.sample.SamplingParams;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The llama.cpp shard backend against libllama running the whole model: splits into 1, 2 and 3 stages give the
+ * same greedy token ids, one sequence or many per call; Java and llama.cpp stages mixed in one chain agree.
+ */
+class LlamaCppStageTest {
+    static final EngineOptions OPTIONS = new EngineOptions(1, 128, 4); // 1 thread: llama.cpp's spinning threads crawl on a busy machine
+    static final int[] PROMPT = {1, 300, 301, 302, 303, 304, 305, 306, 307, 308};
+    static final int N = 24;
+
+    @TempDir
+    Path dir;
+
+    private LlamaCppStage.Settings settings() {
+        return new LlamaCppStage.Settings(dir.resolve("shards"), 0, 512);
+    }
+
+    private Chain llamaChain(GgufFile f, int k) throws IOException {
+        List<StageBackend> stages = new ArrayList<>();
+        for (LayerRange r : LayerRange.split(nLayers(f), k)) stages.add(LlamaCppStage.load(f, r, OPTIONS, settings()));
+        return new Chain(f, stages);
+    }
+
+    private static int nLayers(GgufFile f) throws IOException {
+        return ModelShape.of(f).nLayers();
+    }
+
+    private Path model(String arch, SyntheticModel.Mix mix) throws IOException {
+        return SyntheticModel.write(dir.resolve(arch + "-" + mix + ".gguf"), SyntheticModel.tiny(arch, mix).withLayers(6));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"llama", "qwen2", "qwen3"})
+    void splitsGiveTheWholeModelsGreedyTokens(String arch) throws IOException {
+        try (GgufFile f = GgufFile.open(model(arch, SyntheticModel.Mix.Q8_0))) {
+            int[] whole;
+            try (Chain c = llamaChain(f, 1)) {
+                whole = c.greedy(1, PROMPT, N);
+            }
+            for (int k = 2; k <= 3; k++) {
+                try (Chain c = llamaChain(f, k)) {
+                    assertArrayEquals(whole, c.greedy(1, PROMPT, N), arch + " split into " + k + " stages");
+                    for (StageBackend s : c.stages) assertEquals(0, s.sequenceCount(), "freed");
+                }
+            }
+            System.err.println(arch + ": whole-model greedy ids " + Arrays.toString(whole) + " also from 2 and 3 stages");
+        }
+    }
+
+    @Test
+    void qwen3moeSplitsGiveTheWholeModelsGreedyTokens() throws IOException {
+        for (SyntheticModel.Mix mix : List.of(SyntheticModel.Mix.Q8_0, SyntheticModel.Mix.Q4_K_M)) {
+            Path p = SyntheticMoeModel.write(dir.resolve("qwen3moe-" + mix + ".gguf"), SyntheticMoeModel.tiny(mix, 6));
+            try (GgufFile f = GgufFile.open(p)) {
+                int[] whole;
+                try (Chain c = llamaChain(f, 1)) {
+                    whole = c.greedy(1, PROMPT, N);
+                }
+                for (int k = 2; k <= 3; k++) {
+                    try (Chain c = llamaChain(f, k)) {
+                        assertArrayEquals(whole, c.greedy(1, PROMPT, N), "qwen3moe " + mix + " split into " + k + " stages");
+                    }
+                }
+                System.err.println("qwen3moe " + mix + ": whole-model greedy ids " + Arrays.toString(whole) + " also from 2 and 3 stages");
+            }
+        }
+    }
+
+    @Test
+    void stories260KThroughThreeLlamaCppStagesSaysWhatOurEngineSays() throws IOException {
+        try (GgufFile f = GgufFile.open(TestModels.stories260K());
+             Generator java = StageBackends.generator("java", f, 1, OPTIONS.withContextLength(256));
+             Generator llama = StageBackends.generator("llama.cpp", f, 3, OPTIONS.withContextLength(256))) {
+            SamplingParams greedy = SamplingParams.GREEDY;
+            Generator.Result expected = java.generate("Once upon a time", 64, greedy, null);
+            Generator.Result got = llama.generate("Once upon a time", 64, greedy, null);
+            System.err.println("stories260K, 3 llama.cpp stages: " + got.text());
+            assertEquals(64, got.tokens().length);
+            assertArrayEquals(expected.tokens(), got.tokens());
+            assertEquals(expected.text(), got.text());
+        }
+    }
+
+    @Test
+    void manySequencesPerCallAndRewindsGiveTheSameLogits() throws IOException {
+        try (GgufFile f = GgufFile.open(model("llama", SyntheticModel.Mix.Q8_0)); Chain c = llamaChain(f, 3)) {
+            // Alone, one at a time.
+            float[][] alone = new float[3][];
+            for (int s = 0; s < 3; s++) {
+                alone[s] = c.forward(10 + s, 0, Arrays.copyOf(PROMPT, 4 + 2 * s));
+                for (StageBackend st : c.stages) st.free(10 + s);
+            }
+            // Together in one call per stage.
+            List<StageInput> batch = new ArrayList<>();
+            for (int s = 0; s < 3; s++) batch.add(StageInput.ofTokens(20 + s, 0, Arrays.copyOf(PROMPT, 4 + 2 * s)));
+            List<float[]> out = c.forward(batch);
+            for (int s = 0; s < 3; s++) {
+                assertEquals(Chain.argmax(alone[s]), Chain.argmax(out.get(s)), "sequence " + s);
+                assertTrue(maxDiff(alone[s], out.get(s)) < 1e-3, "batched logits " + maxDiff(alone[s], out.get(s)));
+                assertEquals(4 + 2 * s, c.stages.get(1).cachedLength(20 + s));
+            }
+            // A redelivered record: re-running positions 2.. of sequence 22 gives the same logits as before.
+            float[] again = c.forward(22, 2, Arrays.copyOfRange(PROMPT, 2, 8));
+            assertTrue(maxDiff(out.get(2), again) < 1e-3, "rewound logits " + maxDiff(out.get(2), again));
+            assertEquals(8, c.stages.getLast().cachedLength(22));
+            // The same batch through stages that take 5 tokens per llama_decode: inputs span and share chunks.
+            List<StageBackend> small = new ArrayList<>();
+            for (LayerRange r : LayerRange.split(6, 3)) {
+                small.add(LlamaCppStage.load(f, r, OPTIONS, new LlamaCppStage.Settings(dir.resolve("shards"), 0, 5)));
+            }
+            try (Chain s = new Chain(f, small)) {
+                List<StageInput> again2 = new ArrayList<>();
+                for (int k = 0; k < 3; k++) again2.add(StageInput.ofTokens(30 + k, 0, Arrays.copyOf(PROMPT, 4 + 2 * k)));
+                List<float[]> chunked = s.forward(again2);
+                for (int k = 0; k < 3; k++) {
+                    assertTrue(maxDiff(alone[k], chunked.get(k)) < 1e-3, "chunked logits " + maxDiff(alone[k], chunked.get(k)));
+                }
+            }
+            IllegalArgumentException gap = assertThrows(IllegalArgumentException.class, () -> c.forward(22, 10, new int[]{5}));
+            assertTrue(gap.getMessage().contains("22"), gap.getMessage());
+        }
+    }
+
+    @Test
+    void javaAndLlamaCppStagesMixInOneChain() throws IOException {
+        // F32 weights: llama.cpp's matmuls then take F32 activations (no Q8 quantisation of them), so what remains
+        // between the backends is summation order and llama.cpp's F16 KV cache.
+        try (GgufFile f = GgufFile.open(model("llama", SyntheticModel.Mix.ALL_F32))) {
+            LayerRange[] r = LayerRange.split(6, 3);
+            int[] whole;
+            float[] wholeLogits;
+            try (Chain c = llamaChain(f, 1)) {
+                wholeLogits = c.forward(1, 0, PROMPT);
+                c.stages.getFirst().free(1);
+                whole = c.greedy(1, PROMPT, N);
+            }
+            List<StageBackend> mixed = List.of(StageRunner.load(f, r[0], OPTIONS), LlamaCppStage.load(f, r[1], OPTIONS, settings()),
+                    StageRunner.load(f, r[2], OPTIONS));
+            List<StageBackend> mixed2 = List.of(LlamaCppStage.load(f, r[0], OPTIONS, settings()), StageRunner.load(f, r[1], OPTIONS),
+                    LlamaCppStage.load(f, r[2], OPTIONS, settings()));
+            for (List<StageBackend> m : List.of(mixed, mixed2)) {
+                try (Chain c = new Chain(f, m)) {
+                    float[] l = c.forward(1, 0, PROMPT);
+                    for (StageBackend s : m) s.free(1);
+                    String kinds = m.stream().map(StageBackend::backend).toList().toString();
+                    System.err.printf("%s: prompt logits differ from llama.cpp's whole model by at most %.2e (max |logit| %.2f)%n",
+                            kinds, maxDiff(wholeLogits, l), maxAbs(wholeLogits));
+                    assertArrayEquals(whole, c.greedy(1, PROMPT, N), kinds);
+                }
+            }
+        }
+    }
+
+    @Test
+    void shardsAreWrittenOnceAndHoldTheirLayersOnly() throws IOException {
+        try (GgufFile f = GgufFile.open(model("llama", SyntheticModel.Mix.Q8_0))) {
+            LayerRange mid = new LayerRange(2, 4);
+            Path shard = ShardFile.of(f, mid, dir.resolve("shards"));
+            long written = Files.getLastModifiedTime(shard).toMillis();
+            assertEquals(shard, ShardFile.of(f, mid, dir.resolve("shards")));
+            assertEquals(written, Files.getLastModifiedTime(shard).toMillis(), "reused, not rewritten");
+            try (NativeModel m = NativeModel.load(shard, new NativeModel.Settings(1, 256, 1, 32, -1, 0))) {
+                assertEquals(2, m.nLayer());
+                assertEquals(0, m.nVocab(), "a middle shard has no vocabulary");
+            }
+            System.err.printf("middle shard %s: %d bytes of the model's %d%n", shard.getFileName(), Files.size(shard), f.size());
+            assertTrue(Files.size(shard) < f.size() / 3, "two of six layers, no vocabulary");
+        }
+    }
+
+    @Test
+    void anArchitectureThatCannotBeCutIsRefusedByName() throws IOException {
+        Path p = dir.resolve("gemma3.gguf");
+        new dev.bunshin.models.gguf.GgufWriter()
+                .putString("general.architecture", "gemma3").putUint32("gemma3.block_count", 4)
+                .putUint32("gemma3.embedding_length", 64).putUint32("gemma3.attention.head_count", 4)
+                .addTensor("token_embd.weight", dev.bunshin.engine.gguf.GgmlType.F32, new long[]{64, 8}, new byte[64 * 8 * 4])
+                .write(p);
+        try (GgufFile f = GgufFile.open(p)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> LlamaCppStage.load(f, new LayerRange(0, 2), OPTIONS, settings()));
+            assertTrue(e.getMessage().contains("gemma3") && e.getMessage().contains("cannot be cut"), e.getMessage());
+        }
+    }
+
+    static float maxDiff(float[] a, float[] b) {
+        float m = 0;
+        for (int i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+        return m;
+    }
+
+    static float maxAbs(float[] a) {
+        float m = 0;
+        for (float v : a) m = Math.max(m, Math.abs(v));
+        return m;
+    }
+}
