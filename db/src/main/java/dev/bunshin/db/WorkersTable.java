@@ -57,6 +57,17 @@ public final class WorkersTable {
         }
     }
 
+    /** What the worker runs: {@code backend} ("java", "llama.cpp") and one line on it (library, release, devices). */
+    public static void backend(Connection c, String id, String backend, String detail) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "UPDATE workers SET backend = ?, backend_detail = ? WHERE id = ?")) {
+            ps.setString(1, backend);
+            ps.setString(2, detail);
+            ps.setString(3, id);
+            ps.executeUpdate();
+        }
+    }
+
     /** The worker stopped; {@code error} says why if it failed, else null. */
     public static void stopped(Connection c, String id, String error) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(

@@ -11,6 +11,7 @@ import javax.sql.DataSource;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 /** A scheduler and N stage workers for one model id, as plain services in this JVM, over the shared Infra. */
@@ -36,6 +37,15 @@ final class Pipeline implements AutoCloseable {
     /** @param tick how often the scheduler ticks when nothing notifies it */
     Pipeline(Infra infra, String modelId, Path model, int nWorkers, int maxRecordBytes, int contextLength,
              int maxRunning, Duration tick) throws Exception {
+        this(infra, modelId, model, Collections.nCopies(nWorkers, "java"), maxRecordBytes, contextLength,
+                maxRunning, tick);
+    }
+
+    /** One worker per entry of {@code backends} ("java", "llama.cpp"), in that order. */
+    Pipeline(Infra infra, String modelId, Path model, List<String> backends, int maxRecordBytes, int contextLength,
+             int maxRunning, Duration tick) throws Exception {
+        int nWorkers = backends.size();
+        this.backends = List.copyOf(backends);
         this.modelId = modelId;
         DataSource db = infra.db;
         String kafka = infra.kafka.bootstrapServers();
@@ -54,12 +64,14 @@ final class Pipeline implements AutoCloseable {
     private final String kafka;
     private final Path model;
     private final int maxRecordBytes;
+    private final List<String> backends;
 
     /** Starts one more worker (it registers; the scheduler re-plans with it). */
     StageWorker addWorker(String suffix) throws Exception {
+        String backend = workers.size() < backends.size() ? backends.get(workers.size()) : "java";
         // Equal fixed speeds: the plan splits the layers evenly whatever else the machine is doing.
         WorkerSettings s = new WorkerSettings(modelId + "-" + suffix, modelId, model, kafka, "localhost", 8L << 30, 1,
-                1.0, Duration.ofMillis(300), 2048, 64, WirePrecision.F32, maxRecordBytes);
+                1.0, Duration.ofMillis(300), 2048, 64, WirePrecision.F32, maxRecordBytes, backend);
         StageWorker w = new StageWorker(db, s);
         workers.add(w);
         w.start();

@@ -3,6 +3,7 @@ package dev.bunshin.e2e;
 import dev.bunshin.engine.EngineOptions;
 import dev.bunshin.engine.LayerRange;
 import dev.bunshin.engine.StageInput;
+import dev.bunshin.engine.StageBackend;
 import dev.bunshin.engine.StageRunner;
 import dev.bunshin.engine.gguf.GgufFile;
 import dev.bunshin.engine.gguf.GgufKeys;
@@ -26,6 +27,13 @@ final class Reference {
 
     static Output greedy(GgufFile f, Tokenizer tok, int[] prompt, int maxTokens) throws Exception {
         try (StageRunner r = StageRunner.load(f, new LayerRange(0, nLayers(f)), new EngineOptions(1, 0, 2))) {
+            return greedy(r, tok, prompt, maxTokens);
+        }
+    }
+
+    /** As {@link #greedy(GgufFile, Tokenizer, int[], int)}, on a backend that runs the whole model. */
+    static Output greedy(StageBackend r, Tokenizer tok, int[] prompt, int maxTokens) {
+        {
             float[] logits = r.forward(List.of(StageInput.ofTokens(1, 0, prompt))).getFirst().logits();
             int pos = prompt.length;
             List<Integer> ids = new ArrayList<>();

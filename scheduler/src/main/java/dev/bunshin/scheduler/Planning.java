@@ -27,7 +27,7 @@ final class Planning {
         List<NodeCapacity> nodes = new ArrayList<>(workers.size());
         for (WorkerInfo w : workers) nodes.add(new NodeCapacity(w.id(), w.memoryBytes(), w.speedGflops()));
         long kvPerLayer = dev.bunshin.models.plan.ModelFootprint.kvBytesPerLayer(contextLength,
-                shape.config().nHeadKv(), shape.config().headDim(), 1);
+                shape.info().nHeadKv(), shape.info().headDim(), 1);
         List<StageAssignment> assignments = StagePlanner.plan(shape.footprint().layerBytes(),
                 shape.footprint().firstExtra(), shape.footprint().lastExtra(), kvPerLayer, nodes);
         List<StagePlan.Stage> stages = new ArrayList<>(assignments.size());

@@ -50,9 +50,9 @@ public final class SchedulerService implements AutoCloseable {
         this.db = db;
         this.settings = settings;
         this.shape = ModelShape.read(settings.model());
-        this.contextLength = settings.contextLength() > 0 ? settings.contextLength() : shape.config().contextLength();
+        this.contextLength = settings.contextLength() > 0 ? settings.contextLength() : shape.contextLength();
         // Chunks keep their size through every stage: size them for F32 activations, the widest precision.
-        int perRecord = Chunking.tokensPerRecord(shape.config().nEmbd(), WirePrecision.F32, settings.maxRecordBytes());
+        int perRecord = Chunking.tokensPerRecord(shape.info().nEmbd(), WirePrecision.F32, settings.maxRecordBytes());
         this.topics = new TopicAdmin(settings.bootstrapServers(), settings.partitions(), settings.replicationFactor(),
                 settings.maxRecordBytes());
         this.dispatcher = new JobDispatcher(db, settings, contextLength, perRecord);

@@ -19,7 +19,7 @@ class PlanningTest {
     @Test
     void threeEqualWorkersGetThreeContiguousStagesOfStories260K() throws Exception {
         ModelShape shape = ModelShape.read(TestModels.stories260K());
-        assertEquals(5, shape.config().nLayers());
+        assertEquals(5, shape.info().nLayers());
         StagePlan p = Planning.plan("stories260K", 4, List.of(w("a", 1L << 30, 1), w("b", 1L << 30, 1),
                 w("c", 1L << 30, 1)), shape, 2048);
         assertEquals(4, p.epoch());

@@ -5,7 +5,7 @@ import dev.bunshin.db.StagePlan;
 import dev.bunshin.engine.EngineOptions;
 import dev.bunshin.engine.LayerRange;
 import dev.bunshin.engine.StageBackend;
-import dev.bunshin.engine.StageRunner;
+import dev.bunshin.llama.StageBackends;
 import dev.bunshin.engine.gguf.GgufFile;
 import dev.bunshin.engine.tokenizer.Tokenizer;
 
@@ -115,10 +115,14 @@ final class PlanFollower implements AutoCloseable {
         registration.loaded(epoch);
     }
 
-    /** The backend that runs a layer range: today the Java engine (the llama.cpp one plugs in here). */
+    /** The backend that runs a layer range ({@code bunshin.worker.backend}); it never falls back to the other one. */
     private StageBackend openBackend(LayerRange range, int contextLength) throws Exception {
         if (file == null) file = GgufFile.open(settings.model());
-        return StageRunner.load(file, range, new EngineOptions(settings.threads(), contextLength, settings.maxSequences()));
+        StageBackend b = StageBackends.load(settings.backend(), file, range,
+                new EngineOptions(settings.threads(), contextLength, settings.maxSequences()));
+        LOG.info("worker " + settings.id() + " backend: " + b.describe());
+        registration.backend(b.backend(), b.describe());
+        return b;
     }
 
     private void closeConsumer() {

@@ -52,6 +52,8 @@ public class StageWorkerApp {
     String precision;
     @ConfigProperty(name = "bunshin.max-record-bytes", defaultValue = "4194304")
     int maxRecordBytes;
+    @ConfigProperty(name = "bunshin.worker.backend", defaultValue = "java")
+    String backend;
 
     private StageWorker worker;
 
@@ -59,7 +61,7 @@ public class StageWorkerApp {
         String h = host.orElse(InetAddress.getLocalHost().getHostName());
         worker = new StageWorker(db, new WorkerSettings(id, modelId, Path.of(model), bootstrapServers, h,
                 dev.bunshin.models.plan.ByteSize.parse(memory), threads, speed, heartbeat, maxBatchTokens, maxSequences,
-                WirePrecision.parse(precision), maxRecordBytes));
+                WirePrecision.parse(precision), maxRecordBytes, backend));
         worker.onFatal(t -> Quarkus.asyncExit(1));
         worker.start();
     }

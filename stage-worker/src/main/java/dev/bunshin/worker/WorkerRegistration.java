@@ -35,6 +35,13 @@ final class WorkerRegistration {
         }
     }
 
+    /** Records what this worker runs (the {@code workers} row's backend columns). */
+    void backend(String backend, String detail) throws SQLException {
+        try (Connection c = db.getConnection()) {
+            WorkersTable.backend(c, s.id(), backend, detail);
+        }
+    }
+
     void stopped(String error) throws SQLException {
         try (Connection c = db.getConnection()) {
             WorkersTable.stopped(c, s.id(), error);

@@ -1,5 +1,6 @@
 package dev.bunshin.worker;
 
+import dev.bunshin.llama.StageBackends;
 import dev.bunshin.protocol.WirePrecision;
 
 import java.nio.file.Path;
@@ -23,11 +24,12 @@ import java.util.Objects;
  * @param maxSequences     jobs with a KV cache at once ({@code bunshin.worker.max-sequences})
  * @param precision        wire precision of the activations this worker sends ({@code bunshin.worker.wire-precision})
  * @param maxRecordBytes   largest record value ({@code bunshin.max-record-bytes})
+ * @param backend          what runs the layers: {@code java} or {@code llama.cpp} ({@code bunshin.worker.backend})
  */
 public record WorkerSettings(String id, String modelId, Path model, String bootstrapServers, String host,
                              long memoryBytes, int threads, double speedGflops, Duration heartbeat,
                              int maxBatchTokens, int maxSequences, WirePrecision precision,
-                             int maxRecordBytes) {
+                             int maxRecordBytes, String backend) {
 
     public WorkerSettings {
         Objects.requireNonNull(id, "id == null");
@@ -37,11 +39,15 @@ public record WorkerSettings(String id, String modelId, Path model, String boots
         if (memoryBytes <= 0) throw new IllegalArgumentException("worker " + id + ": memory must be > 0, got " + memoryBytes);
         if (threads < 1) throw new IllegalArgumentException("worker " + id + ": threads must be >= 1, got " + threads);
         if (maxBatchTokens < 1) throw new IllegalArgumentException("worker " + id + ": max-batch-tokens must be >= 1");
+        if (!StageBackends.NAMES.contains(backend)) {
+            throw new IllegalArgumentException("worker " + id + ": bunshin.worker.backend must be one of "
+                    + StageBackends.NAMES + ", got \"" + backend + "\"");
+        }
     }
 
     /** Defaults for everything but identity, model and Kafka. */
     public static WorkerSettings of(String id, String modelId, Path model, String bootstrapServers) {
         return new WorkerSettings(id, modelId, model, bootstrapServers, "localhost", 8L << 30, 1, 0,
-                Duration.ofSeconds(1), 2048, 64, WirePrecision.F32, 4 << 20);
+                Duration.ofSeconds(1), 2048, 64, WirePrecision.F32, 4 << 20, "java");
     }
 }
