@@ -36,14 +36,15 @@ final class ClusterBench {
     private ClusterBench() {}
 
     static final String USAGE = "bench cluster MODEL --nodes N --cores-per-node C [--link-delay MS] [--link-rate MBIT] "
-            + "[--jobs 1,8,32] [--tokens 64] [--backend java] [--memory-cap FRACTION|SIZE] [--reps R] [--json] [--plot FILE]";
+            + "[--jobs 1,8,32] [--tokens 64] [--backend java] [--memory-cap FRACTION|SIZE] [--reps R] [--trace] [--json] [--plot FILE]";
 
     /** One measured row: a setup at one job count (medians over the reps). */
     record Row(String setup, int nodes, int jobs, long tokens, double seconds, double aggregate, double perJob,
                double ttftP50, double ttftP95) {}
 
     /** What the run measured, before formatting. */
-    record Report(List<Row> single, List<Row> cluster, List<String> placement, List<long[]> workerMemory) {
+    record Report(List<Row> single, List<Row> cluster, List<String> placement, List<long[]> workerMemory,
+                  List<ClusterTrace.Hops> trace) {
         /** cluster ÷ single node, aggregate tok/s, at the row with the most jobs. */
         double aggregateRatio() {
             return cluster.getLast().aggregate() / single.getLast().aggregate();
@@ -65,7 +66,7 @@ final class ClusterBench {
 
     static int run(String[] argv, PrintStream out, PrintStream err) throws Exception {
         Args a = Args.parse("bench cluster", argv, ModelArgs.with("nodes", "cores-per-node", "link-delay", "link-rate",
-                "jobs", "tokens", "backend", "memory-cap", "reps", "plot"), Set.of("json"));
+                "jobs", "tokens", "backend", "memory-cap", "reps", "plot"), Set.of("json", "trace"));
         String model = a.positional(0, "MODEL (a .gguf path or a model name)");
         a.noMorePositional(1);
         int nodes = a.getInt("nodes", 2, 1);
@@ -93,7 +94,7 @@ final class ClusterBench {
         err.printf("bench cluster %s: %d nodes x %d core(s); jobs %s of %d tokens; CPU %s%n", e.id(), nodes, cores,
                 Arrays.toString(jobCounts), nTokens, cpuFlags());
 
-        Report report = measure(e.path(), spec, baseline, jobCounts, nTokens, reps, err);
+        Report report = measure(e.path(), spec, baseline, jobCounts, nTokens, reps, a.flag("trace"), err);
         if (a.flag("json")) {
             out.println(json(e.id(), spec, nTokens, report));
         } else {
@@ -126,7 +127,7 @@ final class ClusterBench {
     }
 
     private static Report measure(Path model, SimulatedHosts.Spec spec, SingleNodeBaseline baseline, int[] jobCounts,
-                                  int nTokens, int reps, PrintStream err) throws Exception {
+                                  int nTokens, int reps, boolean trace, PrintStream err) throws Exception {
         // The baseline first, alone on the machine, on node 1's cores.
         List<Integer> nodeCores = SimulatedHosts.coresOfFirstNode(spec);
         List<List<SingleNodeBaseline.Round>> singleReps = new ArrayList<>();
@@ -144,29 +145,43 @@ final class ClusterBench {
 
         Path dataDir = Files.createTempDirectory("bunshin-bench-cluster",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
+        int port = freePort();
+        // Never the default 8081: another stack on this machine may take it between our check and our start.
+        int schedulerPort = freePort();
         List<Row> cluster = new ArrayList<>();
         List<String> placement = new ArrayList<>();
         List<long[]> memory = new ArrayList<>(); // {peak RSS, cgroup peak, OOM kills} per worker
+        List<ClusterTrace.Hops> hops = new ArrayList<>();
         try (SimulatedHosts hosts = SimulatedHosts.create(spec)) {
             placement.add("single node: core(s) " + nodeCores + ", peak RSS " + mib(singlePeak));
             placement.addAll(hosts.describe());
             placement.forEach(l -> err.println("placement: " + l));
             List<String> up = new ArrayList<>(List.of("--model", model.toString(), "--workers", Integer.toString(spec.nodes()),
                     "--threads", Integer.toString(spec.coresPerNode()), "--port", Integer.toString(port),
+                    "--scheduler-port", Integer.toString(schedulerPort),
                     "--data-dir", dataDir.toString()));
             if (hosts.bindAddress() != null) up.addAll(List.of("--bind", hosts.bindAddress()));
             try (LocalStack stack = LocalStack.start(UpOptions.parse(up.toArray(String[]::new)), err, hosts)) {
                 err.println("logs: " + stack.logs());
-                ServiceRounds client = new ServiceRounds(stack.apiUrl(), nTokens);
-                client.round(jobCounts[jobCounts.length - 1], err); // warm-up: JIT in every worker, topics, connections
+                ServiceRounds client = new ServiceRounds(stack.apiUrl(), nTokens, "cluster");
+                // Warm-up: JIT in every worker, topics, connections (the kernels are the same for every batch size).
+                new ServiceRounds(stack.apiUrl(), SingleNodeRun.warmupTokens(nTokens), "warm-up")
+                        .round(SingleNodeRun.warmupJobs(jobCounts), err);
+                List<List<Long>> ids = new ArrayList<>();
                 for (int jobs : jobCounts) {
                     List<ServiceRounds.Round> rounds = new ArrayList<>();
                     for (int r = 0; r < reps; r++) rounds.add(client.round(jobs, err));
                     cluster.add(clusterRow(spec.nodes(), rounds));
+                    ids.add(rounds.stream().flatMap(r -> r.ids().stream()).toList());
+                }
+                if (trace) {
+                    var sent = ClusterTrace.read(stack.bootstrapServers(), stack.modelId(), spec.nodes());
+                    for (int j = 0; j < jobCounts.length; j++) {
+                        ClusterTrace.Hops h = ClusterTrace.hops(sent, ids.get(j));
+                        hops.add(h);
+                        err.printf(Locale.ROOT, "trace: %d jobs, %d decode steps: step %.0f ms; per stage (median / p90 ms): %s%n",
+                                jobCounts[j], h.steps(), h.stepMs(), hopText(h));
+                    }
                 }
                 for (int i = 0; i < spec.nodes(); i++) {
                     MemoryCgroup cg = hosts.cgroup(i);
@@ -179,7 +194,13 @@ final class ClusterBench {
                 }
             }
         }
-        return new Report(single, cluster, placement, memory);
+        return new Report(single, cluster, placement, memory, hops);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
     }
 
     private static Row singleRow(List<SingleNodeBaseline.Round> reps) {
@@ -235,8 +256,13 @@ final class ClusterBench {
             out.printf("worker-%d peak RSS (VmHWM) %s%s%n", i + 1, mib(m[0]), m[1] < 0 ? "" : ", cgroup peak " + mib(m[1])
                     + " of cap " + mib(spec.memoryCapBytes()) + ", OOM kills " + m[2]);
         }
+        for (int i = 0; i < r.trace().size(); i++) {
+            ClusterTrace.Hops h = r.trace().get(i);
+            out.printf(Locale.ROOT, "trace, %d jobs: one decode step %.0f ms (median of %d); per stage, from the record sent to "
+                    + "it to its output sent (median / p90 ms): %s%n", r.cluster().get(i).jobs(), h.stepMs(), h.steps(), hopText(h));
+        }
         out.printf("%n%d tokens per job, greedy, distinct prompts; all jobs of a row submitted at once; %d rep(s) per row, "
-                + "medians; one warm-up round first on each side. Cluster rows: server timestamps from the first job's "
+                + "medians; one warm-up round first on each side (up to 8 jobs of up to 16 tokens). Cluster rows: server timestamps from the first job's "
                 + "creation to the last one's end; single node: one JVM on one node's cores, prompts prefilled in turn, "
                 + "then one batched decode step for all jobs at a time. CPU: %s%n", nTokens, reps, cpuFlags());
     }
@@ -275,10 +301,33 @@ final class ClusterBench {
             workers.addObject().put("name", "worker-" + (i + 1)).put("peak_rss_bytes", w[0]).put("cgroup_peak_bytes", w[1])
                     .put("oom_kills", w[2]);
         }
+        if (!r.trace().isEmpty()) {
+            ArrayNode trace = o.putArray("trace");
+            for (int i = 0; i < r.trace().size(); i++) {
+                ClusterTrace.Hops h = r.trace().get(i);
+                ObjectNode t = trace.addObject().put("jobs", r.cluster().get(i).jobs()).put("decode_steps", h.steps())
+                        .put("step_ms", h.stepMs());
+                ArrayNode med = t.putArray("stage_ms");
+                ArrayNode p90 = t.putArray("stage_p90_ms");
+                for (int k = 0; k < h.hopMs().length; k++) {
+                    med.add(h.hopMs()[k]);
+                    p90.add(h.hopP90()[k]);
+                }
+            }
+        }
         ArrayNode where = o.putArray("placement");
         r.placement().forEach(where::add);
         o.put("cpu_flags", cpuFlags());
         return o.toString();
+    }
+
+    private static String hopText(ClusterTrace.Hops h) {
+        StringBuilder sb = new StringBuilder();
+        for (int k = 0; k < h.hopMs().length; k++) {
+            sb.append(k == 0 ? "" : ", ").append(k == h.hopMs().length - 1 ? "stage " + k + " (tail, back to stage 0)" : "stage " + k)
+                    .append(String.format(Locale.ROOT, " %.0f / %.0f", h.hopMs()[k], h.hopP90()[k]));
+        }
+        return sb.toString();
     }
 
     private static void putRatio(ObjectNode o, String key, double v) {

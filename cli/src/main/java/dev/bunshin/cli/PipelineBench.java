@@ -78,7 +78,7 @@ final class PipelineBench {
                 "--model", e.path().toString(), "--workers", Integer.toString(workers),
                 "--threads", Integer.toString(threads), "--port", Integer.toString(port),
                 "--data-dir", dataDir.toString()}), err)) {
-            ServiceRounds client = new ServiceRounds(stack.apiUrl(), nTokens);
+            ServiceRounds client = new ServiceRounds(stack.apiUrl(), nTokens, "pipeline");
             client.round(maxJobs, err); // warm-up: JIT in every worker, topics, connections
             for (int jobs : jobCounts) {
                 ServiceRounds.Round r = client.round(jobs, err);

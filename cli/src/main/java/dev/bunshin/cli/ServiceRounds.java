@@ -18,8 +18,9 @@ import java.util.Locale;
 /**
  * Rounds of jobs submitted at once through the REST API of a running service, timed by the server's own
  * timestamps (created, first token, finished): what {@code bench pipeline} and {@code bench cluster} measure.
+ * {@code label} starts each line it logs.
  */
-record ServiceRounds(String api, int nTokens) {
+record ServiceRounds(String api, int nTokens, String label) {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
@@ -30,8 +31,10 @@ record ServiceRounds(String api, int nTokens) {
      * @param decodeRates  each job's tokens/s after its first token (the server's {@code tokens_per_second})
      * @param endToEnd     each job's tokens / (end - creation)
      * @param ttftMs       each job's creation to first token, in ms
+     * @param ids          the jobs' ids
      */
-    record Round(int jobs, long tokens, double seconds, List<Double> decodeRates, List<Double> endToEnd, List<Double> ttftMs) {
+    record Round(int jobs, long tokens, double seconds, List<Double> decodeRates, List<Double> endToEnd, List<Double> ttftMs,
+                 List<Long> ids) {
         double aggregate() {
             return tokens / seconds;
         }
@@ -75,9 +78,9 @@ record ServiceRounds(String api, int nTokens) {
             ttft.add(t.get("time_to_first_token_ms").asDouble());
         }
         double seconds = Duration.between(first, last).toNanos() / 1e9;
-        Round r = new Round(jobs, tokens, seconds, decode, endToEnd, ttft);
-        err.printf(Locale.ROOT, "service: %d jobs, %d tokens in %.2f s: %.1f tok/s, %.1f tok/s per job after the first token "
-                + "(median), first token after %.0f ms (median)%n", jobs, tokens, seconds, r.aggregate(),
+        Round r = new Round(jobs, tokens, seconds, decode, endToEnd, ttft, List.copyOf(ids));
+        err.printf(Locale.ROOT, "%s: %d jobs, %d tokens in %.2f s: %.1f tok/s, %.1f tok/s per job after the first token "
+                + "(median), first token after %.0f ms (median)%n", label, jobs, tokens, seconds, r.aggregate(),
                 BenchCommand.median(decode), BenchCommand.median(ttft));
         return r;
     }

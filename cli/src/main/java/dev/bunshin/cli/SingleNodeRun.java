@@ -18,7 +18,7 @@ import java.util.Locale;
  * forward call per step. Prints one line per job count: {@code ROW jobs tokens seconds ttft_ms,ttft_ms,...},
  * then {@code PEAK_RSS bytes}.
  *
- * <p>Arguments: {@code MODEL THREADS TOKENS JOBS[,JOBS...]}; the largest job count runs once first as warm-up.
+ * <p>Arguments: {@code MODEL THREADS TOKENS JOBS[,JOBS...]}; a short round runs first as warm-up.
  */
 final class SingleNodeRun {
     private SingleNodeRun() {}
@@ -31,7 +31,7 @@ final class SingleNodeRun {
         int maxJobs = Arrays.stream(jobCounts).max().orElseThrow();
         try (GgufFile f = GgufFile.open(model);
              Generator g = Generator.load(f, 1, new EngineOptions(threads, 256 + nTokens, maxJobs + 2))) {
-            round(g, maxJobs, nTokens, 1_000_000); // warm-up: JIT, KV buffers
+            round(g, warmupJobs(jobCounts), warmupTokens(nTokens), 1_000_000); // warm-up: JIT, KV buffers
             long seq = 2_000_000;
             for (int jobs : jobCounts) {
                 double[] r = round(g, jobs, nTokens, seq);
@@ -43,6 +43,15 @@ final class SingleNodeRun {
             }
         }
         System.out.println("PEAK_RSS " + dev.bunshin.launcher.SimulatedHosts.peakRssBytes(ProcessHandle.current().pid()));
+    }
+
+    /** Jobs of the warm-up round (here and in the cluster): enough for the batched kernels to be compiled. */
+    static int warmupJobs(int[] jobCounts) {
+        return Math.min(8, Arrays.stream(jobCounts).max().orElseThrow());
+    }
+
+    static int warmupTokens(int nTokens) {
+        return Math.min(16, nTokens);
     }
 
     /** @return {seconds for all jobs, then each job's time to first token in ms} */

@@ -179,6 +179,9 @@ public final class SimulatedHosts implements NodePlacement, AutoCloseable {
         Map<String, String> config = new LinkedHashMap<>();
         if (i < 0) return config;
         config.put("bunshin.worker.threads", Integer.toString(spec.coresPerNode()));
+        // The nodes are alike by construction; a start-up speed probe would only measure who else ran meanwhile
+        // (two probes on a busy machine gave 3.9 and 0.7 GFLOPS) and skew the layer split.
+        config.put("bunshin.worker.speed", "1");
         if (network != null) {
             config.put("quarkus.http.host", network.nodeAddress(i));
             config.put("bunshin.worker.host", network.nodeAddress(i));
