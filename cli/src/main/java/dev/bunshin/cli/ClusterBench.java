@@ -128,21 +128,6 @@ final class ClusterBench {
 
     private static Report measure(Path model, SimulatedHosts.Spec spec, SingleNodeBaseline baseline, int[] jobCounts,
                                   int nTokens, int reps, boolean trace, PrintStream err) throws Exception {
-        // The baseline first, alone on the machine, on node 1's cores.
-        List<Integer> nodeCores = SimulatedHosts.coresOfFirstNode(spec);
-        List<List<SingleNodeBaseline.Round>> singleReps = new ArrayList<>();
-        long singlePeak = -1;
-        for (int r = 0; r < reps; r++) {
-            SingleNodeBaseline.Result res = baseline.measure(model, nodeCores, nTokens, jobCounts, err);
-            singleReps.add(res.rounds());
-            singlePeak = Math.max(singlePeak, res.peakRssBytes());
-        }
-        List<Row> single = new ArrayList<>();
-        for (int j = 0; j < jobCounts.length; j++) {
-            int jj = j;
-            single.add(singleRow(singleReps.stream().map(x -> x.get(jj)).toList()));
-        }
-
         Path dataDir = Files.createTempDirectory("bunshin-bench-cluster",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
         int port = freePort();
@@ -153,7 +138,6 @@ final class ClusterBench {
         List<long[]> memory = new ArrayList<>(); // {peak RSS, cgroup peak, OOM kills} per worker
         List<ClusterTrace.Hops> hops = new ArrayList<>();
         try (SimulatedHosts hosts = SimulatedHosts.create(spec)) {
-            placement.add("single node: core(s) " + nodeCores + ", peak RSS " + mib(singlePeak));
             placement.addAll(hosts.describe());
             placement.forEach(l -> err.println("placement: " + l));
             List<String> up = new ArrayList<>(List.of("--model", model.toString(), "--workers", Integer.toString(spec.nodes()),
@@ -194,6 +178,23 @@ final class ClusterBench {
                 }
             }
         }
+        // Then the baseline, alone on the machine again, on node 1's cores. (The cluster first: a failure there
+        // costs less time.)
+        List<Integer> nodeCores = SimulatedHosts.coresOfFirstNode(spec);
+        List<List<SingleNodeBaseline.Round>> singleReps = new ArrayList<>();
+        long singlePeak = -1;
+        for (int r = 0; r < reps; r++) {
+            SingleNodeBaseline.Result res = baseline.measure(model, nodeCores, nTokens, jobCounts, err);
+            singleReps.add(res.rounds());
+            singlePeak = Math.max(singlePeak, res.peakRssBytes());
+        }
+        List<Row> single = new ArrayList<>();
+        for (int j = 0; j < jobCounts.length; j++) {
+            int jj = j;
+            single.add(singleRow(singleReps.stream().map(x -> x.get(jj)).toList()));
+        }
+
+        placement.addFirst("single node: core(s) " + nodeCores + ", peak RSS " + mib(singlePeak));
         return new Report(single, cluster, placement, memory, hops);
     }
 
