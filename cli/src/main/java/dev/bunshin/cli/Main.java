@@ -36,6 +36,9 @@ public final class Main {
                                                            a backend vs libllama's whole model, same file, same threads
               bench pipeline MODEL [--workers 2] [--threads 1] [--jobs 1,4,16] [--tokens 32] [--skip-llama]
                                                            the whole service (Kafka, PostgreSQL, workers) vs one process
+              bench cluster MODEL --nodes N --cores-per-node C [--link-delay MS] [--link-rate MBIT] [--jobs 1,8,32]
+                            [--tokens 64] [--backend java] [--memory-cap 0.4|600M] [--reps R] [--json] [--plot FILE]
+                                                           N simulated hosts (pinned, namespaced) vs the best single node
               bench make-models DIR [--mixes Q8_0,Q4_0,Q4_K_M] [--layers L] [--tiny] [--force]
                                                            write synthetic TinyLlama-shaped models (≈1 GB each)
 

@@ -1,7 +1,5 @@
 package dev.bunshin.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bunshin.engine.EngineOptions;
 import dev.bunshin.engine.Generator;
 import dev.bunshin.models.catalog.ModelCatalog;
@@ -10,18 +8,11 @@ import dev.bunshin.engine.gguf.GgufFile;
 import dev.bunshin.launcher.LocalStack;
 import dev.bunshin.launcher.UpOptions;
 
-import java.io.IOException;
 import java.io.PrintStream;
 import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -42,8 +33,7 @@ import java.util.Set;
 final class PipelineBench {
     private PipelineBench() {}
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String PROMPT = "Once upon a time, there was a little girl named Lily who loved to play";
+    static final String PROMPT = "Once upon a time, there was a little girl named Lily who loved to play";
 
     static int run(String[] argv, PrintStream out, PrintStream err) throws Exception {
         Args a = Args.parse("bench pipeline", argv, ModelArgs.with("workers", "threads", "jobs", "tokens"),
@@ -88,10 +78,11 @@ final class PipelineBench {
                 "--model", e.path().toString(), "--workers", Integer.toString(workers),
                 "--threads", Integer.toString(threads), "--port", Integer.toString(port),
                 "--data-dir", dataDir.toString()}), err)) {
-            Client client = new Client(stack.apiUrl(), nTokens);
+            ServiceRounds client = new ServiceRounds(stack.apiUrl(), nTokens, "pipeline");
             client.round(maxJobs, err); // warm-up: JIT in every worker, topics, connections
             for (int jobs : jobCounts) {
-                rows.add(client.round(jobs, err));
+                ServiceRounds.Round r = client.round(jobs, err);
+                rows.add(new double[] {jobs, r.aggregate(), BenchCommand.median(r.decodeRates()), r.tokens()});
             }
         }
 
@@ -132,66 +123,6 @@ final class PipelineBench {
             return counts;
         } catch (NumberFormatException ex) {
             throw new UsageException("bench pipeline: option --jobs: expected job counts like 1,4,16, got \"" + list + "\"");
-        }
-    }
-
-    /** Submits rounds of jobs through the REST API and reads their server-side timings. */
-    private record Client(String api, int nTokens) {
-        private static final HttpClient HTTP = HttpClient.newHttpClient();
-
-        /** @return {jobs, tokens/s over all jobs, median tokens/s per job, tokens} */
-        double[] round(int jobs, PrintStream err) throws IOException, InterruptedException {
-            List<Long> ids = new ArrayList<>();
-            for (int j = 0; j < jobs; j++) {
-                // Distinct prompts: no two jobs are the same sequence.
-                String body = "{\"prompt\": " + JSON.writeValueAsString(PROMPT + " " + j) + ", \"max_tokens\": " + nTokens
-                        + ", \"temperature\": 0}";
-                HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(api + "/v1/jobs"))
-                        .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() != 202) {
-                    throw new IOException("POST /v1/jobs: HTTP " + r.statusCode() + ": " + r.body());
-                }
-                ids.add(JSON.readTree(r.body()).get("id").asLong());
-            }
-            Instant first = null;
-            Instant last = null;
-            long tokens = 0;
-            List<Double> perJob = new ArrayList<>();
-            for (long id : ids) {
-                JsonNode job = await(id);
-                if (!"completed".equals(job.path("status").asText())) {
-                    throw new IOException("job " + id + " ended " + job.path("status").asText() + ": " + job.path("error").asText());
-                }
-                JsonNode t = job.get("timings");
-                Instant created = Instant.parse(t.get("created_at").asText());
-                Instant finished = Instant.parse(t.get("finished_at").asText());
-                first = first == null || created.isBefore(first) ? created : first;
-                last = last == null || finished.isAfter(last) ? finished : last;
-                tokens += job.get("token_count").asLong();
-                perJob.add(t.get("tokens_per_second").asDouble());
-            }
-            double seconds = Duration.between(first, last).toNanos() / 1e9;
-            double all = tokens / seconds;
-            double median = BenchCommand.median(perJob);
-            err.printf(Locale.ROOT, "pipeline: %d jobs, %d tokens in %.2f s: %.1f tok/s, %.1f tok/s per job (median)%n",
-                    jobs, tokens, seconds, all, median);
-            return new double[] {jobs, all, median, tokens};
-        }
-
-        private JsonNode await(long id) throws IOException, InterruptedException {
-            long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
-            while (System.nanoTime() < deadline) {
-                HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(api + "/v1/jobs/" + id)).GET().build(),
-                        HttpResponse.BodyHandlers.ofString());
-                JsonNode job = JSON.readTree(r.body());
-                String status = job.path("status").asText();
-                if (!status.equals("queued") && !status.equals("running")) {
-                    return job;
-                }
-                Thread.sleep(50);
-            }
-            throw new IOException("job " + id + " did not end within 10 minutes");
         }
     }
 }

@@ -38,6 +38,8 @@ public final class LocalStack implements AutoCloseable {
     private String remoteJdbcUrl;
     private String joinCommand;
     private volatile boolean closing;
+    private NodePlacement placement = NodePlacement.SAME_HOST;
+    private final Map<String, Long> pids = new LinkedHashMap<>();
 
     private LocalStack(Path dataDir) {
         this.dataDir = dataDir;
@@ -49,9 +51,15 @@ public final class LocalStack implements AutoCloseable {
      * (the message names the part that failed and shows the tail of its log).
      */
     public static LocalStack start(UpOptions options, PrintStream out) {
+        return start(options, out, NodePlacement.SAME_HOST);
+    }
+
+    /** As {@link #start(UpOptions, PrintStream)}, each process placed by {@code placement} (pinned, namespaced). */
+    public static LocalStack start(UpOptions options, PrintStream out, NodePlacement placement) {
         Objects.requireNonNull(options, "options == null");
         Path dataDir = options.dataDir().toAbsolutePath().normalize();
         LocalStack stack = new LocalStack(dataDir);
+        stack.placement = Objects.requireNonNull(placement, "placement == null");
         try {
             stack.startAll(options, out);
             return stack;
@@ -114,6 +122,11 @@ public final class LocalStack implements AutoCloseable {
         return model.synthetic();
     }
 
+    /** The pid of the process started as {@code name} (kafka, postgres, scheduler, submitter, worker-N), or -1. */
+    public long pid(String name) {
+        return pids.getOrDefault(name, -1L);
+    }
+
     /** The first app that died (name, exit, log tail), or null while all run. */
     public String deadApp() {
         for (QuarkusApp app : apps) {
@@ -169,6 +182,8 @@ public final class LocalStack implements AutoCloseable {
             out.println("Starting Kafka (log " + logs.resolve("kafka.log") + ") ...");
             LocalKafka kafka = LocalKafka.start(dataDir.resolve("kafka"), binding, kafkaPort, logs.resolve("kafka.log"));
             started.push(kafka);
+            pids.put("kafka", kafka.pid());
+            placement.started("kafka", List.of(kafka.pid()));
             bootstrap = kafka.bootstrapServers();
         }
         String jdbcUrl = options.database();
@@ -182,6 +197,8 @@ public final class LocalStack implements AutoCloseable {
             LocalPostgres postgres = LocalPostgres.start(dataDir.resolve("postgres"), binding, dbPort,
                     logs.resolve("postgres.log"), dbPassword);
             started.push(postgres);
+            pids.put("postgres", postgres.pid());
+            placement.started("postgres", postgres.pids());
             jdbcUrl = postgres.jdbcUrl();
             remoteJdbcUrl = "jdbc:postgresql://" + Binding.hostPort(binding.advertise(), postgres.port()) + "/"
                     + LocalPostgres.DATABASE;
@@ -233,9 +250,17 @@ public final class LocalStack implements AutoCloseable {
                                 Map<String, String> own) {
         String module = name.startsWith("worker-") ? "stage-worker" : name;
         Path log = logs.resolve(name + ".log");
-        out.println("Starting " + name + " on port " + own.get("quarkus.http.port") + " (log " + log + ") ...");
-        QuarkusApp app = launch(home, module, name, heap, common, own, dataDir, log);
+        Map<String, String> placed = new LinkedHashMap<>(own);
+        placed.putAll(placement.config(name));
+        out.println("Starting " + name + " on port " + placed.get("quarkus.http.port") + " (log " + log + ") ...");
+        Path jar = home.resolve(module).resolve("target").resolve("quarkus-app").resolve("quarkus-run.jar");
+        Map<String, String> config = new LinkedHashMap<>(common);
+        config.putAll(placed);
+        QuarkusApp app = QuarkusApp.start(name, placement.commandPrefix(name), jar, placement.heap(name, heap), config,
+                dataDir, log);
         started.push(app);
+        pids.put(name, app.pid());
+        placement.started(name, List.of(app.pid()));
         apps.add(app);
         return app;
     }

@@ -46,6 +46,12 @@ final class QuarkusApp implements AutoCloseable {
      * ({@code quarkus.http.port} among them).
      */
     static QuarkusApp start(String name, Path jar, String heap, Map<String, String> config, Path workDir, Path log) {
+        return start(name, List.of(), jar, heap, config, workDir, log);
+    }
+
+    /** As above, the command behind {@code prefix} (words that place the process and exec the rest). */
+    static QuarkusApp start(String name, List<String> prefix, Path jar, String heap, Map<String, String> config,
+                            Path workDir, Path log) {
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException(name + ": " + jar + " does not exist: build the apps first"
                     + " (mvn -B -ntp package -DskipTests)");
@@ -54,7 +60,7 @@ final class QuarkusApp implements AutoCloseable {
         if (portValue == null) {
             throw new IllegalArgumentException(name + ": config has no quarkus.http.port");
         }
-        List<String> command = new ArrayList<>();
+        List<String> command = new ArrayList<>(prefix);
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx" + heap);
         command.addAll(VECTOR_FLAGS);

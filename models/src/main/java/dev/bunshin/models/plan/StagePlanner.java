@@ -152,7 +152,8 @@ public final class StagePlanner {
                 + ByteSize.format(seg.weights(0, nLayers)) + " + KV cache " + ByteSize.format(seg.kv(0, nLayers)) + ")";
         if (need > have) {
             return "cannot place " + nLayers + " layers on " + nodes.size() + " node(s): " + needText + " but the nodes have "
-                    + ByteSize.format(have) + " in all: short by " + ByteSize.format(need - have);
+                    + ByteSize.format(have) + " in all: short by " + ByteSize.format(need - have) + " (" + (need - have)
+                    + " bytes)";
         }
         // Enough in total, but not in contiguous pieces: show how far filling each node to the brim gets.
         StringBuilder sb = new StringBuilder("cannot place " + nLayers + " layers on " + nodes.size() + " node(s): "

@@ -85,8 +85,19 @@ class StagePlannerTest {
         PlanException e = assertThrows(PlanException.class, () -> StagePlanner.plan(uniform(10, 100 * MB), 0, 0,
                 10 * MB, nodes(500 * MB, 500 * MB)));
         // needs 1000 MB weights + 100 MB KV = 1100 MB, has 1000 MB
-        assertTrue(e.getMessage().contains("short by 100 MiB"), e.getMessage());
+        assertTrue(e.getMessage().contains("short by 100 MiB (" + 100 * MB + " bytes)"), e.getMessage());
         assertTrue(e.getMessage().contains("KV cache 100 MiB"), e.getMessage());
+    }
+
+    @Test
+    void refusesWorkersCappedBelowTheModelNamingTheShortfallInBytes() {
+        // A model of 22 layers x 30 MB + 70 MB embedding + 70 MB head = 800 MB on 3 workers capped at 30 % of it:
+        // 3 x 240 MB = 720 MB, short by exactly 80 MB. The plan is refused, never started and killed by the OS.
+        long model = 22 * 30 * MB + 140 * MB;
+        long cap = model * 30 / 100;
+        PlanException e = assertThrows(PlanException.class, () -> StagePlanner.plan(uniform(22, 30 * MB), 70 * MB,
+                70 * MB, 0, nodes(cap, cap, cap)));
+        assertTrue(e.getMessage().contains("short by 80.0 MiB (" + (model - 3 * cap) + " bytes)"), e.getMessage());
     }
 
     @Test
