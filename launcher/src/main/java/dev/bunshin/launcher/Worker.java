@@ -24,7 +24,7 @@ public final class Worker {
         System.exit(run(args, System.out, System.err));
     }
 
-    /** Runs until interrupted; returns 1 if the worker could not start or died, 2 for bad usage. */
+    /** Runs until interrupted; returns 1 if the worker could not start or keeps dying, 2 for bad usage. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
         if (WorkerOptions.wantsHelp(args)) {
             out.print(WorkerOptions.USAGE);

@@ -27,12 +27,20 @@ public final class UpProcess {
 
     /** Starts {@code mainClass args} with this test's classpath and {@code -Dbunshin.home=home}. */
     public static UpProcess start(Path home, Path output, String mainClass, List<String> args) throws IOException {
+        return start(home, output, mainClass, args, Map.of());
+    }
+
+    /** {@link #start(Path, Path, String, List)} with {@code env} added to its environment. */
+    public static UpProcess start(Path home, Path output, String mainClass, List<String> args, Map<String, String> env)
+            throws IOException {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), "-Dbunshin.home=" + home, mainClass));
         command.addAll(args);
         Files.createDirectories(output.toAbsolutePath().getParent());
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile());
+        builder.environment().putAll(env);
+        Process p = builder.start();
         return new UpProcess(p, output);
     }
 

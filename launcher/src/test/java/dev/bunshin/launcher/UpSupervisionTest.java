@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -20,8 +21,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code ./bunshin up} in a JVM of its own, with real Kafka and PostgreSQL and stand-in apps ({@link FakeApp}):
  * kill -9 of a worker, of PostgreSQL and of Kafka → each is restarted (the database and the broker on the same
  * data directory and port) while the others keep their pids; kill -9 of the launcher → no process of the stack is
- * left and no port is held; a second {@code up} on the same data directory starts, and Ctrl-C (SIGINT) stops it
- * with nothing left.
+ * left and no port is held; a second {@code up} on the same data directory starts; under it, a {@code worker --join}
+ * whose worker is killed restarts it, and kill -9 of that command leaves no worker; Ctrl-C (SIGINT) stops the
+ * second {@code up} with nothing left.
  */
 class UpSupervisionTest {
 
@@ -84,6 +86,25 @@ class UpSupervisionTest {
         UpProcess again = UpProcess.start(home, dir.resolve("up-2.out"), Up.class.getName(), args);
         try {
             again.await("Bunshin is up", 1, Duration.ofSeconds(240));
+
+            // worker --join: its worker is restarted too, and dies with the command.
+            UpProcess join = UpProcess.start(home, dir.resolve("worker.out"), Worker.class.getName(), List.of(
+                    "--join", "127.0.0.1:" + ports.get("kafka"), "--database", "jdbc:postgresql://127.0.0.1:"
+                            + ports.get("postgres") + "/bunshin", "--model", model.toString(), "--id", "joined-1",
+                    "--memory", "1G", "--threads", "1", "--data-dir", dir.resolve("joiner").toString()),
+                    Map.of(WorkerOptions.PASSWORD_ENV, LocalPostgres.PASSWORD));
+            try {
+                join.await("Worker joined-1 is up", 1, Duration.ofSeconds(120));
+                ProcessHandle joined = join.child("bunshin.worker.id=joined-1");
+                UpProcess.kill9(joined.pid());
+                join.await("joined-1 is back", 1, Duration.ofSeconds(120));
+                List<ProcessHandle> worker = join.process.descendants().toList();
+                assertEquals(1, worker.size(), "one worker JVM: " + worker);
+                UpProcess.kill9(join.process.pid());
+                UpProcess.assertNothingLeft(worker, Map.of());
+            } finally {
+                join.process.destroyForcibly();
+            }
             List<ProcessHandle> second = again.process.descendants().toList();
             new ProcessBuilder("kill", "-INT", Long.toString(again.process.pid())).start().waitFor();
             assertTrue(again.process.waitFor(120, TimeUnit.SECONDS), "up stops on SIGINT:\n" + again.text());
