@@ -260,9 +260,16 @@ final class ChildProcess implements AutoCloseable {
      * finds the port and the data directory free. Returns how many had to be killed.
      */
     int reapLeftovers(Duration patience) {
+        return awaitThenKill(lastTree.stream().filter(ProcessHandle::isAlive).toList(), patience);
+    }
+
+    /**
+     * Waits up to {@code patience} for every process of {@code tree} to end, kills those still there and waits
+     * (5 s at most) for them to go. Returns how many had to be killed.
+     */
+    private static int awaitThenKill(List<ProcessHandle> tree, Duration patience) {
         long deadline = System.nanoTime() + patience.toNanos();
-        List<ProcessHandle> left = lastTree.stream().filter(ProcessHandle::isAlive).toList();
-        for (ProcessHandle h : left) {
+        for (ProcessHandle h : tree) {
             long wait = deadline - System.nanoTime();
             if (wait > 0) {
                 try {
@@ -273,17 +280,17 @@ final class ChildProcess implements AutoCloseable {
             }
         }
         int killed = 0;
-        for (ProcessHandle h : left) {
+        for (ProcessHandle h : tree) {
             // A handle compares the start time too: a pid reused since is not touched.
             if (h.isAlive() && h.destroyForcibly()) {
                 killed++;
             }
         }
-        for (ProcessHandle h : left) {
+        for (ProcessHandle h : tree) {
             try {
                 h.onExit().get(5, TimeUnit.SECONDS);
             } catch (Exception ignored) {
-                // reported by the restart failing, with its log
+                // a process root cannot kill is beyond help; the caller's checks report it
             }
         }
         return killed;
@@ -341,29 +348,7 @@ final class ChildProcess implements AutoCloseable {
                 }
             }
         }
-        long deadline = System.nanoTime() + grace.toNanos();
-        for (ProcessHandle h : tree) {
-            long left = deadline - System.nanoTime();
-            if (left > 0) {
-                try {
-                    h.onExit().get(left, TimeUnit.NANOSECONDS);
-                } catch (Exception ignored) {
-                    // killed below
-                }
-            }
-        }
-        for (ProcessHandle h : tree) {
-            if (h.isAlive()) {
-                h.destroyForcibly();
-            }
-        }
-        for (ProcessHandle h : tree) {
-            try {
-                h.onExit().get(5, TimeUnit.SECONDS);
-            } catch (Exception ignored) {
-                // a process root cannot kill is beyond help; the caller's pid check will report it
-            }
-        }
+        awaitThenKill(tree, grace);
     }
 
     private static void signal(long pid, String signal) {

@@ -85,6 +85,24 @@ public final class UpProcess {
     }
 
     /**
+     * kill -9 of the launcher itself; then checks that every process it had started (at least {@code atLeast})
+     * is gone and no port of {@code ports} is held.
+     */
+    public void killAndAssertNothingLeft(int atLeast, Map<String, Integer> ports) throws Exception {
+        List<ProcessHandle> children = process.descendants().toList();
+        org.junit.jupiter.api.Assertions.assertTrue(children.size() >= atLeast,
+                "at least " + atLeast + " processes under the launcher: " + children);
+        kill9(process.pid());
+        org.junit.jupiter.api.Assertions.assertTrue(process.waitFor(10, TimeUnit.SECONDS), "the launcher is gone");
+        assertNothingLeft(children, ports);
+    }
+
+    /** Deletes {@code dir} and everything in it, if it exists. */
+    public static void deleteTree(Path dir) throws IOException {
+        PostgresBinaries.deleteTree(dir);
+    }
+
+    /**
      * Waits up to 30 s for every one of {@code processes} to be gone, then checks that no port of {@code ports} is
      * held on 127.0.0.1; fails naming what is left.
      */

@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,7 +41,6 @@ class UpSupervisionTest {
                 "--data-dir", dir.resolve("data").toString());
 
         UpProcess up = UpProcess.start(home, dir.resolve("up-1.out"), Up.class.getName(), args);
-        List<ProcessHandle> everything = new ArrayList<>();
         try {
             up.await("Bunshin is up", 1, Duration.ofSeconds(240));
             ProcessHandle worker1 = up.child("bunshin.worker.id=worker-1");
@@ -73,11 +71,8 @@ class UpSupervisionTest {
             assertTrue(up.process.isAlive(), up.text());
             assertTrue(Files.readString(dir.resolve("data/logs/supervisor.log")).contains("kafka is back"));
 
-            everything.addAll(up.process.descendants().toList());
-            assertTrue(everything.size() >= 6, "kafka, postgres (and backends), 2 apps, 2 workers: " + everything);
-            UpProcess.kill9(up.process.pid());
-            assertTrue(up.process.waitFor(10, TimeUnit.SECONDS));
-            UpProcess.assertNothingLeft(everything, ports);
+            // kafka, postgres (and its backends), scheduler, submitter, 2 workers
+            up.killAndAssertNothingLeft(6, ports);
         } finally {
             up.process.destroyForcibly();
         }
