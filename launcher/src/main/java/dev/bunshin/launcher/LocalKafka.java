@@ -130,6 +130,11 @@ public final class LocalKafka implements AutoCloseable {
         return process.log();
     }
 
+    /** The child process, for a {@link Supervisor}. */
+    ChildProcess process() {
+        return process;
+    }
+
     public boolean isAlive() {
         return process.isAlive();
     }

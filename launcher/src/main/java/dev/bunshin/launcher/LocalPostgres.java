@@ -100,6 +100,7 @@ public final class LocalPostgres implements AutoCloseable {
             if (!Files.exists(pgdata.resolve("PG_VERSION"))) {
                 initdb(bin, home, pgdata, log, asUser, password);
             }
+            checkNoServerLeft(pgdata);
             // This machine only, until the password is known to be the one asked for.
             writeHba(pgdata, binding, false);
             List<String> server = new ArrayList<>(asUser);
@@ -172,6 +173,11 @@ public final class LocalPostgres implements AutoCloseable {
         return process.log();
     }
 
+    /** The child process, for a {@link Supervisor}. */
+    ChildProcess process() {
+        return process;
+    }
+
     public boolean isAlive() {
         return process.isAlive();
     }
@@ -201,6 +207,30 @@ public final class LocalPostgres implements AutoCloseable {
         } finally {
             Files.deleteIfExists(pwfile);
         }
+    }
+
+    /**
+     * Fails with what to do when a server still runs on {@code pgdata} (its {@code postmaster.pid} names a live
+     * postgres process): one left by a launcher killed before children died with it, or started by hand. A
+     * {@code postmaster.pid} whose process is gone is stale, and PostgreSQL itself replaces it.
+     */
+    static void checkNoServerLeft(Path pgdata) throws IOException {
+        Path pidFile = pgdata.resolve("postmaster.pid");
+        if (!Files.isReadable(pidFile)) {
+            return;
+        }
+        List<String> lines = Files.readAllLines(pidFile);
+        if (lines.isEmpty() || !lines.getFirst().strip().matches("\\d+")) {
+            return;
+        }
+        long pid = Long.parseLong(lines.getFirst().strip());
+        ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
+                .filter(h -> h.info().command().map(c -> c.endsWith("postgres")).orElse(true))
+                .ifPresent(h -> {
+                    throw new IllegalStateException("PostgreSQL (pid " + pid + ") still runs on " + pgdata
+                            + ", left over from an earlier run: stop it with `kill -INT " + pid + "` (a fast"
+                            + " shutdown; the data stays), then start again");
+                });
     }
 
     private void awaitReady() {

@@ -5,9 +5,7 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,8 +13,9 @@ import java.util.Objects;
 
 /**
  * Everything {@code ./bunshin up} runs on one machine: Kafka and PostgreSQL (unless given), the scheduler, the
- * submitter and N stage workers, each a child process with its log in {@code <data-dir>/logs/<name>.log}.
- * {@link #close()} stops them in reverse order of start.
+ * submitter and N stage workers, each a child process with its log in {@code <data-dir>/logs/<name>.log}, each
+ * under a {@link Supervisor}: {@link #supervise()} restarts one that died (Kafka and PostgreSQL on the same data
+ * directory and port). {@link #close()} stops them in reverse order of start.
  */
 public final class LocalStack implements AutoCloseable {
 
@@ -26,8 +25,6 @@ public final class LocalStack implements AutoCloseable {
     static final int DEFAULT_KAFKA_PORT = 9092;
     static final int DEFAULT_DB_PORT = 5432;
 
-    private final Deque<AutoCloseable> started = new ArrayDeque<>();
-    private final List<QuarkusApp> apps = new ArrayList<>();
     private final Path dataDir;
     private final Path logs;
     private ModelChoice model;
@@ -37,13 +34,14 @@ public final class LocalStack implements AutoCloseable {
     private String jdbcUrl;
     private String remoteJdbcUrl;
     private String joinCommand;
-    private volatile boolean closing;
     private NodePlacement placement = NodePlacement.SAME_HOST;
-    private final Map<String, Long> pids = new LinkedHashMap<>();
+    private final Supervisor supervisor;
+    private DataDirLock lock;
 
-    private LocalStack(Path dataDir) {
+    private LocalStack(Path dataDir, RestartPolicy policy, PrintStream out) {
         this.dataDir = dataDir;
         this.logs = dataDir.resolve("logs");
+        this.supervisor = new Supervisor(policy, out, logs.resolve("supervisor.log"));
     }
 
     /**
@@ -58,7 +56,7 @@ public final class LocalStack implements AutoCloseable {
     public static LocalStack start(UpOptions options, PrintStream out, NodePlacement placement) {
         Objects.requireNonNull(options, "options == null");
         Path dataDir = options.dataDir().toAbsolutePath().normalize();
-        LocalStack stack = new LocalStack(dataDir);
+        LocalStack stack = new LocalStack(dataDir, RestartPolicy.withLimit(options.maxRestarts()), out);
         stack.placement = Objects.requireNonNull(placement, "placement == null");
         try {
             stack.startAll(options, out);
@@ -122,40 +120,36 @@ public final class LocalStack implements AutoCloseable {
         return model.synthetic();
     }
 
-    /** The pid of the process started as {@code name} (kafka, postgres, scheduler, submitter, worker-N), or -1. */
-    public long pid(String name) {
-        return pids.getOrDefault(name, -1L);
+    /**
+     * One round of supervision: restarts what died (see {@link Supervisor#check()}; it may block while a child
+     * comes back). Returns null, or why the stack cannot go on: a child that keeps dying past the restart limit.
+     */
+    public String supervise() {
+        return supervisor.check();
     }
 
-    /** The first app that died (name, exit, log tail), or null while all run. */
-    public String deadApp() {
-        for (QuarkusApp app : apps) {
-            if (!app.isAlive()) {
-                return app.name() + " exited; log " + app.log() + ":\n" + app.tail(30);
-            }
-        }
-        return null;
+    /** The pid now running under {@code name} ("kafka", "postgres", "scheduler", "worker-1", ...), or -1. */
+    public long pid(String name) {
+        ChildProcess child = supervisor.current(name);
+        return child == null ? -1 : child.pid();
     }
 
     /** Stops every process in reverse order of start. Safe to call twice, and from a shutdown hook. */
     @Override
-    public synchronized void close() {
-        closing = true;
-        while (!started.isEmpty()) {
-            try {
-                started.pop().close();
-            } catch (Exception e) {
-                System.err.println("bunshin: while stopping: " + e);
-            }
+    public void close() {
+        supervisor.close();
+        if (lock != null) {
+            lock.close();
         }
     }
 
     boolean closing() {
-        return closing;
+        return supervisor.closing();
     }
 
     private void startAll(UpOptions options, PrintStream out) {
         Path home = projectHome();
+        lock = DataDirLock.acquire(dataDir);
         binding = options.binding();
         String localHost = binding.localHost();
         int apiPort = options.port();
@@ -181,9 +175,10 @@ public final class LocalStack implements AutoCloseable {
             int kafkaPort = preferredPort(options.kafkaPort(), DEFAULT_KAFKA_PORT, "Kafka", "--kafka-port", out);
             out.println("Starting Kafka (log " + logs.resolve("kafka.log") + ") ...");
             LocalKafka kafka = LocalKafka.start(dataDir.resolve("kafka"), binding, kafkaPort, logs.resolve("kafka.log"));
-            started.push(kafka);
-            pids.put("kafka", kafka.pid());
             placement.started("kafka", List.of(kafka.pid()));
+            // Again on the same port: the apps' bootstrap.servers names it.
+            supervisor.add("kafka", kafka.process(), () -> LocalKafka.start(dataDir.resolve("kafka"), binding,
+                    kafka.port(), logs.resolve("kafka.log")).process());
             bootstrap = kafka.bootstrapServers();
         }
         String jdbcUrl = options.database();
@@ -196,9 +191,9 @@ public final class LocalStack implements AutoCloseable {
             out.println("Starting PostgreSQL (log " + logs.resolve("postgres.log") + ") ...");
             LocalPostgres postgres = LocalPostgres.start(dataDir.resolve("postgres"), binding, dbPort,
                     logs.resolve("postgres.log"), dbPassword);
-            started.push(postgres);
-            pids.put("postgres", postgres.pid());
             placement.started("postgres", postgres.pids());
+            supervisor.add("postgres", postgres.process(), () -> LocalPostgres.start(dataDir.resolve("postgres"),
+                    binding, postgres.port(), logs.resolve("postgres.log"), dbPassword).process());
             jdbcUrl = postgres.jdbcUrl();
             remoteJdbcUrl = "jdbc:postgresql://" + Binding.hostPort(binding.advertise(), postgres.port()) + "/"
                     + LocalPostgres.DATABASE;
@@ -253,25 +248,32 @@ public final class LocalStack implements AutoCloseable {
         Map<String, String> placed = new LinkedHashMap<>(own);
         placed.putAll(placement.config(name));
         out.println("Starting " + name + " on port " + placed.get("quarkus.http.port") + " (log " + log + ") ...");
-        Path jar = home.resolve(module).resolve("target").resolve("quarkus-app").resolve("quarkus-run.jar");
-        Map<String, String> config = new LinkedHashMap<>(common);
-        config.putAll(placed);
-        QuarkusApp app = QuarkusApp.start(name, placement.commandPrefix(name), jar, placement.heap(name, heap), config,
-                dataDir, log);
-        started.push(app);
-        pids.put(name, app.pid());
+        List<String> prefix = placement.commandPrefix(name);
+        String placedHeap = placement.heap(name, heap);
+        QuarkusApp app = launch(home, module, name, prefix, placedHeap, common, placed, dataDir, log);
         placement.started(name, List.of(app.pid()));
-        apps.add(app);
+        supervisor.add(name, app.process(), () -> {
+            QuarkusApp again = launch(home, module, name, prefix, placedHeap, common, placed, dataDir, log);
+            again.awaitReadyOrStop(APP_READY_TIMEOUT);
+            placement.started(name, List.of(again.pid()));
+            return again.process();
+        });
         return app;
     }
 
     /** Starts {@code <home>/<module>/target/quarkus-app/quarkus-run.jar} with {@code common} and {@code own} config. */
     static QuarkusApp launch(Path home, String module, String name, String heap, Map<String, String> common,
                              Map<String, String> own, Path workDir, Path log) {
+        return launch(home, module, name, List.of(), heap, common, own, workDir, log);
+    }
+
+    /** As above, the command run under {@code prefix} (e.g. {@code taskset -c 1}, {@code ip netns exec …}). */
+    static QuarkusApp launch(Path home, String module, String name, List<String> prefix, String heap,
+                             Map<String, String> common, Map<String, String> own, Path workDir, Path log) {
         Path jar = home.resolve(module).resolve("target").resolve("quarkus-app").resolve("quarkus-run.jar");
         Map<String, String> config = new LinkedHashMap<>(common);
         config.putAll(own);
-        return QuarkusApp.start(name, jar, heap, config, workDir, log);
+        return QuarkusApp.start(name, prefix, jar, heap, config, workDir, log);
     }
 
     /** The config keys every app reads: Kafka, the database, the model. */

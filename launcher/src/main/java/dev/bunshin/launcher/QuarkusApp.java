@@ -100,6 +100,11 @@ final class QuarkusApp implements AutoCloseable {
         return process.log();
     }
 
+    /** The child process, for a {@link Supervisor}. */
+    ChildProcess process() {
+        return process;
+    }
+
     boolean isAlive() {
         return process.isAlive();
     }
@@ -144,6 +149,16 @@ final class QuarkusApp implements AutoCloseable {
         }
         throw new IllegalStateException(name + " was not ready within " + timeout + " on port " + port + " (" + last
                 + "); log " + process.log() + ":\n" + process.tail(40));
+    }
+
+    /** {@link #awaitReady}, stopping the app when it does not become ready. */
+    void awaitReadyOrStop(Duration timeout) {
+        try {
+            awaitReady(timeout);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
     }
 
     @Override

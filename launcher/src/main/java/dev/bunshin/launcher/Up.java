@@ -6,7 +6,9 @@ import java.io.PrintStream;
  * {@code ./bunshin up}: runs the whole system on this machine until Ctrl-C. See {@link UpOptions#USAGE}.
  *
  * <p>Kafka and PostgreSQL keep their data in the data directory, so jobs survive a restart. Every child's output
- * goes to {@code <data-dir>/logs/<name>.log}. Ctrl-C (or SIGTERM) stops everything in reverse order.
+ * goes to {@code <data-dir>/logs/<name>.log}. A child that dies is restarted ({@link Supervisor}); {@code up} stops
+ * only when one keeps dying past the restart limit, or on Ctrl-C (or SIGTERM), which stops everything in reverse
+ * order. If the launcher itself is killed, its children die with it (see {@link ChildProcess}).
  */
 public final class Up {
 
@@ -68,11 +70,14 @@ public final class Up {
         return watch(stack, err);
     }
 
-    /** Blocks while everything runs; if an app dies on its own, says which and stops the rest. */
+    /**
+     * Blocks while everything runs, restarting what dies; if a child keeps dying past the restart limit, says
+     * which and why, stops the rest and returns 1.
+     */
     static int watch(LocalStack stack, PrintStream err) {
         while (true) {
             try {
-                Thread.sleep(1000);
+                Thread.sleep(500);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 stack.close();
@@ -81,9 +86,9 @@ public final class Up {
             if (stack.closing()) {
                 continue; // the shutdown hook is stopping everything; the JVM exits when it is done
             }
-            String dead = stack.deadApp();
-            if (dead != null) {
-                err.println("bunshin up: " + dead);
+            String giveUp = stack.supervise();
+            if (giveUp != null) {
+                err.println("bunshin up: stopping everything: " + giveUp);
                 stack.close();
                 return 1;
             }

@@ -11,8 +11,9 @@ import java.util.Map;
  * {@code ./bunshin worker --join ...}: one stage worker on this machine, for a stack that {@code ./bunshin up
  * --bind ...} runs on another. It is started exactly as {@code up} starts its own workers
  * ({@link LocalStack#launch}, {@link LocalStack#workerConfig}); the scheduler re-plans when it registers, and again
- * when it stops (its heartbeat ends). Ctrl-C or SIGTERM stops it; its log is {@code <data-dir>/logs/<id>.log}.
- * See {@link WorkerOptions#USAGE}.
+ * when it stops (its heartbeat ends). A worker that dies is restarted ({@link Supervisor}; the command gives up
+ * when it keeps dying past {@code --max-restarts}); Ctrl-C or SIGTERM stops it, and if this command is killed the
+ * worker dies with it. Its log is {@code <data-dir>/logs/<id>.log}. See {@link WorkerOptions#USAGE}.
  */
 public final class Worker {
 
@@ -23,7 +24,7 @@ public final class Worker {
         System.exit(run(args, System.out, System.err));
     }
 
-    /** Runs until interrupted; returns 1 if the worker could not start or died, 2 for bad usage. */
+    /** Runs until interrupted; returns 1 if the worker could not start or keeps dying, 2 for bad usage. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
         if (WorkerOptions.wantsHelp(args)) {
             out.print(WorkerOptions.USAGE);
@@ -42,30 +43,41 @@ public final class Worker {
             err.println("bunshin worker: " + e.getMessage());
             return 2;
         }
-        QuarkusApp app;
+        Path dataDir = options.dataDir().toAbsolutePath().normalize();
+        Supervisor supervisor = new Supervisor(RestartPolicy.withLimit(options.maxRestarts()), out,
+                dataDir.resolve("logs").resolve(options.id() + "-supervisor.log"));
         try {
-            app = start(options, model, out);
+            QuarkusApp app = start(options, model, out);
+            // Restarted as it was first started: the same config (and port), without the up-front checks, which
+            // would fail the restart of a worker whose database is away for a moment instead of letting it retry.
+            ModelChoice served = model;
+            supervisor.add(options.id(), app.process(), () -> launch(options, served).process());
         } catch (RuntimeException e) {
             err.println("bunshin worker: " + e.getMessage());
             return 1;
         }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             out.println("Stopping worker " + options.id() + " ...");
-            app.close();
+            supervisor.close();
             out.println("Stopped.");
         }, "bunshin-worker-stop"));
         out.println("Worker " + options.id() + " is up: the scheduler re-plans the stages to include it.");
         out.println("Press Ctrl-C to stop.");
         while (true) {
             try {
-                Thread.sleep(1000);
+                Thread.sleep(500);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                app.close();
+                supervisor.close();
                 return 1;
             }
-            if (!app.isAlive()) {
-                err.println("bunshin worker: " + app.name() + " exited; log " + app.log() + ":\n" + app.tail(30));
+            if (supervisor.closing()) {
+                continue; // the shutdown hook is stopping it
+            }
+            String giveUp = supervisor.check();
+            if (giveUp != null) {
+                err.println("bunshin worker: stopping: " + giveUp);
+                supervisor.close();
                 return 1;
             }
         }
@@ -75,24 +87,31 @@ public final class Worker {
     static QuarkusApp start(WorkerOptions options, ModelChoice model, PrintStream out) {
         checkKafka(options.kafka());
         checkDatabase(options);
+        Path log = options.dataDir().toAbsolutePath().normalize().resolve("logs").resolve(options.id() + ".log");
+        int threads = options.threads() > 0 ? options.threads() : Runtime.getRuntime().availableProcessors();
+        out.println("Starting stage worker " + options.id() + " (model " + model.id() + ", "
+                + memoryGiB(options, model) + " GiB, " + threads + " threads) for Kafka " + options.kafka() + " and "
+                + options.database());
+        out.println("Log: " + log);
+        return launch(options, model);
+    }
+
+    /** Starts the stage worker and waits until it is ready (stopping it if it is not). */
+    private static QuarkusApp launch(WorkerOptions options, ModelChoice model) {
         Path dataDir = options.dataDir().toAbsolutePath().normalize();
-        int memoryGiB = options.memoryGiB() > 0 ? options.memoryGiB() : LocalStack.workerMemoryGiB(model.sizeBytes(), 1);
+        int memoryGiB = memoryGiB(options, model);
         int threads = options.threads() > 0 ? options.threads() : Runtime.getRuntime().availableProcessors();
         Map<String, String> common = LocalStack.commonConfig(options.kafka(), options.database(), options.dbUser(),
                 options.dbPassword(), model);
         Path log = dataDir.resolve("logs").resolve(options.id() + ".log");
-        out.println("Starting stage worker " + options.id() + " (model " + model.id() + ", " + memoryGiB + " GiB, "
-                + threads + " threads) for Kafka " + options.kafka() + " and " + options.database());
-        out.println("Log: " + log);
         QuarkusApp app = LocalStack.launch(LocalStack.projectHome(), "stage-worker", options.id(), memoryGiB + "g",
                 common, LocalStack.workerConfig(options.id(), memoryGiB, threads), dataDir, log);
-        try {
-            app.awaitReady(LocalStack.APP_READY_TIMEOUT);
-        } catch (RuntimeException e) {
-            app.close();
-            throw e;
-        }
+        app.awaitReadyOrStop(LocalStack.APP_READY_TIMEOUT);
         return app;
+    }
+
+    private static int memoryGiB(WorkerOptions options, ModelChoice model) {
+        return options.memoryGiB() > 0 ? options.memoryGiB() : LocalStack.workerMemoryGiB(model.sizeBytes(), 1);
     }
 
     private static void checkKafka(String bootstrap) {

@@ -21,9 +21,11 @@ import java.util.Objects;
  * @param threads compute threads, or 0 for every core
  * @param id the worker's id (unique in the stack)
  * @param dataDir where its log goes ({@code <data-dir>/logs/<id>.log})
+ * @param maxRestarts how often the worker may be restarted within 10 minutes before the command gives up
  */
 public record WorkerOptions(String kafka, String database, String dbUser, String dbPassword, String model,
-                            String modelId, int memoryGiB, int threads, String id, Path dataDir) {
+                            String modelId, int memoryGiB, int threads, String id, Path dataDir,
+                            int maxRestarts) {
 
     /** The environment variable the join command that {@code up} prints sets: not visible in {@code ps}. */
     public static final String PASSWORD_ENV = "BUNSHIN_DB_PASSWORD";
@@ -43,6 +45,8 @@ public record WorkerOptions(String kafka, String database, String dbUser, String
               --threads T              compute threads (default: every core)
               --id NAME                this worker's id in the stack (default: this machine's host name)
               --data-dir DIR           where its log goes (default ./.bunshin)
+              --max-restarts N         the worker is restarted when it dies (after 1 s, 2 s, 4 s, ... up to 30 s);
+                                       more than N deaths within 10 minutes stop the command (default 5)
             """;
 
     public WorkerOptions {
@@ -78,6 +82,9 @@ public record WorkerOptions(String kafka, String database, String dbUser, String
         if (id == null || !id.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,62}")) {
             throw new IllegalArgumentException("--id must be letters, digits, '.', '_' or '-' (at most 63): " + id);
         }
+        if (maxRestarts < 0) {
+            throw new IllegalArgumentException("--max-restarts must be 0 or more: " + maxRestarts);
+        }
         if (modelId != null && modelId.isBlank()) {
             throw new IllegalArgumentException("--model-id must not be empty");
         }
@@ -98,6 +105,7 @@ public record WorkerOptions(String kafka, String database, String dbUser, String
         String modelId = null;
         int memoryGiB = 0;
         int threads = 0;
+        int maxRestarts = RestartPolicy.DEFAULT.maxRestarts();
         String id = null;
         Path dataDir = Path.of(".bunshin");
         for (Options.Option option : Options.parse(args, USAGE)) {
@@ -115,6 +123,7 @@ public record WorkerOptions(String kafka, String database, String dbUser, String
                 case "--threads" -> threads = Options.intValue(name, value);
                 case "--id" -> id = value;
                 case "--data-dir" -> dataDir = Path.of(value);
+                case "--max-restarts" -> maxRestarts = Options.intValue(name, value);
                 default -> throw new IllegalArgumentException("unknown option: " + name + "\n" + USAGE);
             }
         }
@@ -127,7 +136,7 @@ public record WorkerOptions(String kafka, String database, String dbUser, String
             dbPassword = env.get(PASSWORD_ENV);
         }
         return new WorkerOptions(kafka, database, dbUser, dbPassword, model, modelId, memoryGiB, threads,
-                id == null ? defaultId() : id, dataDir);
+                id == null ? defaultId() : id, dataDir, maxRestarts);
     }
 
     static boolean wantsHelp(String[] args) {

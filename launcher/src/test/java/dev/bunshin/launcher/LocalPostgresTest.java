@@ -45,6 +45,19 @@ class LocalPostgresTest {
     }
 
     @Test
+    void aServerStillRunningOnTheDataDirectoryIsNamedWithWhatToDo() throws Exception {
+        Path dir = TestDirs.fresh("postgres-left-over");
+        try (LocalPostgres running = LocalPostgres.start(dir)) {
+            IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                    () -> LocalPostgres.start(dir).close());
+            assertTrue(e.getMessage().startsWith("PostgreSQL (pid " + running.pid() + ") still runs on "
+                    + dir.toAbsolutePath().resolve("pgdata")), e.getMessage());
+            assertTrue(e.getMessage().contains("stop it with `kill -INT " + running.pid() + "`"), e.getMessage());
+            assertTrue(running.isAlive(), "the running server is left alone");
+        }
+    }
+
+    @Test
     void wrongPasswordIsRefused() throws Exception {
         try (LocalPostgres postgres = LocalPostgres.start(TestDirs.fresh("postgres-auth"))) {
             var e = org.junit.jupiter.api.Assertions.assertThrows(java.sql.SQLException.class,

@@ -43,7 +43,7 @@ class LocalStackTest {
             assertTrue(config(apiPort, "kafka.bootstrap.servers").startsWith("127.0.0.1:"));
             assertEquals(model.toAbsolutePath().toString(), config(apiPort, "bunshin.model"));
             assertEquals("tiny-model", config(apiPort, "bunshin.model-id"));
-            assertEquals(null, stack.deadApp());
+            assertEquals(null, stack.supervise(), "nothing died");
             ProcessHandle.current().descendants().forEach(h -> pids.add(h.pid()));
             // Kafka, PostgreSQL (plus its backends), scheduler, submitter and two workers.
             assertTrue(pids.size() >= 6, "child processes: " + pids);
