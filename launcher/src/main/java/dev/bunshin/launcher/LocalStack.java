@@ -232,7 +232,7 @@ public final class LocalStack implements AutoCloseable {
         List<QuarkusApp> workerApps = new ArrayList<>();
         for (int w = 1; w <= workers; w++) {
             workerApps.add(startApp(out, "worker-" + w, home, memoryGiB + "g", common,
-                    workerConfig("worker-" + w, memoryGiB, threads)));
+                    workerConfig("worker-" + w, memoryGiB, threads, options.backend())));
         }
         // Workers load their layers in parallel; wait for all.
         for (QuarkusApp worker : workerApps) {
@@ -290,14 +290,15 @@ public final class LocalStack implements AutoCloseable {
         return common;
     }
 
-    /** A stage worker's own config: its id, memory and threads, and a free HTTP port on loopback (health only). */
-    static Map<String, String> workerConfig(String id, int memoryGiB, int threads) {
+    /** A stage worker's own config: id, memory, threads, backend, and a free HTTP port on loopback (health only). */
+    static Map<String, String> workerConfig(String id, int memoryGiB, int threads, String backend) {
         Map<String, String> own = new LinkedHashMap<>();
         own.put("quarkus.http.port", Integer.toString(Ports.free()));
         own.put("quarkus.http.host", Binding.LOOPBACK);
         own.put("bunshin.worker.id", id);
         own.put("bunshin.worker.memory", memoryGiB + "G");
         own.put("bunshin.worker.threads", Integer.toString(threads));
+        own.put("bunshin.worker.backend", backend);
         return own;
     }
 

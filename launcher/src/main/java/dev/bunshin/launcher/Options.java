@@ -39,6 +39,20 @@ final class Options {
     }
 
     /** The option's value as an int. */
+    /** What {@code --backend} defaults to: the Java engine (exact, batch-invariant; see README, Backends). */
+    static final String DEFAULT_BACKEND = "java";
+
+    /** The names {@code --backend} takes (the llama.cpp module's {@code StageBackends.NAMES}). */
+    static final List<String> BACKENDS = List.of("java", "llama.cpp");
+
+    /** @throws IllegalArgumentException naming --backend and the value if it is not one of {@link #BACKENDS} */
+    static void checkBackend(String backend) {
+        if (!BACKENDS.contains(backend)) {
+            throw new IllegalArgumentException("--backend must be one of " + String.join(", ", BACKENDS) + ", got \""
+                    + backend + "\"");
+        }
+    }
+
     static int intValue(String name, String value) {
         try {
             return Integer.parseInt(value);

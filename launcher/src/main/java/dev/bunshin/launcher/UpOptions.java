@@ -20,10 +20,11 @@ import java.util.Objects;
  * @param dbPort the embedded PostgreSQL's port; 0: 5432 if free when binding beyond loopback, else any free port
  * @param apiKey the key API clients must send (passed to the submitter as {@code bunshin.api.key}), or null
  * @param maxRestarts how often one child may be restarted within 10 minutes before {@code up} gives up; 0: never
+ * @param backend what the stage workers run the layers with: {@code java} or {@code llama.cpp}
  */
 public record UpOptions(String model, int workers, int port, int schedulerPort, Path dataDir, String kafka,
                         String database, String dbUser, String dbPassword, int threads, String bind,
-                        String advertise, int kafkaPort, int dbPort, String apiKey, int maxRestarts) {
+                        String advertise, int kafkaPort, int dbPort, String apiKey, int maxRestarts, String backend) {
 
     public static final String USAGE = """
             usage: ./bunshin up [options]
@@ -47,6 +48,8 @@ public record UpOptions(String model, int workers, int port, int schedulerPort, 
               --max-restarts N       a child that dies is restarted (after 1 s, 2 s, 4 s, ... up to 30 s); one that
                                      dies more than N times within 10 minutes stops everything (default 5; 0: the
                                      first death stops everything)
+              --backend B            what the stage workers run the layers with: java (our engine, the default)
+                                     or llama.cpp (libllama, obtained by the build)
             """;
 
     public UpOptions {
@@ -86,6 +89,7 @@ public record UpOptions(String model, int workers, int port, int schedulerPort, 
         if (maxRestarts < 0) {
             throw new IllegalArgumentException("--max-restarts must be 0 or more: " + maxRestarts);
         }
+        Options.checkBackend(backend);
         if (kafka != null && !kafka.matches("[^:,\\s]+:\\d+(,[^:,\\s]+:\\d+)*")) {
             throw new IllegalArgumentException("--kafka must be HOST:PORT[,HOST:PORT...]: " + kafka);
         }
@@ -113,6 +117,7 @@ public record UpOptions(String model, int workers, int port, int schedulerPort, 
         int dbPort = 0;
         String apiKey = null;
         int maxRestarts = RestartPolicy.DEFAULT.maxRestarts();
+        String backend = Options.DEFAULT_BACKEND;
         for (Options.Option option : Options.parse(args, USAGE)) {
             String name = option.name();
             String value = option.value();
@@ -133,11 +138,12 @@ public record UpOptions(String model, int workers, int port, int schedulerPort, 
                 case "--db-port" -> dbPort = Options.intValue(name, value);
                 case "--api-key" -> apiKey = value;
                 case "--max-restarts" -> maxRestarts = Options.intValue(name, value);
+                case "--backend" -> backend = value;
                 default -> throw new IllegalArgumentException("unknown option: " + name + "\n" + USAGE);
             }
         }
         return new UpOptions(model, workers, port, schedulerPort, dataDir, kafka, database, dbUser, dbPassword,
-                threads, bind, advertise, kafkaPort, dbPort, apiKey, maxRestarts);
+                threads, bind, advertise, kafkaPort, dbPort, apiKey, maxRestarts, backend);
     }
 
     /**

@@ -105,7 +105,7 @@ public final class Worker {
                 options.dbPassword(), model);
         Path log = dataDir.resolve("logs").resolve(options.id() + ".log");
         QuarkusApp app = LocalStack.launch(LocalStack.projectHome(), "stage-worker", options.id(), memoryGiB + "g",
-                common, LocalStack.workerConfig(options.id(), memoryGiB, threads), dataDir, log);
+                common, LocalStack.workerConfig(options.id(), memoryGiB, threads, options.backend()), dataDir, log);
         app.awaitReadyOrStop(LocalStack.APP_READY_TIMEOUT);
         return app;
     }

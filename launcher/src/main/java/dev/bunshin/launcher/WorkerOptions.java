@@ -22,10 +22,11 @@ import java.util.Objects;
  * @param id the worker's id (unique in the stack)
  * @param dataDir where its log goes ({@code <data-dir>/logs/<id>.log})
  * @param maxRestarts how often the worker may be restarted within 10 minutes before the command gives up
+ * @param backend what the worker runs its layers with: {@code java} or {@code llama.cpp}
  */
 public record WorkerOptions(String kafka, String database, String dbUser, String dbPassword, String model,
                             String modelId, int memoryGiB, int threads, String id, Path dataDir,
-                            int maxRestarts) {
+                            int maxRestarts, String backend) {
 
     /** The environment variable the join command that {@code up} prints sets: not visible in {@code ps}. */
     public static final String PASSWORD_ENV = "BUNSHIN_DB_PASSWORD";
@@ -47,6 +48,8 @@ public record WorkerOptions(String kafka, String database, String dbUser, String
               --data-dir DIR           where its log goes (default ./.bunshin)
               --max-restarts N         the worker is restarted when it dies (after 1 s, 2 s, 4 s, ... up to 30 s);
                                        more than N deaths within 10 minutes stop the command (default 5)
+              --backend B              java (our engine, the default) or llama.cpp (libllama, obtained by the
+                                       build; -Dbunshin.llama.lib / BUNSHIN_LLAMA_LIB for your own build of it)
             """;
 
     public WorkerOptions {
@@ -85,6 +88,7 @@ public record WorkerOptions(String kafka, String database, String dbUser, String
         if (maxRestarts < 0) {
             throw new IllegalArgumentException("--max-restarts must be 0 or more: " + maxRestarts);
         }
+        Options.checkBackend(backend);
         if (modelId != null && modelId.isBlank()) {
             throw new IllegalArgumentException("--model-id must not be empty");
         }
@@ -106,6 +110,7 @@ public record WorkerOptions(String kafka, String database, String dbUser, String
         int memoryGiB = 0;
         int threads = 0;
         int maxRestarts = RestartPolicy.DEFAULT.maxRestarts();
+        String backend = Options.DEFAULT_BACKEND;
         String id = null;
         Path dataDir = Path.of(".bunshin");
         for (Options.Option option : Options.parse(args, USAGE)) {
@@ -124,6 +129,7 @@ public record WorkerOptions(String kafka, String database, String dbUser, String
                 case "--id" -> id = value;
                 case "--data-dir" -> dataDir = Path.of(value);
                 case "--max-restarts" -> maxRestarts = Options.intValue(name, value);
+                case "--backend" -> backend = value;
                 default -> throw new IllegalArgumentException("unknown option: " + name + "\n" + USAGE);
             }
         }
@@ -136,7 +142,7 @@ public record WorkerOptions(String kafka, String database, String dbUser, String
             dbPassword = env.get(PASSWORD_ENV);
         }
         return new WorkerOptions(kafka, database, dbUser, dbPassword, model, modelId, memoryGiB, threads,
-                id == null ? defaultId() : id, dataDir, maxRestarts);
+                id == null ? defaultId() : id, dataDir, maxRestarts, backend);
     }
 
     static boolean wantsHelp(String[] args) {

@@ -74,4 +74,14 @@ class UpOptionsTest {
                 () -> UpOptions.parse(new String[] {"--bind", "no-such-host.invalid"}).binding()).getMessage()
                 .contains("--bind no-such-host.invalid"));
     }
+
+    @Test
+    void backendIsJavaUnlessToldAndOnlyAKnownOne() {
+        assertEquals("java", UpOptions.parse(new String[0]).backend());
+        assertEquals("llama.cpp", UpOptions.parse(new String[] {"--backend", "llama.cpp"}).backend());
+        String msg = assertThrows(IllegalArgumentException.class,
+                () -> UpOptions.parse(new String[] {"--backend", "cuda"})).getMessage();
+        assertTrue(msg.contains("--backend") && msg.contains("cuda") && msg.contains("llama.cpp"), msg);
+        assertEquals("llama.cpp", LocalStack.workerConfig("w", 1, 1, "llama.cpp").get("bunshin.worker.backend"));
+    }
 }
