@@ -78,9 +78,25 @@ public final class WorkersTable {
         }
     }
 
-    /** Marks {@code model}'s live workers silent for longer than {@code timeout} as lost; returns their ids. */
+    /**
+     * Marks {@code model}'s live workers silent for longer than {@code timeout} as lost; returns their ids.
+     *
+     * <p>Looks before it writes: the UPDATE fires V12's statement-level trigger, which NOTIFYs the scheduler even
+     * when no row changes, and the scheduler runs this on every tick — an UPDATE every time made each tick wake
+     * the next one at once (≈ 3,300 commits/s on an idle stack, a third of a core for the scheduler and as much
+     * for its PostgreSQL backend).
+     */
     public static List<String> expireSilent(Connection c, String model, Duration timeout) throws SQLException {
         List<String> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT 1 FROM workers WHERE model = ? AND status = 'live'
+                AND last_heartbeat < now() - make_interval(secs => ?) LIMIT 1""")) {
+            ps.setString(1, model);
+            ps.setDouble(2, timeout.toMillis() / 1000.0);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) return out;
+            }
+        }
         try (PreparedStatement ps = c.prepareStatement("""
                 UPDATE workers SET status = 'lost' WHERE model = ? AND status = 'live'
                 AND last_heartbeat < now() - make_interval(secs => ?) RETURNING id""")) {

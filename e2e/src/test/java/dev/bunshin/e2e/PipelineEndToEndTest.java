@@ -351,6 +351,29 @@ class PipelineEndToEndTest {
         assertEquals(stopped.text(), String.join("", jobs.tokens(stopJob).stream().map(Jobs.Token::text).toList()));
     }
 
+    @Test
+    void anIdlePipelineSendsTheSchedulerNoWakeUps() throws Exception {
+        String id = freshModelId("idle");
+        try (Pipeline p = new Pipeline(infra, id, model, 2, SMALL_RECORDS, 0, 32, Duration.ofMillis(100))) {
+            p.awaitPlan(2, Duration.ofSeconds(60));
+            Thread.sleep(500); // the plan's own notifications (workers loading it) are over
+            java.util.concurrent.atomic.AtomicInteger wakeUps = new java.util.concurrent.atomic.AtomicInteger();
+            try (dev.bunshin.db.PgListener l = new dev.bunshin.db.PgListener(infra.db, "test-listen",
+                    List.of(dev.bunshin.db.PgListener.SCHEDULER), (ch, payload) -> {
+                        if (ch != null) wakeUps.incrementAndGet();
+                    })) {
+                long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                while (!l.listening() && System.nanoTime() < end) Thread.sleep(10);
+                assertTrue(l.listening());
+                Thread.sleep(2000);
+            }
+            // 20 ticks and 4 heartbeats happened meanwhile; none may notify (a tick that wakes the next one spins:
+            // thousands per second).
+            assertEquals(0, wakeUps.get(), "NOTIFYs on " + dev.bunshin.db.PgListener.SCHEDULER + " with nothing to do");
+            assertNoWorkerFailed(p);
+        }
+    }
+
     private static void assertNoWorkerFailed(Pipeline p) {
         for (StageWorker w : p.workers) {
             if (w.failure() != null) throw new AssertionError("worker " + w.id() + " stopped", w.failure());
