@@ -18,6 +18,8 @@ public final class NetworkNamespaces implements AutoCloseable {
     private final String tag;
     private final int subnet;
     private final List<String> namespaces = new ArrayList<>();
+    /** The veths' host ends: deleted first, since deleting a namespace removes its veths only asynchronously. */
+    private final List<String> hostEnds = new ArrayList<>();
     private boolean bridgeUp;
 
     private NetworkNamespaces(String tag, int subnet) {
@@ -136,6 +138,7 @@ public final class NetworkNamespaces implements AutoCloseable {
             HostCommand.check(List.of("ip", "netns", "add", ns));
             namespaces.add(ns);
             HostCommand.check(List.of("ip", "link", "add", hostEnd, "type", "veth", "peer", "name", nodeEnd));
+            hostEnds.add(hostEnd);
             HostCommand.check(List.of("ip", "link", "set", nodeEnd, "netns", ns));
             HostCommand.check(List.of("ip", "link", "set", hostEnd, "master", bridge()));
             HostCommand.check(List.of("ip", "link", "set", hostEnd, "up"));
@@ -182,6 +185,14 @@ public final class NetworkNamespaces implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        for (String veth : hostEnds) {
+            // Deleting one end of a veth deletes both, at once.
+            HostCommand.Result r = HostCommand.run(List.of("ip", "link", "del", veth));
+            if (!r.ok()) {
+                System.err.println("bunshin: cannot delete veth " + veth + ": " + r.output());
+            }
+        }
+        hostEnds.clear();
         for (String ns : namespaces) {
             HostCommand.Result r = HostCommand.run(List.of("ip", "netns", "del", ns));
             if (!r.ok()) {
