@@ -71,7 +71,7 @@ final class Pipeline implements AutoCloseable {
         String backend = workers.size() < backends.size() ? backends.get(workers.size()) : "java";
         // Equal fixed speeds: the plan splits the layers evenly whatever else the machine is doing.
         WorkerSettings s = new WorkerSettings(modelId + "-" + suffix, modelId, model, kafka, "localhost", 8L << 30, 1,
-                1.0, Duration.ofMillis(300), 2048, 64, WirePrecision.F32, maxRecordBytes, backend);
+                1.0, Duration.ofMillis(300), WorkerSettings.DEFAULT_MAX_BATCH_TOKENS, 64, WirePrecision.F32, maxRecordBytes, backend, 0);
         StageWorker w = new StageWorker(db, s);
         workers.add(w);
         w.start();

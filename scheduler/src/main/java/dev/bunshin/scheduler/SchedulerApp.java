@@ -32,7 +32,7 @@ public class SchedulerApp {
     Duration heartbeatTimeout;
     @ConfigProperty(name = "bunshin.scheduler.max-running", defaultValue = "32")
     int maxRunning;
-    @ConfigProperty(name = "bunshin.scheduler.partitions", defaultValue = "8")
+    @ConfigProperty(name = "bunshin.scheduler.partitions", defaultValue = "1")
     int partitions;
     @ConfigProperty(name = "bunshin.scheduler.replication-factor", defaultValue = "-1")
     short replicationFactor;

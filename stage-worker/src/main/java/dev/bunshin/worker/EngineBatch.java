@@ -35,6 +35,10 @@ final class EngineBatch {
         return records.isEmpty() || (!records.containsKey(r.jobId()) && tokens + r.nTokens() <= maxTokens);
     }
 
+    boolean contains(long jobId) {
+        return records.containsKey(jobId);
+    }
+
     void add(ActivationRecord r) {
         if (!fits(r)) throw new IllegalStateException("record " + r + " does not fit the batch: flush first");
         records.put(r.jobId(), r);

@@ -15,8 +15,10 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -26,7 +28,8 @@ import java.util.logging.Logger;
 
 /**
  * One poll's records through this stage: decode → drop other plans' and duplicate records → engine calls of many
- * jobs at once → produce to the next stage (or, on the tail, sample and store) → wait for the acknowledgements.
+ * jobs at once (decode steps first, prefill chunks under a token cap) → each call's outputs produced at once to the
+ * next stage (on the tail: sampled and stored first) → wait for the acknowledgements.
  * Returns which offsets may be committed and, when a record of a newer plan came, where to read again.
  */
 final class RecordProcessor {
@@ -69,8 +72,10 @@ final class RecordProcessor {
 
     Result process(List<ConsumerRecord<byte[], byte[]>> all, Assignment a) throws Exception {
         Map<TopicPartition, OffsetAndMetadata> done = new HashMap<>();
-        EngineBatch batch = new EngineBatch(settings.maxBatchTokens());
-        List<ProducerRecord<Long, ActivationRecord>> out = new ArrayList<>();
+        // Each job's records in arrival order: a job's records must run in order, different jobs' need not.
+        LinkedHashMap<Long, ArrayDeque<ActivationRecord>> queues = new LinkedHashMap<>();
+        List<Future<RecordMetadata>> acks = new ArrayList<>();
+        List<ProducerRecord<Long, ActivationRecord>> sent = new ArrayList<>();
         int abortAt = -1;
         for (int i = 0; i < all.size(); i++) {
             ConsumerRecord<byte[], byte[]> cr = all.get(i);
@@ -79,7 +84,9 @@ final class RecordProcessor {
             try {
                 r = ActivationCodec.decode(cr.value());
             } catch (ProtocolException e) {
+                List<ProducerRecord<Long, ActivationRecord>> out = new ArrayList<>();
                 badRecord(cr, e, a, out);
+                send(out, acks, sent);
                 done.put(tp, new OffsetAndMetadata(cr.offset() + 1));
                 continue;
             }
@@ -88,12 +95,18 @@ final class RecordProcessor {
                 abortAt = i;
                 break;
             }
-            if (r.epoch() == a.epoch()) take(r, batch, a, out);
+            if (r.epoch() == a.epoch()) queues.computeIfAbsent(r.jobId(), k -> new ArrayDeque<>()).add(r);
             // else: a record of an older plan; its job is re-prefilled under the current one.
             done.put(tp, new OffsetAndMetadata(cr.offset() + 1));
         }
-        flush(batch, a, out);
-        send(out, a);
+        while (!queues.isEmpty()) {
+            List<ProducerRecord<Long, ActivationRecord>> out = new ArrayList<>();
+            EngineBatch batch = nextBatch(queues, a, out);
+            flush(batch, a, out);
+            // Out at once, before the next engine call: the next stage starts on these while this one goes on.
+            send(out, acks, sent);
+        }
+        awaitAcks(acks, sent, a);
         Map<TopicPartition, Long> rewind = new HashMap<>();
         if (abortAt >= 0) {
             // Records from abortAt on were fetched but not run: read them again under the new plan.
@@ -104,24 +117,63 @@ final class RecordProcessor {
         return new Result(done, rewind);
     }
 
-    private void take(ActivationRecord r, EngineBatch batch, Assignment a, List<ProducerRecord<Long, ActivationRecord>> out)
-            throws Exception {
-        if (r.type() == RecordType.FREE) {
-            flush(batch, a, out); // the job's earlier records in this poll go first
-            free(r.jobId(), a);
-            if (!a.plan().isLast(a.stage())) out.add(new ProducerRecord<>(a.plan().nextTopic(a.stage()), r.jobId(), r));
-            return;
-        }
-        switch (ledger.check(r)) {
-            case DUPLICATE -> { } // already run: a redelivered duplicate
-            case GAP -> LOG.warning("worker " + settings.id() + " stage " + a.stage().index() + ": dropping " + r
-                    + ", expected position " + ledger.expected(r.jobId()));
-            case NEXT -> {
-                if (!batch.fits(r)) flush(batch, a, out);
-                batch.add(r);
-                ledger.advance(r);
+    /**
+     * The next engine call from the jobs' queues: at most one record per job; decode steps first,
+     * at most {@link #decodeCap} of them, then prefill chunks in arrival order up to the token cap. A FREE at the
+     * head of a queue (its job's earlier records have run) is handled on the spot; duplicates and gaps are dropped.
+     */
+    private EngineBatch nextBatch(LinkedHashMap<Long, ArrayDeque<ActivationRecord>> queues, Assignment a,
+                                  List<ProducerRecord<Long, ActivationRecord>> out) throws Exception {
+        EngineBatch batch = new EngineBatch(settings.maxBatchTokens());
+        int decodes = 0;
+        int cap = decodeCap(a);
+        for (int pass = 0; pass < 2; pass++) {
+            for (var it = queues.entrySet().iterator(); it.hasNext(); ) {
+                var e = it.next();
+                ArrayDeque<ActivationRecord> q = e.getValue();
+                while (!q.isEmpty() && !batch.contains(e.getKey())) {
+                    ActivationRecord r = q.peekFirst();
+                    if (r.type() == RecordType.FREE) {
+                        q.pollFirst();
+                        free(r.jobId(), a);
+                        if (!a.plan().isLast(a.stage())) out.add(new ProducerRecord<>(a.plan().nextTopic(a.stage()), r.jobId(), r));
+                        continue;
+                    }
+                    PositionLedger.Verdict v = ledger.check(r);
+                    if (v == PositionLedger.Verdict.DUPLICATE) {
+                        q.pollFirst(); // already run: a redelivered duplicate
+                        continue;
+                    }
+                    if (v == PositionLedger.Verdict.GAP) {
+                        q.pollFirst();
+                        LOG.warning("worker " + settings.id() + " stage " + a.stage().index() + ": dropping " + r
+                                + ", expected position " + ledger.expected(r.jobId()));
+                        continue;
+                    }
+                    boolean decode = r.type() == RecordType.DECODE;
+                    if (pass == 0 ? !decode || decodes >= cap : decode) break;
+                    if (!batch.fits(r)) break;
+                    q.pollFirst();
+                    batch.add(r);
+                    ledger.advance(r);
+                    if (decode) decodes++;
+                }
+                if (q.isEmpty()) it.remove();
             }
         }
+        return batch;
+    }
+
+    /**
+     * Decode steps per engine call. On stage 0, where every step enters the pipeline: at most the jobs held here ÷
+     * micro-batches (rounded up), so the jobs flow as that many waves: while one wave is on a later stage the next
+     * one runs here, and no stage waits for another. Elsewhere no cap: the waves come formed.
+     */
+    private int decodeCap(Assignment a) {
+        if (a.stage().index() != 0) return Integer.MAX_VALUE;
+        int waves = settings.microBatches() > 0 ? settings.microBatches() : a.plan().stages().size();
+        if (waves <= 1) return Integer.MAX_VALUE;
+        return Math.max(1, (ledger.size() + waves - 1) / waves);
     }
 
     /** One engine call for the batch, outputs queued in input order. */
@@ -152,31 +204,44 @@ final class RecordProcessor {
         }
     }
 
-    /**
-     * Sends and waits for every acknowledgement: offsets are committed only for what the next stage is sure to
-     * get. A record too large for its topic is its job's fault (the job fails); any other send failure is the
-     * worker's and is thrown, offsets uncommitted, so the records run again elsewhere.
-     */
-    private void send(List<ProducerRecord<Long, ActivationRecord>> out, Assignment a) throws Exception {
+    /** Hands records to the producer (sent at once: linger 0); their acknowledgements are awaited later. */
+    private void send(List<ProducerRecord<Long, ActivationRecord>> out, List<Future<RecordMetadata>> acks,
+                      List<ProducerRecord<Long, ActivationRecord>> sent) {
         if (out.isEmpty()) return;
         long t0 = System.nanoTime();
-        List<Future<RecordMetadata>> acks = new ArrayList<>(out.size());
-        for (ProducerRecord<Long, ActivationRecord> r : out) acks.add(producer.send(r));
-        producer.flush();
-        stats.sent(System.nanoTime() - t0);
-        List<ProducerRecord<Long, ActivationRecord>> frees = new ArrayList<>();
-        for (int i = 0; i < acks.size(); i++) {
-            try {
-                acks.get(i).get(60, TimeUnit.SECONDS);
-            } catch (ExecutionException e) {
-                if (!ErrorTiers.isJobsFault(e)) throw e;
-                ProducerRecord<Long, ActivationRecord> r = out.get(i);
-                failJob(r.key(), "record " + r.value() + " too large for topic " + r.topic() + " ("
-                        + e.getCause().getMessage() + "); raise bunshin.max-record-bytes and the topic's max.message.bytes",
-                        a, frees);
-            }
+        for (ProducerRecord<Long, ActivationRecord> r : out) {
+            acks.add(producer.send(r));
+            sent.add(r);
         }
-        if (!frees.isEmpty()) send(frees, a);
+        stats.sent(System.nanoTime() - t0);
+    }
+
+    /**
+     * Waits for every acknowledgement: offsets are committed only for what the next stage is sure to get. A record
+     * too large for its topic is its job's fault (the job fails); any other send failure is the worker's and is
+     * thrown, offsets uncommitted, so the records run again elsewhere.
+     */
+    private void awaitAcks(List<Future<RecordMetadata>> acks, List<ProducerRecord<Long, ActivationRecord>> sent,
+                           Assignment a) throws Exception {
+        while (!acks.isEmpty()) {
+            long t0 = System.nanoTime();
+            List<ProducerRecord<Long, ActivationRecord>> frees = new ArrayList<>();
+            for (int i = 0; i < acks.size(); i++) {
+                try {
+                    acks.get(i).get(60, TimeUnit.SECONDS);
+                } catch (ExecutionException e) {
+                    if (!ErrorTiers.isJobsFault(e)) throw e;
+                    ProducerRecord<Long, ActivationRecord> r = sent.get(i);
+                    failJob(r.key(), "record " + r.value() + " too large for topic " + r.topic() + " ("
+                            + e.getCause().getMessage() + "); raise bunshin.max-record-bytes and the topic's max.message.bytes",
+                            a, frees);
+                }
+            }
+            stats.sent(System.nanoTime() - t0);
+            acks.clear();
+            sent.clear();
+            send(frees, acks, sent);
+        }
     }
 
     /** Drops the job's state on this stage (its KV cache, its tail state). */

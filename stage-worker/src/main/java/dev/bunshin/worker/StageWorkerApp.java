@@ -44,7 +44,7 @@ public class StageWorkerApp {
     double speed;
     @ConfigProperty(name = "bunshin.worker.heartbeat", defaultValue = "1s")
     Duration heartbeat;
-    @ConfigProperty(name = "bunshin.worker.max-batch-tokens", defaultValue = "2048")
+    @ConfigProperty(name = "bunshin.worker.max-batch-tokens", defaultValue = "" + WorkerSettings.DEFAULT_MAX_BATCH_TOKENS)
     int maxBatchTokens;
     @ConfigProperty(name = "bunshin.worker.max-sequences", defaultValue = "64")
     int maxSequences;
@@ -54,6 +54,8 @@ public class StageWorkerApp {
     int maxRecordBytes;
     @ConfigProperty(name = "bunshin.worker.backend", defaultValue = "java")
     String backend;
+    @ConfigProperty(name = "bunshin.worker.micro-batches", defaultValue = "0")
+    int microBatches;
 
     private StageWorker worker;
 
@@ -61,7 +63,7 @@ public class StageWorkerApp {
         String h = host.orElse(InetAddress.getLocalHost().getHostName());
         worker = new StageWorker(db, new WorkerSettings(id, modelId, Path.of(model), bootstrapServers, h,
                 dev.bunshin.models.plan.ByteSize.parse(memory), threads, speed, heartbeat, maxBatchTokens, maxSequences,
-                WirePrecision.parse(precision), maxRecordBytes, backend));
+                WirePrecision.parse(precision), maxRecordBytes, backend, microBatches));
         worker.onFatal(t -> Quarkus.asyncExit(1));
         worker.start();
     }

@@ -25,11 +25,19 @@ import java.util.Objects;
  * @param precision        wire precision of the activations this worker sends ({@code bunshin.worker.wire-precision})
  * @param maxRecordBytes   largest record value ({@code bunshin.max-record-bytes})
  * @param backend          what runs the layers: {@code java} or {@code llama.cpp} ({@code bunshin.worker.backend})
+ * @param microBatches     on stage 0, how many waves the running jobs' decode steps are split into; 0 = one per stage
+ *                         of the plan ({@code bunshin.worker.micro-batches})
  */
 public record WorkerSettings(String id, String modelId, Path model, String bootstrapServers, String host,
                              long memoryBytes, int threads, double speedGflops, Duration heartbeat,
                              int maxBatchTokens, int maxSequences, WirePrecision precision,
-                             int maxRecordBytes, String backend) {
+                             int maxRecordBytes, String backend, int microBatches) {
+
+    /**
+     * Positions per engine call unless told: enough to batch prefill well, small enough that a round of prompts
+     * flows through the stages in several calls (interleaved with decode steps) instead of one long call per stage.
+     */
+    public static final int DEFAULT_MAX_BATCH_TOKENS = 256;
 
     public WorkerSettings {
         Objects.requireNonNull(id, "id == null");
@@ -39,6 +47,7 @@ public record WorkerSettings(String id, String modelId, Path model, String boots
         if (memoryBytes <= 0) throw new IllegalArgumentException("worker " + id + ": memory must be > 0, got " + memoryBytes);
         if (threads < 1) throw new IllegalArgumentException("worker " + id + ": threads must be >= 1, got " + threads);
         if (maxBatchTokens < 1) throw new IllegalArgumentException("worker " + id + ": max-batch-tokens must be >= 1");
+        if (microBatches < 0) throw new IllegalArgumentException("worker " + id + ": micro-batches must be >= 0, got " + microBatches);
         if (!StageBackends.NAMES.contains(backend)) {
             throw new IllegalArgumentException("worker " + id + ": bunshin.worker.backend must be one of "
                     + StageBackends.NAMES + ", got \"" + backend + "\"");
@@ -48,6 +57,6 @@ public record WorkerSettings(String id, String modelId, Path model, String boots
     /** Defaults for everything but identity, model and Kafka. */
     public static WorkerSettings of(String id, String modelId, Path model, String bootstrapServers) {
         return new WorkerSettings(id, modelId, model, bootstrapServers, "localhost", 8L << 30, 1, 0,
-                Duration.ofSeconds(1), 2048, 64, WirePrecision.F32, 4 << 20, "java");
+                Duration.ofSeconds(1), DEFAULT_MAX_BATCH_TOKENS, 64, WirePrecision.F32, 4 << 20, "java", 0);
     }
 }

@@ -48,8 +48,19 @@ class RecordProcessorTest {
     private final List<ConsumerRecord<byte[], byte[]>> polled = new ArrayList<>();
 
     private RecordProcessor processor(MockProducer<Long, ActivationRecord> producer) {
-        WorkerSettings s = WorkerSettings.of("w1", "m", Path.of("m.gguf"), "localhost:9");
+        return processor(producer, WorkerSettings.of("w1", "m", Path.of("m.gguf"), "localhost:9"));
+    }
+
+    private RecordProcessor processor(MockProducer<Long, ActivationRecord> producer, WorkerSettings s) {
         return new RecordProcessor(s, ledger, producer, failed::put, new WorkerStats(Duration.ofHours(1)));
+    }
+
+    /** The default settings with another token cap per engine call. */
+    private static WorkerSettings maxBatchTokens(int n) {
+        WorkerSettings d = WorkerSettings.of("w1", "m", Path.of("m.gguf"), "localhost:9");
+        return new WorkerSettings(d.id(), d.modelId(), d.model(), d.bootstrapServers(), d.host(), d.memoryBytes(),
+                d.threads(), d.speedGflops(), d.heartbeat(), n, d.maxSequences(), d.precision(), d.maxRecordBytes(),
+                d.backend(), d.microBatches());
     }
 
     private static MockProducer<Long, ActivationRecord> producer() {
@@ -61,6 +72,12 @@ class RecordProcessorTest {
         ActivationRecord r = ActivationRecord.prefill(job, epoch, pos, 0, 1, new int[n])
                 .withActivations(new float[n * FakeBackend.N_EMBD], WirePrecision.F32);
         addRaw(job, ActivationCodec.encode(r));
+    }
+
+    /** A decode step as stage 0 sends it: one activation row of job {@code job} at {@code pos}. */
+    private void addDecode(long job, int pos) {
+        addRaw(job, ActivationCodec.encode(ActivationRecord.decode(job, EPOCH, pos, 5)
+                .withActivations(new float[FakeBackend.N_EMBD], WirePrecision.F32)));
     }
 
     private void addRaw(Long job, byte[] value) {
@@ -185,5 +202,58 @@ class RecordProcessorTest {
         assertEquals(List.of("t2:PREFILL 40@0", "t2:FREE 40@0"), sent(producer));
         assertEquals(List.of(40L), List.copyOf(backend.freed));
         assertEquals(0, ledger.size());
+    }
+
+    @Test
+    void decodeStepsGoFirstPrefillIsCappedByTokensAndEachCallIsSentBeforeTheNext() throws Exception {
+        List<Integer> callsAtSend = new ArrayList<>();
+        MockProducer<Long, ActivationRecord> producer = new MockProducer<>(true, null, new LongSerializer(), new ActivationSerializer()) {
+            @Override
+            public synchronized Future<RecordMetadata> send(ProducerRecord<Long, ActivationRecord> r) {
+                callsAtSend.add(backend.calls.size());
+                return super.send(r);
+            }
+        };
+        RecordProcessor p = processor(producer, maxBatchTokens(4));
+        add(3, EPOCH, 0, 4);
+        p.process(polled, assignment);
+        polled.clear();
+        backend.calls.clear();
+        callsAtSend.clear();
+        producer.clear();
+        add(1, EPOCH, 0, 3); // prefill chunks first in the poll ...
+        add(2, EPOCH, 0, 3);
+        addDecode(3, 4);     // ... the decode step last
+        addDecode(1, 3);     // job 1's decode step must wait for its prefill
+        p.process(polled, assignment);
+        assertEquals(List.of(List.of("3@4+1", "1@0+3"), List.of("1@3+1", "2@0+3")), backend.calls);
+        // The first call's outputs went out before the second call ran.
+        assertEquals(List.of(1, 1, 2, 2), callsAtSend);
+        assertEquals(List.of("t2:DECODE 3@4", "t2:PREFILL 1@0", "t2:DECODE 1@3", "t2:PREFILL 2@0"), sent(producer));
+    }
+
+    @Test
+    void stageZeroSplitsTheRunningJobsDecodeStepsIntoOneWavePerStage() throws Exception {
+        MockProducer<Long, ActivationRecord> producer = producer();
+        RecordProcessor.Assignment first = new RecordProcessor.Assignment(PLAN, PLAN.stages().get(0), backend, null);
+        RecordProcessor p = processor(producer);
+        for (long job = 1; job <= 7; job++) {
+            addRaw(job, ActivationCodec.encode(ActivationRecord.prefill(job, EPOCH, 0, 0, 1, new int[] {1, 2})));
+        }
+        p.process(polled, first);
+        assertEquals(1, backend.calls.size(), "prefill is not split by waves: " + backend.calls);
+        polled.clear();
+        backend.calls.clear();
+        for (long job = 1; job <= 7; job++) addRaw(job, ActivationCodec.encode(ActivationRecord.decode(job, EPOCH, 2, 5)));
+        p.process(polled, first);
+        // 7 jobs held, 3 stages: at most ⌈7 / 3⌉ = 3 decode steps per call.
+        assertEquals(List.of(3, 3, 1), backend.calls.stream().map(List::size).toList());
+        // A later stage takes the waves as they come.
+        polled.clear();
+        backend.calls.clear();
+        ledger.clear();
+        for (long job = 1; job <= 7; job++) add(job, EPOCH, 0, 1);
+        p.process(polled, assignment);
+        assertEquals(List.of(7), backend.calls.stream().map(List::size).toList());
     }
 }

@@ -78,7 +78,9 @@ public final class StagePlanner {
             prefix[il + 1] = prefix[il] + b;
         }
         Segments seg = new Segments(prefix, firstExtra, lastExtra, kvBytesPerLayer);
-        double[] ideal = idealLayers(nLayers, nodes, weighting);
+        // The last stage also runs the output head: as much work as this many layers (work ∝ weight bytes read).
+        double head = prefix[nLayers] > 0 ? lastExtra / ((double) prefix[nLayers] / nLayers) : 0;
+        double[] ideal = idealLayers(nLayers + head, nodes, weighting);
         boolean zeroAllowed = !everyNode || nNodes > nLayers;
 
         // cost[i + 1][b]: least squared deviation of nodes 0..i covering layers [0, b); from[i + 1][b]: its start a.
@@ -97,7 +99,7 @@ public final class StagePlanner {
                     if (cost[i][a] == Double.POSITIVE_INFINITY) continue;
                     int count = b - a;
                     if (count == 0 ? !zeroAllowed : seg.bytes(a, b) > mem) continue;
-                    double d = count - ideal[i];
+                    double d = count + (b == nLayers && count > 0 ? head : 0) - ideal[i];
                     double c = cost[i][a] + d * d;
                     if (c < best) {
                         best = c;
@@ -125,8 +127,8 @@ public final class StagePlanner {
         return List.copyOf(out);
     }
 
-    /** The ideal (fractional) number of layers per node. */
-    static double[] idealLayers(int nLayers, List<NodeCapacity> nodes, Weighting weighting) {
+    /** The ideal (fractional) share of {@code work} (layers, plus the head's equivalent) per node. */
+    static double[] idealLayers(double nLayers, List<NodeCapacity> nodes, Weighting weighting) {
         boolean allKnown = weighting == Weighting.SPEED_TIMES_MEMORY && nodes.stream().allMatch(NodeCapacity::memoryKnown);
         double[] w = new double[nodes.size()];
         double sum = 0;

@@ -28,14 +28,18 @@ class StagePlannerTest {
     }
 
     @Test
-    void equalNodesGetEqualShares() {
+    void equalNodesGetEqualWorkAndTheHeadCountsAsLayers() {
+        // The 60 MB head is worth 1.5 layers of 40 MB: 23.5 layers of work, 11.75 each → 12 | 10 + head.
         List<StageAssignment> plan = StagePlanner.plan(uniform(22, 40 * MB), 60 * MB, 60 * MB, MB, nodes(
                 4096 * MB, 4096 * MB));
-        assertEquals(List.of(new LayerRange(0, 11), new LayerRange(11, 22)),
+        assertEquals(List.of(new LayerRange(0, 12), new LayerRange(12, 22)),
                 plan.stream().map(StageAssignment::range).toList());
-        assertEquals(11 * 40 * MB + 60 * MB, plan.get(0).weightBytes());
-        assertEquals(11 * MB, plan.get(0).kvBytes());
-        assertEquals(11 * 40 * MB + 60 * MB, plan.get(1).weightBytes());
+        assertEquals(12 * 40 * MB + 60 * MB, plan.get(0).weightBytes());
+        assertEquals(12 * MB, plan.get(0).kvBytes());
+        assertEquals(10 * 40 * MB + 60 * MB, plan.get(1).weightBytes());
+        // Without a head (its bytes elsewhere) the layers split evenly.
+        assertEquals(List.of(new LayerRange(0, 11), new LayerRange(11, 22)), StagePlanner.plan(uniform(22, 40 * MB),
+                60 * MB, 0, MB, nodes(4096 * MB, 4096 * MB)).stream().map(StageAssignment::range).toList());
     }
 
     @Test
@@ -155,9 +159,11 @@ class StagePlannerTest {
             feasible++;
             checkCovers(plan, nLayers);
             if (everyNode && nNodes <= nLayers) assertEquals(nNodes, plan.size(), "every node gets a layer");
-            double[] ideal = StagePlanner.idealLayers(nLayers, ns, weighting);
+            double head = headWork(layers, last);
+            double[] ideal = StagePlanner.idealLayers(nLayers + head, ns, weighting);
             double cost = 0;
             int[] counts = new int[nNodes];
+            double[] work = new double[nNodes];
             for (StageAssignment a : plan) {
                 assertTrue(a.totalBytes() <= a.memoryBytes(), "stage over memory: " + a);
                 long expected = 0;
@@ -166,8 +172,9 @@ class StagePlannerTest {
                 if (a.range().isLast(nLayers)) expected += last;
                 assertEquals(expected, a.totalBytes());
                 counts[a.node()] = a.range().size();
+                work[a.node()] = a.range().size() + (a.range().isLast(nLayers) ? head : 0);
             }
-            for (int i = 0; i < nNodes; i++) cost += (counts[i] - ideal[i]) * (counts[i] - ideal[i]);
+            for (int i = 0; i < nNodes; i++) cost += (work[i] - ideal[i]) * (work[i] - ideal[i]);
             assertEquals(best, cost, 1e-9, "not the most proportional split");
         }
         assertTrue(feasible > 500, "too few feasible random cases to mean anything: " + feasible);
@@ -185,7 +192,7 @@ class StagePlannerTest {
             double[] ideal = StagePlanner.idealLayers(nLayers, ns, StagePlanner.Weighting.SPEED_TIMES_MEMORY);
             boolean allAtLeastOne = true;
             for (double d : ideal) allAtLeastOne &= d >= 1;
-            List<StageAssignment> plan = StagePlanner.plan(uniform(nLayers, 10), 5, 5, 1, ns);
+            List<StageAssignment> plan = StagePlanner.plan(uniform(nLayers, 10), 5, 0, 1, ns); // no head: layers alone
             checkCovers(plan, nLayers);
             for (StageAssignment a : plan) {
                 if (allAtLeastOne) {
@@ -218,7 +225,7 @@ class StagePlannerTest {
                                          StagePlanner.Weighting weighting, boolean everyNode) {
         int nLayers = layers.size();
         int nNodes = ns.size();
-        double[] ideal = StagePlanner.idealLayers(nLayers, ns, weighting);
+        double[] ideal = StagePlanner.idealLayers(nLayers + headWork(layers, last), ns, weighting);
         double[] best = {Double.POSITIVE_INFINITY};
         search(0, 0, 0.0, layers, first, last, kv, ns, ideal, !everyNode || nNodes > nLayers, best);
         return best[0];
@@ -241,9 +248,15 @@ class StagePlannerTest {
                 if (end == nLayers) bytes += last;
                 if (bytes > ns.get(node).memoryBytes()) continue;
             }
-            double d = count - ideal[node];
+            double d = count + (end == nLayers && count > 0 ? headWork(layers, last) : 0) - ideal[node];
             search(node + 1, end, cost + d * d, layers, first, last, kv, ns, ideal, zeroAllowed, best);
         }
+    }
+
+    /** The head's work in layers: its bytes ÷ the mean layer's. */
+    private static double headWork(List<Long> layers, long last) {
+        long total = layers.stream().mapToLong(Long::longValue).sum();
+        return total > 0 ? last / ((double) total / layers.size()) : 0;
     }
 
     @Test
