@@ -20,7 +20,9 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -36,7 +38,7 @@ final class ClusterBench {
     private ClusterBench() {}
 
     static final String USAGE = "bench cluster MODEL --nodes N --cores-per-node C [--link-delay MS] [--link-rate MBIT] "
-            + "[--jobs 1,8,32] [--tokens 64] [--backend java] [--memory-cap FRACTION|SIZE] [--reps R] [--trace] [--json] [--plot FILE]";
+            + "[--jobs 1,8,32] [--tokens 64] [--backend java|llama.cpp] [--memory-cap FRACTION|SIZE] [--reps R] [--trace] [--json] [--plot FILE]";
 
     /** One measured row: a setup at one job count (medians over the reps). */
     record Row(String setup, int nodes, int jobs, long tokens, double seconds, double aggregate, double perJob,
@@ -44,7 +46,7 @@ final class ClusterBench {
 
     /** What the run measured, before formatting. */
     record Report(List<Row> single, List<Row> cluster, List<String> placement, List<long[]> workerMemory,
-                  List<ClusterTrace.Hops> trace) {
+                  List<ClusterTrace.Hops> trace, List<Map<String, Double>> cpu) {
         /** cluster ÷ single node, aggregate tok/s, at the row with the most jobs. */
         double aggregateRatio() {
             return cluster.getLast().aggregate() / single.getLast().aggregate();
@@ -137,12 +139,13 @@ final class ClusterBench {
         List<String> placement = new ArrayList<>();
         List<long[]> memory = new ArrayList<>(); // {peak RSS, cgroup peak, OOM kills} per worker
         List<ClusterTrace.Hops> hops = new ArrayList<>();
+        List<Map<String, Double>> cpu = new ArrayList<>();
         try (SimulatedHosts hosts = SimulatedHosts.create(spec)) {
             placement.addAll(hosts.describe());
             placement.forEach(l -> err.println("placement: " + l));
             List<String> up = new ArrayList<>(List.of("--model", model.toString(), "--workers", Integer.toString(spec.nodes()),
                     "--threads", Integer.toString(spec.coresPerNode()), "--port", Integer.toString(port),
-                    "--scheduler-port", Integer.toString(schedulerPort),
+                    "--scheduler-port", Integer.toString(schedulerPort), "--backend", baseline.backend(),
                     "--data-dir", dataDir.toString()));
             if (hosts.bindAddress() != null) up.addAll(List.of("--bind", hosts.bindAddress()));
             try (LocalStack stack = LocalStack.start(UpOptions.parse(up.toArray(String[]::new)), err, hosts)) {
@@ -152,9 +155,17 @@ final class ClusterBench {
                 new ServiceRounds(stack.apiUrl(), SingleNodeRun.warmupTokens(nTokens), "warm-up")
                         .round(SingleNodeRun.warmupJobs(jobCounts), err);
                 List<List<Long>> ids = new ArrayList<>();
+                Map<String, Long> pids = new LinkedHashMap<>();
+                for (int i = 0; i < spec.nodes(); i++) pids.put("worker-" + (i + 1), stack.pid("worker-" + (i + 1)));
+                for (String name : List.of("kafka", "postgres", "scheduler", "submitter")) pids.put(name, stack.pid(name));
                 for (int jobs : jobCounts) {
                     List<ServiceRounds.Round> rounds = new ArrayList<>();
+                    Map<String, Double> before = cpuNow(pids);
                     for (int r = 0; r < reps; r++) rounds.add(client.round(jobs, err));
+                    Map<String, Double> used = ProcessCpu.delta(before, cpuNow(pids));
+                    used.replaceAll((k, v) -> v / reps);
+                    cpu.add(used);
+                    err.println("cpu: " + jobs + " jobs: " + cpuText(used));
                     cluster.add(clusterRow(spec.nodes(), rounds));
                     ids.add(rounds.stream().flatMap(r -> r.ids().stream()).toList());
                 }
@@ -195,7 +206,29 @@ final class ClusterBench {
         }
 
         placement.addFirst("single node: core(s) " + nodeCores + ", peak RSS " + mib(singlePeak));
-        return new Report(single, cluster, placement, memory, hops);
+        return new Report(single, cluster, placement, memory, hops, cpu);
+    }
+
+    /** CPU seconds so far of each process tree, and of this JVM alone (the bench's HTTP client) as "bench client". */
+    private static Map<String, Double> cpuNow(Map<String, Long> pids) {
+        Map<String, Double> m = ProcessCpu.snapshot(pids);
+        long[] self = ProcessCpu.stat(ProcessHandle.current().pid());
+        m.put("bench client", self == null ? 0 : (self[0] + self[1]) / 100.0);
+        return m;
+    }
+
+    /** "worker-1 12.3 s, …; engines' share 83 %". */
+    static String cpuText(Map<String, Double> used) {
+        StringBuilder sb = new StringBuilder();
+        double workers = 0;
+        double all = 0;
+        for (var e : used.entrySet()) {
+            sb.append(sb.isEmpty() ? "" : ", ").append(e.getKey()).append(String.format(Locale.ROOT, " %.1f s", e.getValue()));
+            if (e.getKey().startsWith("worker-")) workers += e.getValue();
+            all += e.getValue();
+        }
+        return sb.append(String.format(Locale.ROOT, "; stage workers %.0f %% of the CPU used", all > 0 ? 100 * workers / all : 0))
+                .toString();
     }
 
     private static int freePort() throws IOException {
@@ -257,6 +290,9 @@ final class ClusterBench {
             out.printf("worker-%d peak RSS (VmHWM) %s%s%n", i + 1, mib(m[0]), m[1] < 0 ? "" : ", cgroup peak " + mib(m[1])
                     + " of cap " + mib(spec.memoryCapBytes()) + ", OOM kills " + m[2]);
         }
+        for (int i = 0; i < r.cpu().size(); i++) {
+            out.printf(Locale.ROOT, "CPU seconds per round, %d jobs: %s%n", r.cluster().get(i).jobs(), cpuText(r.cpu().get(i)));
+        }
         for (int i = 0; i < r.trace().size(); i++) {
             ClusterTrace.Hops h = r.trace().get(i);
             out.printf(Locale.ROOT, "trace, %d jobs: one decode step %.0f ms (median of %d); per stage, from the record sent to "
@@ -295,6 +331,11 @@ final class ClusterBench {
                 x.put("ttft_p50_ms", row.ttftP50());
                 x.put("ttft_p95_ms", row.ttftP95());
             }
+        }
+        ArrayNode cpu = o.putArray("cpu_seconds");
+        for (int i = 0; i < r.cpu().size(); i++) {
+            ObjectNode c = cpu.addObject().put("jobs", r.cluster().get(i).jobs());
+            r.cpu().get(i).forEach((k, v) -> c.put(k, Math.round(v * 100) / 100.0));
         }
         ArrayNode workers = o.putArray("workers");
         for (int i = 0; i < r.workerMemory().size(); i++) {

@@ -12,8 +12,9 @@ import java.util.List;
 
 /**
  * The best single node of {@code bench cluster}: the whole model on one node's cores, serving the same jobs the
- * way a user would without Bunshin. One implementation per backend ({@link #forBackend}); the llama.cpp one
- * (parallel sequences in one llama.cpp context) is to be added here when the llama.cpp backend lands.
+ * way a user would without Bunshin: one process on those cores, all prompts at once, prefilled in turn, then one
+ * batched decode call per step for every job ({@link SingleNodeRun}) — on our engine, or on libllama with parallel
+ * sequences in one llama.cpp context.
  */
 interface SingleNodeBaseline {
 
@@ -32,22 +33,23 @@ interface SingleNodeBaseline {
     /** The baseline's rounds, one per job count, and its peak RSS in bytes (-1 if unknown). */
     record Result(String setup, List<Round> rounds, long peakRssBytes) {}
 
+    /** The backend both sides run ({@code --backend}). */
+    String backend();
+
     /** @param cores the node's cores: the baseline process is pinned to them and gets as many threads */
     Result measure(Path model, List<Integer> cores, int nTokens, int[] jobCounts, PrintStream err) throws IOException,
             InterruptedException;
 
     static SingleNodeBaseline forBackend(String backend) {
         return switch (backend) {
-            case "java" -> new JavaEngine();
-            case "llama-cpp", "llama.cpp" -> throw new UsageException("bench cluster: --backend " + backend
-                    + ": the llama.cpp backend has not landed on this branch yet; its single-node baseline goes in "
-                    + "SingleNodeBaseline.forBackend (parallel sequences in one llama.cpp context)");
-            default -> throw new UsageException("bench cluster: option --backend: expected java, got \"" + backend + "\"");
+            case "java", "llama.cpp" -> new OneProcess(backend);
+            default -> throw new UsageException("bench cluster: option --backend: expected java or llama.cpp, got \""
+                    + backend + "\"");
         };
     }
 
-    /** Our engine in its own JVM ({@link SingleNodeRun}) under {@code taskset}: sequential prefill, batched decode. */
-    final class JavaEngine implements SingleNodeBaseline {
+    /** The backend in its own JVM ({@link SingleNodeRun}) under {@code taskset}: sequential prefill, batched decode. */
+    record OneProcess(String backend) implements SingleNodeBaseline {
         @Override
         public Result measure(Path model, List<Integer> cores, int nTokens, int[] jobCounts, PrintStream err)
                 throws IOException, InterruptedException {
@@ -58,8 +60,8 @@ interface SingleNodeBaseline {
                     "-Xmx" + Math.max(2048, 2 * java.nio.file.Files.size(model) / (1 << 20) + 512) + "m",
                     "-cp", System.getProperty("java.class.path"), SingleNodeRun.class.getName(),
                     model.toString(), Integer.toString(cores.size()), Integer.toString(nTokens),
-                    String.join(",", Arrays.stream(jobCounts).mapToObj(Integer::toString).toList())));
-            err.println("single node: our engine, one JVM on core(s) " + cpus + ", " + cores.size() + " thread(s)");
+                    String.join(",", Arrays.stream(jobCounts).mapToObj(Integer::toString).toList()), backend));
+            err.println("single node: " + backend + " backend, one JVM on core(s) " + cpus + ", " + cores.size() + " thread(s)");
             Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
             List<Round> rounds = new ArrayList<>();
             long peak = -1;
@@ -85,7 +87,7 @@ interface SingleNodeBaseline {
                         + " ... SingleNodeRun) failed with exit " + exit + " after " + rounds.size() + " of "
                         + jobCounts.length + " rounds (its errors are above)");
             }
-            return new Result("bunshin engine, 1 node of " + cores.size() + " core(s), batched", rounds, peak);
+            return new Result(backend + ", 1 node of " + cores.size() + " core(s), batched", rounds, peak);
         }
     }
 }

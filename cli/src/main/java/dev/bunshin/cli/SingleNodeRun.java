@@ -18,7 +18,8 @@ import java.util.Locale;
  * forward call per step. Prints one line per job count: {@code ROW jobs tokens seconds ttft_ms,ttft_ms,...},
  * then {@code PEAK_RSS bytes}.
  *
- * <p>Arguments: {@code MODEL THREADS TOKENS JOBS[,JOBS...]}; a short round runs first as warm-up.
+ * <p>Arguments: {@code MODEL THREADS TOKENS JOBS[,JOBS...] [BACKEND]} ({@code java}, the default, or {@code llama.cpp}:
+ * libllama running the whole model with parallel sequences in one context); a short round runs first as warm-up.
  */
 final class SingleNodeRun {
     private SingleNodeRun() {}
@@ -28,9 +29,10 @@ final class SingleNodeRun {
         int threads = Integer.parseInt(args[1]);
         int nTokens = Integer.parseInt(args[2]);
         int[] jobCounts = PipelineBench.jobCounts(args[3]);
+        String backend = args.length > 4 ? args[4] : "java";
         int maxJobs = Arrays.stream(jobCounts).max().orElseThrow();
         try (GgufFile f = GgufFile.open(model);
-             Generator g = Generator.load(f, 1, new EngineOptions(threads, 256 + nTokens, maxJobs + 2))) {
+             Generator g = Backends.generator(backend, f, 1, new EngineOptions(threads, 256 + nTokens, maxJobs + 2))) {
             round(g, warmupJobs(jobCounts), warmupTokens(nTokens), 1_000_000); // warm-up: JIT, KV buffers
             long seq = 2_000_000;
             for (int jobs : jobCounts) {

@@ -37,11 +37,11 @@ class ClusterBenchTest {
     }
 
     @Test
-    void theLlamaCppBaselineIsAHookForItsBackend() {
-        UsageException e = assertThrows(UsageException.class, () -> SingleNodeBaseline.forBackend("llama-cpp"));
-        assertTrue(e.getMessage().contains("SingleNodeBaseline.forBackend"), e.getMessage());
+    void theBaselineRunsTheClustersBackendAndOnlyAKnownOne() {
+        assertEquals(new SingleNodeBaseline.OneProcess("llama.cpp"), SingleNodeBaseline.forBackend("llama.cpp"));
+        assertEquals(new SingleNodeBaseline.OneProcess("java"), SingleNodeBaseline.forBackend("java"));
         UsageException bad = assertThrows(UsageException.class, () -> SingleNodeBaseline.forBackend("cuda"));
-        assertTrue(bad.getMessage().contains("--backend: expected java, got \"cuda\""), bad.getMessage());
+        assertTrue(bad.getMessage().contains("--backend: expected java or llama.cpp, got \"cuda\""), bad.getMessage());
     }
 
     @Test
@@ -79,7 +79,7 @@ class ClusterBenchTest {
 
     @Test
     void theSingleNodeBaselineRunsPinnedAndTimesEveryJobsFirstToken() throws Exception {
-        SingleNodeBaseline.Result r = new SingleNodeBaseline.JavaEngine().measure(TestModels.stories260K(), List.of(0), 4,
+        SingleNodeBaseline.Result r = new SingleNodeBaseline.OneProcess("java").measure(TestModels.stories260K(), List.of(0), 4,
                 new int[] {1, 3}, System.err);
         assertEquals(2, r.rounds().size());
         SingleNodeBaseline.Round three = r.rounds().get(1);
