@@ -2,8 +2,8 @@ package dev.bunshin.submitter.batches;
 
 import dev.bunshin.submitter.api.ApiException;
 import dev.bunshin.submitter.api.Fields;
+import dev.bunshin.submitter.api.StrictJson;
 import dev.bunshin.submitter.jobs.JobResource;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import jakarta.ws.rs.Consumes;
@@ -15,6 +15,7 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.StreamingOutput;
 import org.jboss.resteasy.reactive.RestForm;
 import org.jboss.resteasy.reactive.multipart.FileUpload;
 
@@ -36,10 +37,12 @@ public class BatchResource {
     static final String JSONL = "application/jsonl";
 
     private final BatchService batches;
+    private final BatchFiles files;
     private final ObjectMapper mapper;
 
-    BatchResource(BatchService batches, ObjectMapper mapper) {
+    BatchResource(BatchService batches, BatchFiles files, ObjectMapper mapper) {
         this.batches = batches;
+        this.files = files;
         this.mapper = mapper;
     }
 
@@ -58,7 +61,7 @@ public class BatchResource {
             throw ApiException.missing("file");
         }
         byte[] content = Files.readAllBytes(file.uploadedFile());
-        return accepted(batches.create(content, file.fileName(), null, null, null, null));
+        return accepted(batches.create(content, StrictJson.noNul(file.fileName(), "file"), null, null, null, null));
     }
 
     /**
@@ -70,11 +73,9 @@ public class BatchResource {
     public Response createOpenAi(byte[] body) {
         JsonNode node = null;
         try {
-            node = mapper.readTree(body);
-        } catch (JsonProcessingException e) {
+            node = StrictJson.read(mapper, body, "request body");
+        } catch (ApiException e) {
             // not one JSON value: JSONL, or malformed (reported per line)
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
         }
         if (node == null || !node.isObject() || node.has("custom_id")) {
             return createFromBody(body);
@@ -137,7 +138,7 @@ public class BatchResource {
     @Produces(MediaType.WILDCARD)
     public Response output(@PathParam("id") String id) {
         batches.get(id);
-        return Response.ok(batches.output(id), JSONL).build();
+        return Response.ok((StreamingOutput) out -> files.writeOutput(id, out), JSONL).build();
     }
 
     /** The rejected lines, with line number and field. */
@@ -146,7 +147,7 @@ public class BatchResource {
     @Produces(MediaType.WILDCARD)
     public Response errors(@PathParam("id") String id) {
         batches.get(id);
-        return Response.ok(batches.errors(id), JSONL).build();
+        return Response.ok((StreamingOutput) out -> files.writeErrors(id, out), JSONL).build();
     }
 
     private Response accepted(Batch b) {

@@ -3,18 +3,12 @@ package dev.bunshin.submitter.batches;
 import dev.bunshin.submitter.api.ApiException;
 import dev.bunshin.submitter.jobs.Job;
 import dev.bunshin.submitter.jobs.JobService;
-import dev.bunshin.submitter.jobs.JobView;
-import dev.bunshin.submitter.openai.OpenAiObjects;
-import dev.bunshin.submitter.openai.OpenAiRequests;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.LockModeType;
 
-import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -44,12 +38,14 @@ public class BatchService {
     private final ObjectMapper mapper;
     private final RequestRouter router;
     private final JobService jobs;
+    private final BatchFiles files;
 
-    BatchService(EntityManager em, ObjectMapper mapper, RequestRouter router, JobService jobs) {
+    BatchService(EntityManager em, ObjectMapper mapper, RequestRouter router, JobService jobs, BatchFiles files) {
         this.em = em;
         this.mapper = mapper;
         this.router = router;
         this.jobs = jobs;
+        this.files = files;
     }
 
     /**
@@ -147,11 +143,11 @@ public class BatchService {
     private void finish(Batch b, Counts c, String status) {
         Instant now = Instant.now();
         b.finalizingAt = now;
-        StoredFile out = StoredFile.of("batch_output", b.id + "_output.jsonl", output(b.id));
+        StoredFile out = StoredFile.of("batch_output", b.id + "_output.jsonl", files.output(b.id));
         out.persist();
         b.outputFileId = out.id;
         if (c.invalid() > 0) {
-            StoredFile err = StoredFile.of("batch_error", b.id + "_errors.jsonl", errors(b.id));
+            StoredFile err = StoredFile.of("batch_error", b.id + "_errors.jsonl", files.errors(b.id));
             err.persist();
             b.errorFileId = err.id;
         }
@@ -209,84 +205,11 @@ public class BatchService {
                 n.getOrDefault(Job.COMPLETED, 0), n.getOrDefault(Job.FAILED, 0), n.getOrDefault(Job.CANCELLED, 0));
     }
 
-    /** One JSONL line per accepted request whose job has ended, in input order. */
-    public byte[] output(String batchId) {
-        return QuarkusTransaction.joiningExisting().call(() -> {
-            List<Job> list = Job.list("batchId = ?1 order by batchLine", batchId);
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            for (Job j : list) {
-                if (!j.isFinished()) {
-                    continue;
-                }
-                JobService.Snapshot s = jobs.snapshot(j);
-                Map<String, Object> line = new LinkedHashMap<>();
-                line.put("id", "batch_req_" + j.id);
-                line.put("custom_id", j.customId);
-                line.put("line", j.batchLine);
-                if (Job.COMPLETED.equals(j.status)) {
-                    Map<String, Object> response = new LinkedHashMap<>();
-                    response.put("status_code", 200);
-                    response.put("request_id", String.valueOf(j.id));
-                    response.put("body", switch (j.kind) {
-                        case OpenAiRequests.COMPLETION -> OpenAiObjects.completion(j, s.text(), s.tokenCount());
-                        case OpenAiRequests.CHAT -> OpenAiObjects.chat(j, s.text(), s.tokenCount());
-                        default -> JobView.of(s);
-                    });
-                    line.put("response", response);
-                    line.put("error", null);
-                } else {
-                    line.put("response", null);
-                    line.put("error", error(Job.CANCELLED.equals(j.status) ? "cancelled" : "job_failed",
-                            Job.CANCELLED.equals(j.status) ? "the request was cancelled"
-                                    : (j.error == null ? "the job failed" : j.error), null, j.batchLine));
-                }
-                writeLine(out, line);
-            }
-            return out.toByteArray();
-        });
-    }
-
-    /** One JSONL line per rejected input line: its number, custom_id, offending field and message. */
-    public byte[] errors(String batchId) {
-        return QuarkusTransaction.joiningExisting().call(() -> {
-            List<BatchError> list = BatchError.list("batchId = ?1 order by line", batchId);
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            for (BatchError e : list) {
-                Map<String, Object> line = new LinkedHashMap<>();
-                line.put("id", "batch_req_line_" + e.line);
-                line.put("custom_id", e.customId);
-                line.put("line", e.line);
-                line.put("response", null);
-                line.put("error", error(e.code, e.message, e.param, e.line));
-                writeLine(out, line);
-            }
-            return out.toByteArray();
-        });
-    }
-
     /** The first rejected lines, for the batch object's {@code errors}. */
     List<Map<String, Object>> firstErrors(String batchId, int max) {
         return QuarkusTransaction.joiningExisting().call(() -> BatchError.<BatchError>find("batchId = ?1 order by line", batchId)
                 .page(0, max).list().stream()
-                .map(e -> error(e.code, e.message, e.param, e.line)).toList());
-    }
-
-    static Map<String, Object> error(String code, String message, String param, Integer line) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("code", code);
-        m.put("message", message);
-        m.put("param", param);
-        m.put("line", line);
-        return m;
-    }
-
-    private void writeLine(ByteArrayOutputStream out, Object line) {
-        try {
-            out.writeBytes(mapper.writeValueAsString(line).getBytes(StandardCharsets.UTF_8));
-            out.write('\n');
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+                .map(e -> BatchFiles.error(e.code, e.message, e.param, e.line)).toList());
     }
 
     /** Ids of batches that may need finalizing. */

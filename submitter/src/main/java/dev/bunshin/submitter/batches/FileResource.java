@@ -1,6 +1,7 @@
 package dev.bunshin.submitter.batches;
 
 import dev.bunshin.submitter.api.ApiException;
+import dev.bunshin.submitter.api.StrictJson;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
@@ -42,7 +43,8 @@ public class FileResource {
             throw ApiException.invalid("purpose", "'purpose' must be one of " + PURPOSES + ", got '" + purpose + "'");
         }
         byte[] content = Files.readAllBytes(file.uploadedFile());
-        StoredFile f = StoredFile.of(purpose, file.fileName() == null ? "upload.jsonl" : file.fileName(), content);
+        String name = StrictJson.noNul(file.fileName(), "file");
+        StoredFile f = StoredFile.of(purpose, name == null ? "upload.jsonl" : name, content);
         QuarkusTransaction.requiringNew().run(f::persist);
         return view(f);
     }

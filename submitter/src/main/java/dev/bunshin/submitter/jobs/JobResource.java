@@ -46,7 +46,7 @@ public class JobResource {
 
     @POST
     @Consumes(MediaType.WILDCARD)
-    public Response submit(String body) {
+    public Response submit(byte[] body) {
         JobSpec spec = requests.job(Fields.parse(mapper, body));
         Job job = jobs.create(spec);
         Map<String, Object> m = JobView.summary(job);
@@ -105,7 +105,7 @@ public class JobResource {
     public Response events(@PathParam("id") String id, @HeaderParam("Last-Event-ID") String lastEventId) {
         long jobId = parseId(id);
         jobs.find(jobId); // 404 as JSON before the stream starts
-        int after = lastEventId == null || lastEventId.isBlank() ? -1 : parseInt("Last-Event-ID", lastEventId.trim());
+        int after = lastEventId == null || lastEventId.isBlank() ? -1 : position("Last-Event-ID", lastEventId.trim());
         StreamingOutput body = out -> {
             EventStream sse = new EventStream(out, mapper).openSse();
             try {
@@ -168,6 +168,15 @@ public class JobResource {
         } catch (NumberFormatException e) {
             throw ApiException.invalid(param, "'" + param + "' must be an integer, got '" + value + "'");
         }
+    }
+
+    /** A token position as a client echoes it (an event id): an integer >= 0. */
+    static int position(String param, String value) {
+        int p = parseInt(param, value);
+        if (p < 0) {
+            throw ApiException.invalid(param, "'" + param + "' must be a token position (an integer >= 0), got " + p);
+        }
+        return p;
     }
 
     static long parseLong(String param, String value) {

@@ -62,11 +62,11 @@ public class OpenAiResource {
     @Consumes(MediaType.WILDCARD)
     @Produces({MediaType.APPLICATION_JSON, MediaType.SERVER_SENT_EVENTS})
     @RunOnVirtualThread
-    public Response completions(String body) {
+    public Response completions(byte[] body) {
         Fields f = Fields.parse(mapper, body);
         Job job = completions.submit(requests.completion(f));
         if (Boolean.TRUE.equals(f.bool("stream"))) {
-            boolean usage = includeUsage(f);
+            boolean usage = OpenAiRequests.includeUsage(f);
             return sse(out -> {
                 EventStream sse = new EventStream(out, mapper).openSse();
                 JobService.Snapshot s = completions.stream(job, t -> {
@@ -90,11 +90,11 @@ public class OpenAiResource {
     @Consumes(MediaType.WILDCARD)
     @Produces({MediaType.APPLICATION_JSON, MediaType.SERVER_SENT_EVENTS})
     @RunOnVirtualThread
-    public Response chat(String body) {
+    public Response chat(byte[] body) {
         Fields f = Fields.parse(mapper, body);
         Job job = completions.submit(requests.chat(f));
         if (Boolean.TRUE.equals(f.bool("stream"))) {
-            boolean usage = includeUsage(f);
+            boolean usage = OpenAiRequests.includeUsage(f);
             return sse(out -> {
                 EventStream sse = new EventStream(out, mapper).openSse();
                 Map<String, Object> role = new LinkedHashMap<>();
@@ -135,11 +135,6 @@ public class OpenAiResource {
             }
         }
         sse.event(null, null, "[DONE]");
-    }
-
-    private static boolean includeUsage(Fields f) {
-        var so = f.object("stream_options");
-        return so != null && so.path("include_usage").asBoolean(false);
     }
 
     static Response sse(StreamingOutput body) {
