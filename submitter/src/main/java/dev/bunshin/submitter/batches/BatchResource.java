@@ -2,6 +2,7 @@ package dev.bunshin.submitter.batches;
 
 import dev.bunshin.submitter.api.ApiException;
 import dev.bunshin.submitter.api.Fields;
+import dev.bunshin.submitter.api.RequestTenant;
 import dev.bunshin.submitter.api.StrictJson;
 import dev.bunshin.submitter.jobs.JobResource;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -39,11 +40,13 @@ public class BatchResource {
     private final BatchService batches;
     private final BatchFiles files;
     private final ObjectMapper mapper;
+    private final RequestTenant tenant;
 
-    BatchResource(BatchService batches, BatchFiles files, ObjectMapper mapper) {
+    BatchResource(BatchService batches, BatchFiles files, ObjectMapper mapper, RequestTenant tenant) {
         this.batches = batches;
         this.files = files;
         this.mapper = mapper;
+        this.tenant = tenant;
     }
 
     /** A JSONL body: one request per line. */
@@ -51,7 +54,7 @@ public class BatchResource {
     @Consumes({JSONL, "application/x-ndjson", "application/jsonlines", "application/x-jsonlines", MediaType.TEXT_PLAIN,
             MediaType.APPLICATION_OCTET_STREAM})
     public Response createFromBody(byte[] body) {
-        return accepted(batches.create(body, "batch.jsonl", null, null, null, null));
+        return accepted(batches.create(body, "batch.jsonl", null, null, null, null, tenant.get()));
     }
 
     @POST
@@ -61,7 +64,8 @@ public class BatchResource {
             throw ApiException.missing("file");
         }
         byte[] content = Files.readAllBytes(file.uploadedFile());
-        return accepted(batches.create(content, StrictJson.noNul(file.fileName(), "file"), null, null, null, null));
+        return accepted(batches.create(content, StrictJson.noNul(file.fileName(), "file"), null, null, null, null,
+                tenant.get()));
     }
 
     /**
@@ -92,13 +96,13 @@ public class BatchResource {
             throw ApiException.invalid("completion_window", "'completion_window' must look like 24h, got '" + window + "'");
         }
         JsonNode metadata = f.object("metadata");
-        StoredFile file = FileResource.find(fileId, "input_file_id");
+        StoredFile file = FileResource.find(fileId, "input_file_id", tenant.get());
         if (!"batch".equals(file.purpose)) {
             throw ApiException.invalid("input_file_id", "file '" + fileId + "' has purpose '" + file.purpose
                     + "', not batch");
         }
         Batch b = batches.create(FileResource.bytes(fileId), file.filename, fileId, endpoint, window,
-                metadata == null ? null : metadata.toString());
+                metadata == null ? null : metadata.toString(), tenant.get());
         return Response.ok(BatchView.of(b, batches, mapper)).build();
     }
 
@@ -108,7 +112,7 @@ public class BatchResource {
         if (n < 1 || n > 100) {
             throw ApiException.invalid("limit", "'limit' must be between 1 and 100, got " + n);
         }
-        List<Batch> page = batches.list(n, after);
+        List<Batch> page = batches.list(n, after, tenant.get());
         boolean more = page.size() > n;
         List<Batch> shown = more ? page.subList(0, n) : page;
         Map<String, Object> m = new LinkedHashMap<>();
@@ -123,13 +127,13 @@ public class BatchResource {
     @GET
     @Path("{id}")
     public Map<String, Object> get(@PathParam("id") String id) {
-        return BatchView.of(batches.get(id), batches, mapper);
+        return BatchView.of(batches.get(id, tenant.get()), batches, mapper);
     }
 
     @POST
     @Path("{id}/cancel")
     public Map<String, Object> cancel(@PathParam("id") String id) {
-        return BatchView.of(batches.cancel(id), batches, mapper);
+        return BatchView.of(batches.cancel(id, tenant.get()), batches, mapper);
     }
 
     /** Results so far, one line per ended request, in input order. */
@@ -137,7 +141,7 @@ public class BatchResource {
     @Path("{id}/output")
     @Produces(MediaType.WILDCARD)
     public Response output(@PathParam("id") String id) {
-        batches.get(id);
+        batches.get(id, tenant.get());
         return Response.ok((StreamingOutput) out -> files.writeOutput(id, out), JSONL).build();
     }
 
@@ -146,7 +150,7 @@ public class BatchResource {
     @Path("{id}/errors")
     @Produces(MediaType.WILDCARD)
     public Response errors(@PathParam("id") String id) {
-        batches.get(id);
+        batches.get(id, tenant.get());
         return Response.ok((StreamingOutput) out -> files.writeErrors(id, out), JSONL).build();
     }
 

@@ -1,6 +1,8 @@
 package dev.bunshin.submitter.batches;
 
 import dev.bunshin.submitter.api.ApiException;
+import dev.bunshin.submitter.api.Tenant;
+import io.quarkus.panache.common.Parameters;
 import dev.bunshin.submitter.jobs.Job;
 import dev.bunshin.submitter.jobs.JobService;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -53,9 +55,10 @@ public class BatchService {
      *
      * @param inputFileId an uploaded file holding {@code content}, or null to store the content as a new file
      * @param endpoint    the url every line must name, or null for any supported url
+     * @param tenant      who creates it: the batch, its jobs and its files are theirs
      */
     public Batch create(byte[] content, String filename, String inputFileId, String endpoint, String completionWindow,
-                        String metadata) {
+                        String metadata, Tenant tenant) {
         // Tokenizing every line is the slow part: done before the transaction, which then only inserts.
         BatchLines.Result lines = BatchLines.read(content, endpoint, mapper, router);
         if (lines.total() == 0) {
@@ -65,7 +68,7 @@ public class BatchService {
         return QuarkusTransaction.requiringNew().call(() -> {
             String fileId = inputFileId;
             if (fileId == null) {
-                StoredFile f = StoredFile.of("batch", filename == null ? "batch.jsonl" : filename, content);
+                StoredFile f = StoredFile.of("batch", filename == null ? "batch.jsonl" : filename, content, tenant.owner());
                 f.persist();
                 fileId = f.id;
             }
@@ -77,6 +80,7 @@ public class BatchService {
             b.completionWindow = completionWindow == null ? "24h" : completionWindow;
             b.inputFileId = fileId;
             b.metadata = metadata;
+            b.owner = tenant.owner();
             b.total = lines.total();
             b.invalid = lines.rejected().size();
             b.createdAt = now;
@@ -87,6 +91,7 @@ public class BatchService {
                 j.batchId = b.id;
                 j.customId = a.customId();
                 j.batchLine = a.line();
+                j.owner = tenant.owner();
                 j.persist();
             }
             for (BatchLines.Rejected r : lines.rejected()) {
@@ -107,12 +112,12 @@ public class BatchService {
         });
     }
 
-    /** The batch, finalized first if all its jobs have ended. 404 if absent. */
-    public Batch get(String id) {
+    /** The batch, finalized first if all its jobs have ended. 404 if absent or another tenant's. */
+    public Batch get(String id, Tenant tenant) {
         Batch b = QuarkusTransaction.requiringNew().call(() -> {
             Batch found = Batch.findById(id);
-            if (found == null) {
-                throw ApiException.notFound("id", "batch_not_found", "batch '" + id + "' does not exist");
+            if (found == null || !tenant.sees(found.owner)) {
+                throw notFound(id);
             }
             em.detach(found);
             return found;
@@ -143,11 +148,11 @@ public class BatchService {
     private void finish(Batch b, Counts c, String status) {
         Instant now = Instant.now();
         b.finalizingAt = now;
-        StoredFile out = StoredFile.of("batch_output", b.id + "_output.jsonl", files.output(b.id));
+        StoredFile out = StoredFile.of("batch_output", b.id + "_output.jsonl", files.output(b.id), b.owner);
         out.persist();
         b.outputFileId = out.id;
         if (c.invalid() > 0) {
-            StoredFile err = StoredFile.of("batch_error", b.id + "_errors.jsonl", files.errors(b.id));
+            StoredFile err = StoredFile.of("batch_error", b.id + "_errors.jsonl", files.errors(b.id), b.owner);
             err.persist();
             b.errorFileId = err.id;
         }
@@ -163,11 +168,11 @@ public class BatchService {
      * Cancels a batch: its unfinished jobs are cancelled, then it closes as cancelled (with the output of the jobs
      * that had ended). Cancelling a cancelled batch is idempotent; one that completed or failed answers 409.
      */
-    public Batch cancel(String id) {
+    public Batch cancel(String id, Tenant tenant) {
         String status = QuarkusTransaction.requiringNew().call(() -> {
             Batch b = em.find(Batch.class, id, LockModeType.PESSIMISTIC_WRITE);
-            if (b == null) {
-                throw ApiException.notFound("id", "batch_not_found", "batch '" + id + "' does not exist");
+            if (b == null || !tenant.sees(b.owner)) {
+                throw notFound(id);
             }
             if (b.isOpen() && !Batch.CANCELLING.equals(b.status)) {
                 b.status = Batch.CANCELLING;
@@ -176,7 +181,7 @@ public class BatchService {
             return b.status;
         });
         if (Batch.CANCELLED.equals(status)) {
-            return get(id);
+            return get(id, tenant);
         }
         if (!Batch.CANCELLING.equals(status)) {
             throw ApiException.conflict("batch_not_cancellable", "batch '" + id + "' has already " + status
@@ -219,22 +224,31 @@ public class BatchService {
                 .getResultList());
     }
 
-    /** Batches, newest first, after the batch {@code after} (keyset on created_at, id). */
-    List<Batch> list(int limit, String after) {
+    /** The tenant's batches (everyone's for an admin), newest first, after the batch {@code after} (keyset). */
+    List<Batch> list(int limit, String after, Tenant tenant) {
         return QuarkusTransaction.requiringNew().call(() -> {
-            List<Batch> page;
-            if (after == null) {
-                page = Batch.<Batch>find("order by createdAt desc, id desc").page(0, limit + 1).list();
-            } else {
+            StringBuilder query = new StringBuilder("1 = 1");
+            Parameters params = new Parameters();
+            if (!tenant.seesAll()) {
+                query.append(" and owner = :owner");
+                params.and("owner", tenant.owner());
+            }
+            if (after != null) {
                 Batch a = Batch.findById(after);
-                if (a == null) {
+                if (a == null || !tenant.sees(a.owner)) {
                     throw ApiException.invalid("after", "batch '" + after + "' does not exist");
                 }
-                page = Batch.<Batch>find("createdAt < ?1 or (createdAt = ?1 and id < ?2) order by createdAt desc, id desc",
-                        a.createdAt, a.id).page(0, limit + 1).list();
+                query.append(" and (createdAt < :at or (createdAt = :at and id < :id))");
+                params.and("at", a.createdAt).and("id", a.id);
             }
+            List<Batch> page = Batch.<Batch>find(query + " order by createdAt desc, id desc", params)
+                    .page(0, limit + 1).list();
             page.forEach(em::detach);
             return page;
         });
+    }
+
+    private static ApiException notFound(String id) {
+        return ApiException.notFound("id", "batch_not_found", "batch '" + id + "' does not exist");
     }
 }

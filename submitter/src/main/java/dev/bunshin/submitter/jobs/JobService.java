@@ -2,6 +2,8 @@ package dev.bunshin.submitter.jobs;
 
 import dev.bunshin.submitter.api.ApiException;
 import dev.bunshin.db.JobsTable;
+import dev.bunshin.submitter.api.Tenant;
+import io.quarkus.panache.common.Parameters;
 import io.quarkus.panache.common.Sort;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.EntityManager;
@@ -27,18 +29,20 @@ public class JobService {
         this.em = em;
     }
 
+    /** A queued job owned by {@code tenant}. */
     @Transactional
-    public Job create(JobSpec spec) {
+    public Job create(JobSpec spec, Tenant tenant) {
         Job job = Job.of(spec);
+        job.owner = tenant.owner();
         job.persistAndFlush();
         return job;
     }
 
-    /** The job, or a 404 naming it. */
+    /** The job, or a 404 naming it: also when it is another tenant's (its existence is not theirs to learn). */
     @Transactional
-    public Job find(long id) {
+    public Job find(long id, Tenant tenant) {
         Job job = Job.findById(id);
-        if (job == null) {
+        if (job == null || !tenant.sees(job.owner)) {
             throw ApiException.notFound("id", "job_not_found", "job " + id + " does not exist");
         }
         em.detach(job);
@@ -47,9 +51,8 @@ public class JobService {
 
     /** The job and its text: the final text once it has ended, else the tokens written so far in position order. */
     @Transactional
-    public Snapshot snapshot(long id) {
-        Job job = find(id);
-        return snapshot(job);
+    public Snapshot snapshot(long id, Tenant tenant) {
+        return snapshot(find(id, tenant));
     }
 
     public Snapshot snapshot(Job job) {
@@ -68,10 +71,18 @@ public class JobService {
      * Returns up to {@code limit + 1} rows so the caller can tell whether another page exists.
      */
     @Transactional
-    public List<Job> list(String status, int limit, long after) {
-        List<Job> jobs = status == null
-                ? Job.<Job>find("id > ?1", Sort.by("id"), after).page(0, limit + 1).list()
-                : Job.<Job>find("status = ?1 and id > ?2", Sort.by("id"), status, after).page(0, limit + 1).list();
+    public List<Job> list(String status, int limit, long after, Tenant tenant) {
+        StringBuilder query = new StringBuilder("id > :after");
+        Parameters params = Parameters.with("after", after);
+        if (status != null) {
+            query.append(" and status = :status");
+            params.and("status", status);
+        }
+        if (!tenant.seesAll()) {
+            query.append(" and owner = :owner");
+            params.and("owner", tenant.owner());
+        }
+        List<Job> jobs = Job.<Job>find(query.toString(), Sort.by("id"), params).page(0, limit + 1).list();
         jobs.forEach(em::detach);
         return jobs;
     }
@@ -83,11 +94,12 @@ public class JobService {
      * @throws ApiException 404 if absent, 409 if it already completed or failed
      */
     @Transactional
-    public boolean cancel(long id) {
+    public boolean cancel(long id, Tenant tenant) {
+        find(id, tenant);
         if (em.unwrap(Session.class).doReturningWork(c -> JobsTable.cancel(c, id))) {
             return true;
         }
-        Job job = find(id);
+        Job job = find(id, tenant);
         if (Job.CANCELLED.equals(job.status)) {
             return false;
         }

@@ -6,6 +6,7 @@ import dev.bunshin.submitter.model.ChatTemplates;
 import dev.bunshin.submitter.jobs.Completions;
 import dev.bunshin.submitter.api.EventStream;
 import dev.bunshin.submitter.api.Fields;
+import dev.bunshin.submitter.api.RequestTenant;
 import dev.bunshin.submitter.jobs.Job;
 import dev.bunshin.submitter.jobs.JobService;
 import dev.bunshin.submitter.jobs.JobSpec;
@@ -50,11 +51,13 @@ public class OllamaResource {
     private final ServedModels models;
     private final Completions completions;
     private final ObjectMapper mapper;
+    private final RequestTenant tenant;
 
-    OllamaResource(ServedModels models, Completions completions, ObjectMapper mapper) {
+    OllamaResource(ServedModels models, Completions completions, ObjectMapper mapper, RequestTenant tenant) {
         this.models = models;
         this.completions = completions;
         this.mapper = mapper;
+        this.tenant = tenant;
     }
 
     @GET
@@ -174,7 +177,7 @@ public class OllamaResource {
     }
 
     private Response run(JobSpec spec, boolean stream, boolean chat) {
-        Job job = completions.submit(spec);
+        Job job = completions.submit(spec, tenant.get());
         if (stream) {
             return Response.ok((jakarta.ws.rs.core.StreamingOutput) out -> {
                 EventStream nd = new EventStream(out, mapper).open();

@@ -4,6 +4,7 @@ import dev.bunshin.submitter.api.ApiException;
 import dev.bunshin.submitter.jobs.Completions;
 import dev.bunshin.submitter.api.EventStream;
 import dev.bunshin.submitter.api.Fields;
+import dev.bunshin.submitter.api.RequestTenant;
 import dev.bunshin.submitter.jobs.Job;
 import dev.bunshin.submitter.jobs.JobService;
 import dev.bunshin.submitter.model.ServedModels;
@@ -34,12 +35,15 @@ public class OpenAiResource {
     private final OpenAiRequests requests;
     private final Completions completions;
     private final ObjectMapper mapper;
+    private final RequestTenant tenant;
 
-    OpenAiResource(ServedModels models, OpenAiRequests requests, Completions completions, ObjectMapper mapper) {
+    OpenAiResource(ServedModels models, OpenAiRequests requests, Completions completions, ObjectMapper mapper,
+                   RequestTenant tenant) {
         this.models = models;
         this.requests = requests;
         this.completions = completions;
         this.mapper = mapper;
+        this.tenant = tenant;
     }
 
     @GET
@@ -64,7 +68,7 @@ public class OpenAiResource {
     @RunOnVirtualThread
     public Response completions(byte[] body) {
         Fields f = Fields.parse(mapper, body);
-        Job job = completions.submit(requests.completion(f));
+        Job job = completions.submit(requests.completion(f), tenant.get());
         if (Boolean.TRUE.equals(f.bool("stream"))) {
             boolean usage = OpenAiRequests.includeUsage(f);
             return sse(out -> {
@@ -92,7 +96,7 @@ public class OpenAiResource {
     @RunOnVirtualThread
     public Response chat(byte[] body) {
         Fields f = Fields.parse(mapper, body);
-        Job job = completions.submit(requests.chat(f));
+        Job job = completions.submit(requests.chat(f), tenant.get());
         if (Boolean.TRUE.equals(f.bool("stream"))) {
             boolean usage = OpenAiRequests.includeUsage(f);
             return sse(out -> {
