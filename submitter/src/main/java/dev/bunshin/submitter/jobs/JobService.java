@@ -2,6 +2,8 @@ package dev.bunshin.submitter.jobs;
 
 import dev.bunshin.submitter.api.ApiException;
 import dev.bunshin.db.JobsTable;
+import dev.bunshin.db.SqlRetry;
+import io.quarkus.narayana.jta.QuarkusTransaction;
 import dev.bunshin.submitter.api.Tenant;
 import io.quarkus.panache.common.Parameters;
 import io.quarkus.panache.common.Sort;
@@ -22,6 +24,9 @@ public class JobService {
 
     /** What a client sees of a job: the row plus its generated text so far. */
     public record Snapshot(Job job, String text, int tokenCount) {}
+
+    /** Attempts at a batch cancel that PostgreSQL aborts as a deadlock or serialization failure. */
+    static final int CANCEL_ATTEMPTS = 6;
 
     private final EntityManager em;
 
@@ -107,9 +112,13 @@ public class JobService {
                 + " and cannot be cancelled");
     }
 
-    /** Cancels every unfinished job of a batch; returns how many. */
-    @Transactional
+    /**
+     * Cancels every unfinished job of a batch; returns how many. Its own transaction, locking the rows in id order
+     * ({@link JobsTable#cancelBatch}), run again should PostgreSQL still abort it for a deadlock or a serialization
+     * failure (with a writer that does not keep the lock order).
+     */
     public int cancelBatch(String batchId) {
-        return em.unwrap(Session.class).doReturningWork(c -> JobsTable.cancelBatch(c, batchId));
+        return SqlRetry.run(CANCEL_ATTEMPTS, () -> QuarkusTransaction.requiringNew().call(
+                () -> em.unwrap(Session.class).doReturningWork(c -> JobsTable.cancelBatch(c, batchId))));
     }
 }
