@@ -43,10 +43,14 @@ public class Completions {
         return jobs.snapshot(job.id, own(job));
     }
 
-    /** Streams the job's tokens; returns the final snapshot. IOException (client gone) cancels the job. */
-    public JobService.Snapshot stream(Job job, TokenFeed.Listener listener) throws IOException {
+    /**
+     * Streams the job's tokens, sending {@code keepAlive} while none come (queued, or silent); returns the final
+     * snapshot. IOException (client gone) cancels the job.
+     */
+    public JobService.Snapshot stream(Job job, TokenFeed.Listener listener, TokenFeed.KeepAlive keepAlive)
+            throws IOException {
         try {
-            feed.follow(job.id, -1, listener);
+            feed.follow(job.id, -1, TokenFeed.Listener.withKeepAlive(listener, keepAlive));
         } catch (IOException e) {
             cancelQuietly(job);
             throw e;

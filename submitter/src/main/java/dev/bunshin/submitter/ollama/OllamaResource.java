@@ -39,6 +39,11 @@ import java.util.Map;
 /**
  * Ollama-compatible routes: version, tags, show, generate and chat. Streams are NDJSON (Ollama's default,
  * {@code "stream": false} for one object); errors are Ollama's {@code {"error": "..."}} (see {@link ApiErrors}).
+ *
+ * <p>While a streamed job is queued or silent, the stream sends a keep-alive every {@code bunshin.api.keepalive-ms}:
+ * an ordinary progress object with empty text ({@code "response": ""} or an empty message, {@code "done": false}),
+ * as Ollama itself sends for tokens without text. Not an empty line: Ollama's Python client parses every line as
+ * JSON and fails on one, and ollama-js warns on each.
  */
 @Path("/api")
 @Produces(MediaType.APPLICATION_JSON)
@@ -185,7 +190,7 @@ public class OllamaResource {
                     if (!t.text().isEmpty()) {
                         nd.line(piece(job, t.text(), chat));
                     }
-                });
+                }, () -> nd.line(piece(job, "", chat)));
                 nd.line(last(s, "", chat));
             }, NDJSON).build();
         }

@@ -31,6 +31,9 @@ import java.util.Map;
 @Produces(MediaType.APPLICATION_JSON)
 public class OpenAiResource {
 
+    /** The SSE comment sent while a stream's job is queued or silent: every SSE client ignores comments. */
+    static final String KEEP_ALIVE = "keep-alive";
+
     private final ServedModels models;
     private final OpenAiRequests requests;
     private final Completions completions;
@@ -77,7 +80,7 @@ public class OpenAiResource {
                     if (!t.text().isEmpty()) {
                         sse.event(null, null, OpenAiObjects.completionChunk(job, t.text(), null));
                     }
-                });
+                }, () -> sse.comment(KEEP_ALIVE));
                 end(sse, s, OpenAiObjects.completionChunk(s.job(), "", OpenAiObjects.finishReason(s.job().finishReason)),
                         usage ? OpenAiObjects.usageChunk(s.job(), "text_completion", s.tokenCount()) : null);
             });
@@ -109,7 +112,7 @@ public class OpenAiResource {
                     if (!t.text().isEmpty()) {
                         sse.event(null, null, OpenAiObjects.chatChunk(job, Map.of("content", t.text()), null));
                     }
-                });
+                }, () -> sse.comment(KEEP_ALIVE));
                 end(sse, s, OpenAiObjects.chatChunk(s.job(), Map.of(), OpenAiObjects.finishReason(s.job().finishReason)),
                         usage ? OpenAiObjects.usageChunk(s.job(), "chat.completion.chunk", s.tokenCount()) : null);
             });
