@@ -6,6 +6,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -14,6 +15,11 @@ import java.util.List;
  * caller's connection (and transaction). Every change is a single conditional UPDATE on the status it expects, so
  * two services racing on one job (a cancel and the tail's last token) cannot overwrite each other: the second one
  * changes nothing and says so.
+ *
+ * <p>Lock order: every method that changes several job rows in one transaction locks them in ascending id order
+ * (it sorts what it is given, or locks with {@code ORDER BY id FOR UPDATE} before it updates). Two such
+ * transactions can then wait for each other but never in a cycle, so PostgreSQL never has to break a deadlock
+ * between a batch cancel and the tail's token writes.
  */
 public final class JobsTable {
 
@@ -61,17 +67,59 @@ public final class JobsTable {
     }
 
     /**
-     * Locks up to {@code limit} queued jobs of {@code model}, oldest first, for the caller's transaction. SKIP LOCKED:
-     * a second scheduler (or a slow submitter transaction) never blocks this one.
+     * Locks up to {@code limit} queued jobs of {@code model} for the caller's transaction, in the order they should
+     * run. SKIP LOCKED: a second scheduler (or a slow submitter transaction) never blocks this one.
+     *
+     * <p>The order (issue 10): interactive jobs (no batch) before batch jobs, so a batch fills idle capacity and
+     * never makes a person wait; within each class, round-robin across owners (API keys), so one tenant's 100k-line
+     * batch cannot starve another's. An owner's turn for its k-th oldest queued job is k plus the jobs it already
+     * has running, so fairness holds across calls too (a scheduler that takes one job at a time alternates). Ties
+     * go to the older job. In open mode (no owners) this is oldest first within each class.
+     *
+     * <p>Cost: a skip scan over the (class, owner) pairs with queued jobs (index jobs_queued_fair, V16), then at most
+     * {@code limit} rows per pair: independent of how many jobs are queued.
      */
     public static List<Prefill> lockQueued(Connection c, String model, int limit) throws SQLException {
         List<Prefill> out = new ArrayList<>();
+        // The status literal (not a parameter) lets the planner use the partial index in a generic plan too.
+        String queued = "status = '" + JobStatus.QUEUED.sql() + "'";
         try (PreparedStatement ps = c.prepareStatement("""
-                SELECT id, prompt_tokens FROM jobs WHERE model = ? AND status = ?
-                ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED""")) {
+                WITH RECURSIVE
+                owners AS (
+                    (SELECT batch_id IS NOT NULL AS batch, coalesce(owner, '') AS owner FROM jobs
+                      WHERE model = ? AND %1$s ORDER BY 1, 2 LIMIT 1)
+                    UNION ALL
+                    SELECT n.batch, n.owner FROM owners o, LATERAL (
+                        SELECT batch_id IS NOT NULL AS batch, coalesce(owner, '') AS owner FROM jobs
+                         WHERE model = ? AND %1$s
+                           AND (batch_id IS NOT NULL, coalesce(owner, '')) > (o.batch, o.owner)
+                         ORDER BY 1, 2 LIMIT 1) n
+                ),
+                running AS (
+                    SELECT coalesce(owner, '') AS owner, count(*) AS n FROM jobs
+                     WHERE model = ? AND status = ? GROUP BY 1
+                ),
+                candidates AS (
+                    SELECT q.id, o.batch,
+                           coalesce(r.n, 0) + row_number() OVER (PARTITION BY o.batch, o.owner ORDER BY q.id) AS turn
+                      FROM owners o
+                      LEFT JOIN running r ON r.owner = o.owner
+                      CROSS JOIN LATERAL (
+                          SELECT id FROM jobs
+                           WHERE model = ? AND %1$s AND (batch_id IS NOT NULL) = o.batch AND coalesce(owner, '') = o.owner
+                           ORDER BY id LIMIT ?) q
+                )
+                SELECT j.id, j.prompt_tokens FROM jobs j JOIN candidates k ON k.id = j.id
+                 WHERE j.%1$s
+                 ORDER BY k.batch, k.turn, j.id
+                 LIMIT ? FOR UPDATE OF j SKIP LOCKED""".formatted(queued))) {
             ps.setString(1, model);
-            ps.setString(2, JobStatus.QUEUED.sql());
-            ps.setInt(3, limit);
+            ps.setString(2, model);
+            ps.setString(3, model);
+            ps.setString(4, JobStatus.RUNNING.sql());
+            ps.setString(5, model);
+            ps.setInt(6, limit);
+            ps.setInt(7, limit);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) out.add(new Prefill(rs.getLong("id"), SqlArrays.ints(rs.getArray("prompt_tokens"))));
             }
@@ -111,7 +159,7 @@ public final class JobsTable {
     public static void start(Connection c, List<Long> ids, int epoch) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
                 "UPDATE jobs SET status = ?, started_at = now(), plan_epoch = ? WHERE id = ? AND status = ?")) {
-            for (long id : ids) {
+            for (long id : ascending(ids)) {
                 ps.setString(1, JobStatus.RUNNING.sql());
                 ps.setInt(2, epoch);
                 ps.setLong(3, id);
@@ -125,7 +173,7 @@ public final class JobsTable {
     /** Records that running jobs were re-prefilled under plan {@code epoch}. */
     public static void setPlanEpoch(Connection c, List<Long> ids, int epoch) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("UPDATE jobs SET plan_epoch = ? WHERE id = ?")) {
-            for (long id : ids) {
+            for (long id : ascending(ids)) {
                 ps.setInt(1, epoch);
                 ps.setLong(2, id);
                 ps.addBatch();
@@ -156,8 +204,24 @@ public final class JobsTable {
         return endWithStoredText(c, "id = ?", jobId, JobStatus.CANCELLED, "cancelled") > 0;
     }
 
-    /** Cancels every queued or running job of a batch; returns how many. */
+    /**
+     * Cancels every queued or running job of a batch; returns how many. The rows are locked in id order first (the
+     * UPDATE alone would lock them in whatever order its scan meets them), so this never deadlocks with the tail's
+     * {@link #appendTokens}; run it in a transaction of its own, and run it again on a serialization failure
+     * ({@link SqlRetry}), as for any transaction.
+     */
     public static int cancelBatch(Connection c, String batchId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT id FROM jobs WHERE batch_id = ? AND status IN (?, ?) ORDER BY id FOR UPDATE""")) {
+            ps.setString(1, batchId);
+            ps.setString(2, JobStatus.QUEUED.sql());
+            ps.setString(3, JobStatus.RUNNING.sql());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    // locking is the point: the rows are updated below, in one statement
+                }
+            }
+        }
         return endWithStoredText(c, "batch_id = ?", batchId, JobStatus.CANCELLED, "cancelled");
     }
 
@@ -231,19 +295,26 @@ public final class JobsTable {
     /**
      * Writes generated tokens: each job's running row is updated (token count, first-token time, and its end when the
      * token ends it) and the token inserted keyed by (job, position), ON CONFLICT DO NOTHING, so a redelivered record
-     * cannot duplicate or reorder tokens. A job no longer running (cancelled, failed) gets nothing.
+     * cannot duplicate or reorder tokens. A job no longer running (cancelled, failed) gets nothing. The rows are
+     * written in (job id, position) order, whatever the order of {@code tokens}: the lock order of this class.
      *
-     * @return per token, whether its job was running (and the token stored)
+     * @return per token of {@code tokens} (in its order), whether its job was running (and the token stored)
      */
     public static boolean[] appendTokens(Connection c, List<Token> tokens) throws SQLException {
         boolean[] updated = new boolean[tokens.size()];
         if (tokens.isEmpty()) return updated;
+        Integer[] order = new Integer[tokens.size()]; // order[k]: the index in tokens of the k-th token written
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        Arrays.sort(order, Comparator.<Integer>comparingLong(i -> tokens.get(i).jobId())
+                .thenComparingInt(i -> tokens.get(i).position()));
+        List<Token> inOrder = new ArrayList<>(tokens.size());
+        for (int i : order) inOrder.add(tokens.get(i));
         try (PreparedStatement ps = c.prepareStatement("""
                 UPDATE jobs SET token_count = ?, first_token_at = coalesce(first_token_at, now()),
                     status = coalesce(?, status), finish_reason = coalesce(?, finish_reason),
                     text = coalesce(?, text), finished_at = CASE WHEN ? THEN now() ELSE finished_at END
                 WHERE id = ? AND status = ?""")) {
-            for (Token t : tokens) {
+            for (Token t : inOrder) {
                 ps.setInt(1, t.position() + 1);
                 ps.setString(2, t.ends() ? JobStatus.COMPLETED.sql() : null);
                 ps.setString(3, t.finishReason());
@@ -254,14 +325,14 @@ public final class JobsTable {
                 ps.addBatch();
             }
             int[] counts = ps.executeBatch();
-            for (int i = 0; i < counts.length; i++) updated[i] = counts[i] > 0;
+            for (int k = 0; k < counts.length; k++) updated[order[k]] = counts[k] > 0;
         }
         try (PreparedStatement ps = c.prepareStatement("""
                 INSERT INTO job_tokens (job_id, position, token_id, text) VALUES (?, ?, ?, ?)
                 ON CONFLICT (job_id, position) DO NOTHING""")) {
-            for (int i = 0; i < tokens.size(); i++) {
-                if (!updated[i]) continue;
-                Token t = tokens.get(i);
+            for (int k = 0; k < inOrder.size(); k++) {
+                if (!updated[order[k]]) continue;
+                Token t = inOrder.get(k);
                 ps.setLong(1, t.jobId());
                 ps.setInt(2, t.position());
                 ps.setInt(3, t.tokenId());
@@ -271,5 +342,11 @@ public final class JobsTable {
             ps.executeBatch();
         }
         return updated;
+    }
+
+    private static List<Long> ascending(List<Long> ids) {
+        List<Long> sorted = new ArrayList<>(ids);
+        sorted.sort(null);
+        return sorted;
     }
 }

@@ -32,6 +32,16 @@ final class TestDb {
         }
     }
 
+    /** Runs a statement that returns no rows (DDL, say). */
+    static void execute(String sql) {
+        try (Connection c = Arc.container().instance(AgroalDataSource.class).get().getConnection();
+             var st = c.createStatement()) {
+            st.execute(sql);
+        } catch (SQLException e) {
+            throw new IllegalStateException(sql + ": " + e.getMessage(), e);
+        }
+    }
+
     /** Runs one {@link JobsTable} call in its own connection, as the scheduler and the tail do. */
     private static <T> T table(Call<T> call) {
         try (Connection c = Arc.container().instance(AgroalDataSource.class).get().getConnection()) {

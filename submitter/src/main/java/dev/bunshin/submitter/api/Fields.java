@@ -1,8 +1,8 @@
 package dev.bunshin.submitter.api;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.util.ArrayList;
@@ -28,18 +28,12 @@ public final class Fields {
         return new Fields((ObjectNode) node);
     }
 
-    /** Parses a request body; malformed JSON is a 400 naming the position. */
-    public static Fields parse(ObjectMapper mapper, String body) {
-        if (body == null || body.isBlank()) {
+    /** Parses a request body strictly ({@link StrictJson}); anything but one JSON object is a 400. */
+    public static Fields parse(ObjectMapper mapper, byte[] body) {
+        if (body == null || body.length == 0) {
             throw ApiException.invalid(null, "invalid_json", "request body is empty; expected a JSON object");
         }
-        try {
-            return of(mapper.readTree(body), "request body");
-        } catch (JsonProcessingException e) {
-            throw ApiException.invalid(null, "invalid_json", "malformed JSON: " + e.getOriginalMessage()
-                    + (e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr()
-                    + " column " + e.getLocation().getColumnNr()));
-        }
+        return of(StrictJson.read(mapper, body, "request body"), "request body");
     }
 
     public ObjectNode node() {
@@ -163,6 +157,39 @@ public final class Fields {
             throw ApiException.invalid(name, "'" + name + "' must be an object, got " + v);
         }
         return (ObjectNode) v;
+    }
+
+    /** An array, or null when absent. */
+    public ArrayNode array(String name) {
+        JsonNode v = raw(name);
+        if (v == null) {
+            return null;
+        }
+        if (!v.isArray()) {
+            throw ApiException.invalid(name, "'" + name + "' must be an array, got " + v);
+        }
+        return (ArrayNode) v;
+    }
+
+    /** A string or a number (Ollama's {@code keep_alive}: "5m" or seconds), or null when absent. */
+    public JsonNode stringOrNumber(String name) {
+        JsonNode v = raw(name);
+        if (v != null && !v.isTextual() && !v.isNumber()) {
+            throw ApiException.invalid(name, "'" + name + "' must be a string or a number, got " + v);
+        }
+        return v;
+    }
+
+    /**
+     * Refuses a feature the API does not implement, by name, when the request turns it on: an array or object
+     * that is not empty, or a string that is not empty (after the field's type was checked by the caller).
+     */
+    public void unsupportedUnlessEmpty(String name, String what) {
+        JsonNode v = raw(name);
+        boolean empty = v == null || (v.isContainerNode() && v.isEmpty()) || (v.isTextual() && v.asText().isEmpty());
+        if (!empty) {
+            throw ApiException.invalid(name, "unsupported_parameter", "'" + name + "' (" + what + ") is not supported");
+        }
     }
 
     public static String fmt(double d) {

@@ -38,6 +38,8 @@ public class Batch extends PanacheEntityBase {
     @Column(name = "error_file_id")
     public String errorFileId;
     public String metadata;
+    /** The SHA-256 of the API key that created the batch (V15); null in open mode. */
+    public String owner;
     public int total;
     public int invalid;
     @Column(name = "created_at")

@@ -2,6 +2,7 @@ package dev.bunshin.submitter.batches;
 
 import dev.bunshin.submitter.api.ApiException;
 import dev.bunshin.submitter.api.Fields;
+import dev.bunshin.submitter.api.StrictJson;
 import dev.bunshin.submitter.jobs.JobSpec;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -9,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -36,30 +38,33 @@ final class BatchLines {
      * @param endpoint the url every line must name (OpenAI batches), or null to allow any supported url
      */
     static Result read(byte[] content, String endpoint, ObjectMapper mapper, RequestRouter router) {
-        String text = new String(content, StandardCharsets.UTF_8);
-        if (!text.isEmpty() && text.charAt(0) == '\uFEFF') {
-            text = text.substring(1); // a byte-order mark some editors write
-        }
         List<Accepted> accepted = new ArrayList<>();
         List<Rejected> rejected = new ArrayList<>();
         Set<String> customIds = new HashSet<>();
-        String[] lines = text.split("\n", -1);
         int total = 0;
-        for (int i = 0; i < lines.length; i++) {
-            String line = lines[i].endsWith("\r") ? lines[i].substring(0, lines[i].length() - 1) : lines[i];
-            if (line.isBlank()) {
+        int number = 0;
+        // Split on the byte '\n' (never part of a multi-byte UTF-8 sequence), so each line's bytes are checked on
+        // their own: one line of bad UTF-8 is that line's error, not the file's.
+        for (int start = 0; start <= content.length; ) {
+            int end = start;
+            while (end < content.length && content[end] != '\n') {
+                end++;
+            }
+            byte[] line = lineBytes(content, start, end, number == 0);
+            start = end + 1;
+            number++;
+            if (blank(line)) {
                 continue;
             }
             total++;
-            int number = i + 1;
             String customId = null;
             try {
                 JsonNode node;
                 try {
-                    node = mapper.readTree(line);
-                } catch (JsonProcessingException e) {
-                    throw ApiException.invalid(null, "invalid_json", "line " + number + " is not valid JSON: "
-                            + e.getOriginalMessage());
+                    node = StrictJson.read(mapper, line, "line " + number);
+                } catch (ApiException e) {
+                    customId = customIdOf(mapper, line);
+                    throw e;
                 }
                 Fields f = Fields.of(node, "line " + number);
                 customId = node.path("custom_id").isTextual() ? node.get("custom_id").asText() : null;
@@ -105,5 +110,37 @@ final class BatchLines {
             }
         }
         return new Result(accepted, rejected, total);
+    }
+
+    /** The bytes of one line without its '\r', and without a byte-order mark some editors write on the first. */
+    private static byte[] lineBytes(byte[] content, int start, int end, boolean first) {
+        if (end > start && content[end - 1] == '\r') {
+            end--;
+        }
+        if (first && end - start >= 3 && (content[start] & 0xFF) == 0xEF && (content[start + 1] & 0xFF) == 0xBB
+                && (content[start + 2] & 0xFF) == 0xBF) {
+            start += 3;
+        }
+        return Arrays.copyOfRange(content, start, end);
+    }
+
+    private static boolean blank(byte[] line) {
+        for (byte b : line) {
+            if (b != ' ' && b != '\t' && b != '\r' && b != '\f' && b != 0x0B) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The custom_id of a line refused as a whole (bad UTF-8, a NUL elsewhere), if one can be read, for its error. */
+    private static String customIdOf(ObjectMapper mapper, byte[] line) {
+        try {
+            JsonNode id = mapper.readTree(new String(line, StandardCharsets.UTF_8)).path("custom_id");
+            return id.isTextual() && id.asText().indexOf('\0') < 0 && id.asText().indexOf('\uFFFD') < 0
+                    ? id.asText() : null;
+        } catch (JsonProcessingException | RuntimeException e) {
+            return null;
+        }
     }
 }

@@ -2,8 +2,9 @@ package dev.bunshin.submitter.batches;
 
 import dev.bunshin.submitter.api.ApiException;
 import dev.bunshin.submitter.api.Fields;
+import dev.bunshin.submitter.api.RequestTenant;
+import dev.bunshin.submitter.api.StrictJson;
 import dev.bunshin.submitter.jobs.JobResource;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import jakarta.ws.rs.Consumes;
@@ -15,6 +16,7 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.StreamingOutput;
 import org.jboss.resteasy.reactive.RestForm;
 import org.jboss.resteasy.reactive.multipart.FileUpload;
 
@@ -36,11 +38,15 @@ public class BatchResource {
     static final String JSONL = "application/jsonl";
 
     private final BatchService batches;
+    private final BatchFiles files;
     private final ObjectMapper mapper;
+    private final RequestTenant tenant;
 
-    BatchResource(BatchService batches, ObjectMapper mapper) {
+    BatchResource(BatchService batches, BatchFiles files, ObjectMapper mapper, RequestTenant tenant) {
         this.batches = batches;
+        this.files = files;
         this.mapper = mapper;
+        this.tenant = tenant;
     }
 
     /** A JSONL body: one request per line. */
@@ -48,7 +54,7 @@ public class BatchResource {
     @Consumes({JSONL, "application/x-ndjson", "application/jsonlines", "application/x-jsonlines", MediaType.TEXT_PLAIN,
             MediaType.APPLICATION_OCTET_STREAM})
     public Response createFromBody(byte[] body) {
-        return accepted(batches.create(body, "batch.jsonl", null, null, null, null));
+        return accepted(batches.create(body, "batch.jsonl", null, null, null, null, tenant.get()));
     }
 
     @POST
@@ -58,7 +64,8 @@ public class BatchResource {
             throw ApiException.missing("file");
         }
         byte[] content = Files.readAllBytes(file.uploadedFile());
-        return accepted(batches.create(content, file.fileName(), null, null, null, null));
+        return accepted(batches.create(content, StrictJson.noNul(file.fileName(), "file"), null, null, null, null,
+                tenant.get()));
     }
 
     /**
@@ -70,11 +77,9 @@ public class BatchResource {
     public Response createOpenAi(byte[] body) {
         JsonNode node = null;
         try {
-            node = mapper.readTree(body);
-        } catch (JsonProcessingException e) {
+            node = StrictJson.read(mapper, body, "request body");
+        } catch (ApiException e) {
             // not one JSON value: JSONL, or malformed (reported per line)
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
         }
         if (node == null || !node.isObject() || node.has("custom_id")) {
             return createFromBody(body);
@@ -91,13 +96,13 @@ public class BatchResource {
             throw ApiException.invalid("completion_window", "'completion_window' must look like 24h, got '" + window + "'");
         }
         JsonNode metadata = f.object("metadata");
-        StoredFile file = FileResource.find(fileId, "input_file_id");
+        StoredFile file = FileResource.find(fileId, "input_file_id", tenant.get());
         if (!"batch".equals(file.purpose)) {
             throw ApiException.invalid("input_file_id", "file '" + fileId + "' has purpose '" + file.purpose
                     + "', not batch");
         }
         Batch b = batches.create(FileResource.bytes(fileId), file.filename, fileId, endpoint, window,
-                metadata == null ? null : metadata.toString());
+                metadata == null ? null : metadata.toString(), tenant.get());
         return Response.ok(BatchView.of(b, batches, mapper)).build();
     }
 
@@ -107,7 +112,7 @@ public class BatchResource {
         if (n < 1 || n > 100) {
             throw ApiException.invalid("limit", "'limit' must be between 1 and 100, got " + n);
         }
-        List<Batch> page = batches.list(n, after);
+        List<Batch> page = batches.list(n, after, tenant.get());
         boolean more = page.size() > n;
         List<Batch> shown = more ? page.subList(0, n) : page;
         Map<String, Object> m = new LinkedHashMap<>();
@@ -122,13 +127,13 @@ public class BatchResource {
     @GET
     @Path("{id}")
     public Map<String, Object> get(@PathParam("id") String id) {
-        return BatchView.of(batches.get(id), batches, mapper);
+        return BatchView.of(batches.get(id, tenant.get()), batches, mapper);
     }
 
     @POST
     @Path("{id}/cancel")
     public Map<String, Object> cancel(@PathParam("id") String id) {
-        return BatchView.of(batches.cancel(id), batches, mapper);
+        return BatchView.of(batches.cancel(id, tenant.get()), batches, mapper);
     }
 
     /** Results so far, one line per ended request, in input order. */
@@ -136,8 +141,8 @@ public class BatchResource {
     @Path("{id}/output")
     @Produces(MediaType.WILDCARD)
     public Response output(@PathParam("id") String id) {
-        batches.get(id);
-        return Response.ok(batches.output(id), JSONL).build();
+        batches.get(id, tenant.get());
+        return Response.ok((StreamingOutput) out -> files.writeOutput(id, out), JSONL).build();
     }
 
     /** The rejected lines, with line number and field. */
@@ -145,8 +150,8 @@ public class BatchResource {
     @Path("{id}/errors")
     @Produces(MediaType.WILDCARD)
     public Response errors(@PathParam("id") String id) {
-        batches.get(id);
-        return Response.ok(batches.errors(id), JSONL).build();
+        batches.get(id, tenant.get());
+        return Response.ok((StreamingOutput) out -> files.writeErrors(id, out), JSONL).build();
     }
 
     private Response accepted(Batch b) {

@@ -1,20 +1,16 @@
 package dev.bunshin.submitter.batches;
 
 import dev.bunshin.submitter.api.ApiException;
+import dev.bunshin.submitter.api.Tenant;
+import io.quarkus.panache.common.Parameters;
 import dev.bunshin.submitter.jobs.Job;
 import dev.bunshin.submitter.jobs.JobService;
-import dev.bunshin.submitter.jobs.JobView;
-import dev.bunshin.submitter.openai.OpenAiObjects;
-import dev.bunshin.submitter.openai.OpenAiRequests;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.LockModeType;
 
-import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -44,12 +40,14 @@ public class BatchService {
     private final ObjectMapper mapper;
     private final RequestRouter router;
     private final JobService jobs;
+    private final BatchFiles files;
 
-    BatchService(EntityManager em, ObjectMapper mapper, RequestRouter router, JobService jobs) {
+    BatchService(EntityManager em, ObjectMapper mapper, RequestRouter router, JobService jobs, BatchFiles files) {
         this.em = em;
         this.mapper = mapper;
         this.router = router;
         this.jobs = jobs;
+        this.files = files;
     }
 
     /**
@@ -57,9 +55,10 @@ public class BatchService {
      *
      * @param inputFileId an uploaded file holding {@code content}, or null to store the content as a new file
      * @param endpoint    the url every line must name, or null for any supported url
+     * @param tenant      who creates it: the batch, its jobs and its files are theirs
      */
     public Batch create(byte[] content, String filename, String inputFileId, String endpoint, String completionWindow,
-                        String metadata) {
+                        String metadata, Tenant tenant) {
         // Tokenizing every line is the slow part: done before the transaction, which then only inserts.
         BatchLines.Result lines = BatchLines.read(content, endpoint, mapper, router);
         if (lines.total() == 0) {
@@ -69,7 +68,7 @@ public class BatchService {
         return QuarkusTransaction.requiringNew().call(() -> {
             String fileId = inputFileId;
             if (fileId == null) {
-                StoredFile f = StoredFile.of("batch", filename == null ? "batch.jsonl" : filename, content);
+                StoredFile f = StoredFile.of("batch", filename == null ? "batch.jsonl" : filename, content, tenant.owner());
                 f.persist();
                 fileId = f.id;
             }
@@ -81,6 +80,7 @@ public class BatchService {
             b.completionWindow = completionWindow == null ? "24h" : completionWindow;
             b.inputFileId = fileId;
             b.metadata = metadata;
+            b.owner = tenant.owner();
             b.total = lines.total();
             b.invalid = lines.rejected().size();
             b.createdAt = now;
@@ -91,6 +91,7 @@ public class BatchService {
                 j.batchId = b.id;
                 j.customId = a.customId();
                 j.batchLine = a.line();
+                j.owner = tenant.owner();
                 j.persist();
             }
             for (BatchLines.Rejected r : lines.rejected()) {
@@ -111,12 +112,12 @@ public class BatchService {
         });
     }
 
-    /** The batch, finalized first if all its jobs have ended. 404 if absent. */
-    public Batch get(String id) {
+    /** The batch, finalized first if all its jobs have ended. 404 if absent or another tenant's. */
+    public Batch get(String id, Tenant tenant) {
         Batch b = QuarkusTransaction.requiringNew().call(() -> {
             Batch found = Batch.findById(id);
-            if (found == null) {
-                throw ApiException.notFound("id", "batch_not_found", "batch '" + id + "' does not exist");
+            if (found == null || !tenant.sees(found.owner)) {
+                throw notFound(id);
             }
             em.detach(found);
             return found;
@@ -147,11 +148,11 @@ public class BatchService {
     private void finish(Batch b, Counts c, String status) {
         Instant now = Instant.now();
         b.finalizingAt = now;
-        StoredFile out = StoredFile.of("batch_output", b.id + "_output.jsonl", output(b.id));
+        StoredFile out = StoredFile.of("batch_output", b.id + "_output.jsonl", files.output(b.id), b.owner);
         out.persist();
         b.outputFileId = out.id;
         if (c.invalid() > 0) {
-            StoredFile err = StoredFile.of("batch_error", b.id + "_errors.jsonl", errors(b.id));
+            StoredFile err = StoredFile.of("batch_error", b.id + "_errors.jsonl", files.errors(b.id), b.owner);
             err.persist();
             b.errorFileId = err.id;
         }
@@ -167,11 +168,11 @@ public class BatchService {
      * Cancels a batch: its unfinished jobs are cancelled, then it closes as cancelled (with the output of the jobs
      * that had ended). Cancelling a cancelled batch is idempotent; one that completed or failed answers 409.
      */
-    public Batch cancel(String id) {
+    public Batch cancel(String id, Tenant tenant) {
         String status = QuarkusTransaction.requiringNew().call(() -> {
             Batch b = em.find(Batch.class, id, LockModeType.PESSIMISTIC_WRITE);
-            if (b == null) {
-                throw ApiException.notFound("id", "batch_not_found", "batch '" + id + "' does not exist");
+            if (b == null || !tenant.sees(b.owner)) {
+                throw notFound(id);
             }
             if (b.isOpen() && !Batch.CANCELLING.equals(b.status)) {
                 b.status = Batch.CANCELLING;
@@ -180,7 +181,7 @@ public class BatchService {
             return b.status;
         });
         if (Batch.CANCELLED.equals(status)) {
-            return get(id);
+            return get(id, tenant);
         }
         if (!Batch.CANCELLING.equals(status)) {
             throw ApiException.conflict("batch_not_cancellable", "batch '" + id + "' has already " + status
@@ -209,84 +210,11 @@ public class BatchService {
                 n.getOrDefault(Job.COMPLETED, 0), n.getOrDefault(Job.FAILED, 0), n.getOrDefault(Job.CANCELLED, 0));
     }
 
-    /** One JSONL line per accepted request whose job has ended, in input order. */
-    public byte[] output(String batchId) {
-        return QuarkusTransaction.joiningExisting().call(() -> {
-            List<Job> list = Job.list("batchId = ?1 order by batchLine", batchId);
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            for (Job j : list) {
-                if (!j.isFinished()) {
-                    continue;
-                }
-                JobService.Snapshot s = jobs.snapshot(j);
-                Map<String, Object> line = new LinkedHashMap<>();
-                line.put("id", "batch_req_" + j.id);
-                line.put("custom_id", j.customId);
-                line.put("line", j.batchLine);
-                if (Job.COMPLETED.equals(j.status)) {
-                    Map<String, Object> response = new LinkedHashMap<>();
-                    response.put("status_code", 200);
-                    response.put("request_id", String.valueOf(j.id));
-                    response.put("body", switch (j.kind) {
-                        case OpenAiRequests.COMPLETION -> OpenAiObjects.completion(j, s.text(), s.tokenCount());
-                        case OpenAiRequests.CHAT -> OpenAiObjects.chat(j, s.text(), s.tokenCount());
-                        default -> JobView.of(s);
-                    });
-                    line.put("response", response);
-                    line.put("error", null);
-                } else {
-                    line.put("response", null);
-                    line.put("error", error(Job.CANCELLED.equals(j.status) ? "cancelled" : "job_failed",
-                            Job.CANCELLED.equals(j.status) ? "the request was cancelled"
-                                    : (j.error == null ? "the job failed" : j.error), null, j.batchLine));
-                }
-                writeLine(out, line);
-            }
-            return out.toByteArray();
-        });
-    }
-
-    /** One JSONL line per rejected input line: its number, custom_id, offending field and message. */
-    public byte[] errors(String batchId) {
-        return QuarkusTransaction.joiningExisting().call(() -> {
-            List<BatchError> list = BatchError.list("batchId = ?1 order by line", batchId);
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            for (BatchError e : list) {
-                Map<String, Object> line = new LinkedHashMap<>();
-                line.put("id", "batch_req_line_" + e.line);
-                line.put("custom_id", e.customId);
-                line.put("line", e.line);
-                line.put("response", null);
-                line.put("error", error(e.code, e.message, e.param, e.line));
-                writeLine(out, line);
-            }
-            return out.toByteArray();
-        });
-    }
-
     /** The first rejected lines, for the batch object's {@code errors}. */
     List<Map<String, Object>> firstErrors(String batchId, int max) {
         return QuarkusTransaction.joiningExisting().call(() -> BatchError.<BatchError>find("batchId = ?1 order by line", batchId)
                 .page(0, max).list().stream()
-                .map(e -> error(e.code, e.message, e.param, e.line)).toList());
-    }
-
-    static Map<String, Object> error(String code, String message, String param, Integer line) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("code", code);
-        m.put("message", message);
-        m.put("param", param);
-        m.put("line", line);
-        return m;
-    }
-
-    private void writeLine(ByteArrayOutputStream out, Object line) {
-        try {
-            out.writeBytes(mapper.writeValueAsString(line).getBytes(StandardCharsets.UTF_8));
-            out.write('\n');
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+                .map(e -> BatchFiles.error(e.code, e.message, e.param, e.line)).toList());
     }
 
     /** Ids of batches that may need finalizing. */
@@ -296,22 +224,31 @@ public class BatchService {
                 .getResultList());
     }
 
-    /** Batches, newest first, after the batch {@code after} (keyset on created_at, id). */
-    List<Batch> list(int limit, String after) {
+    /** The tenant's batches (everyone's for an admin), newest first, after the batch {@code after} (keyset). */
+    List<Batch> list(int limit, String after, Tenant tenant) {
         return QuarkusTransaction.requiringNew().call(() -> {
-            List<Batch> page;
-            if (after == null) {
-                page = Batch.<Batch>find("order by createdAt desc, id desc").page(0, limit + 1).list();
-            } else {
+            StringBuilder query = new StringBuilder("1 = 1");
+            Parameters params = new Parameters();
+            if (!tenant.seesAll()) {
+                query.append(" and owner = :owner");
+                params.and("owner", tenant.owner());
+            }
+            if (after != null) {
                 Batch a = Batch.findById(after);
-                if (a == null) {
+                if (a == null || !tenant.sees(a.owner)) {
                     throw ApiException.invalid("after", "batch '" + after + "' does not exist");
                 }
-                page = Batch.<Batch>find("createdAt < ?1 or (createdAt = ?1 and id < ?2) order by createdAt desc, id desc",
-                        a.createdAt, a.id).page(0, limit + 1).list();
+                query.append(" and (createdAt < :at or (createdAt = :at and id < :id))");
+                params.and("at", a.createdAt).and("id", a.id);
             }
+            List<Batch> page = Batch.<Batch>find(query + " order by createdAt desc, id desc", params)
+                    .page(0, limit + 1).list();
             page.forEach(em::detach);
             return page;
         });
+    }
+
+    private static ApiException notFound(String id) {
+        return ApiException.notFound("id", "batch_not_found", "batch '" + id + "' does not exist");
     }
 }

@@ -1,6 +1,10 @@
 package dev.bunshin.submitter.batches;
 
 import dev.bunshin.submitter.api.ApiException;
+import dev.bunshin.submitter.api.RequestTenant;
+import dev.bunshin.submitter.api.StrictJson;
+import dev.bunshin.submitter.api.Tenant;
+import io.quarkus.panache.common.Parameters;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
@@ -28,6 +32,12 @@ public class FileResource {
 
     static final List<String> PURPOSES = List.of("batch");
 
+    private final RequestTenant tenant;
+
+    FileResource(RequestTenant tenant) {
+        this.tenant = tenant;
+    }
+
     @POST
     @Consumes(MediaType.MULTIPART_FORM_DATA)
     public Map<String, Object> upload(@RestForm("file") FileUpload file, @RestForm("purpose") String purpose)
@@ -42,16 +52,27 @@ public class FileResource {
             throw ApiException.invalid("purpose", "'purpose' must be one of " + PURPOSES + ", got '" + purpose + "'");
         }
         byte[] content = Files.readAllBytes(file.uploadedFile());
-        StoredFile f = StoredFile.of(purpose, file.fileName() == null ? "upload.jsonl" : file.fileName(), content);
+        String name = StrictJson.noNul(file.fileName(), "file");
+        StoredFile f = StoredFile.of(purpose, name == null ? "upload.jsonl" : name, content, tenant.get().owner());
         QuarkusTransaction.requiringNew().run(f::persist);
         return view(f);
     }
 
     @GET
     public Map<String, Object> list(@QueryParam("purpose") String purpose) {
-        List<StoredFile> files = QuarkusTransaction.requiringNew().call(() -> purpose == null
-                ? StoredFile.<StoredFile>list("order by createdAt desc")
-                : StoredFile.<StoredFile>list("purpose = ?1 order by createdAt desc", purpose));
+        Tenant t = tenant.get();
+        StringBuilder query = new StringBuilder("1 = 1");
+        Parameters params = new Parameters();
+        if (purpose != null) {
+            query.append(" and purpose = :purpose");
+            params.and("purpose", purpose);
+        }
+        if (!t.seesAll()) {
+            query.append(" and owner = :owner");
+            params.and("owner", t.owner());
+        }
+        List<StoredFile> files = QuarkusTransaction.requiringNew().call(() ->
+                StoredFile.<StoredFile>list(query + " order by createdAt desc", params));
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("object", "list");
         m.put("data", files.stream().map(FileResource::view).toList());
@@ -62,14 +83,14 @@ public class FileResource {
     @GET
     @Path("{id}")
     public Map<String, Object> get(@PathParam("id") String id) {
-        return view(find(id, "file_id"));
+        return view(find(id, "file_id", tenant.get()));
     }
 
     @GET
     @Path("{id}/content")
     @Produces(MediaType.WILDCARD) // clients ask for application/binary, */*, ...: the bytes are the same
     public Response content(@PathParam("id") String id) {
-        StoredFile f = find(id, "file_id");
+        StoredFile f = find(id, "file_id", tenant.get());
         return Response.ok(bytes(id), f.filename.endsWith(".jsonl") ? BatchResource.JSONL : MediaType.APPLICATION_OCTET_STREAM)
                 .header("Content-Disposition", "attachment; filename=\"" + f.filename.replace("\"", "") + "\"")
                 .build();
@@ -79,7 +100,7 @@ public class FileResource {
     @DELETE
     @Path("{id}")
     public Map<String, Object> delete(@PathParam("id") String id) {
-        find(id, "file_id");
+        find(id, "file_id", tenant.get());
         long refs = QuarkusTransaction.requiringNew().call(() -> Batch.count(
                 "inputFileId = ?1 or outputFileId = ?1 or errorFileId = ?1", id));
         if (refs > 0) {
@@ -93,9 +114,10 @@ public class FileResource {
         return m;
     }
 
-    static StoredFile find(String id, String param) {
+    /** The file, or a 404 naming {@code param}: also when it is another tenant's. */
+    static StoredFile find(String id, String param, Tenant tenant) {
         StoredFile f = QuarkusTransaction.requiringNew().call(() -> StoredFile.<StoredFile>findById(id));
-        if (f == null) {
+        if (f == null || !tenant.sees(f.owner)) {
             throw ApiException.notFound(param, "file_not_found", "file '" + id + "' does not exist");
         }
         return f;

@@ -24,13 +24,16 @@ public class StoredFile extends PanacheEntityBase {
     public String purpose;
     public String filename;
     public long bytes;
+    /** The SHA-256 of the API key that uploaded the file or created its batch (V15); null in open mode. */
+    public String owner;
     @Basic(fetch = FetchType.LAZY)
     public byte[] content;
     @Column(name = "created_at")
     public Instant createdAt;
 
-    static StoredFile of(String purpose, String filename, byte[] content) {
+    static StoredFile of(String purpose, String filename, byte[] content, String owner) {
         StoredFile f = new StoredFile();
+        f.owner = owner;
         f.id = newId("file-");
         f.purpose = purpose;
         f.filename = filename;

@@ -1,6 +1,7 @@
 package dev.bunshin.submitter.jobs;
 
 import dev.bunshin.submitter.api.ApiException;
+import dev.bunshin.submitter.api.Tenant;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
@@ -25,8 +26,8 @@ public class Completions {
         this.feed = feed;
     }
 
-    public Job submit(JobSpec spec) {
-        return jobs.create(spec);
+    public Job submit(JobSpec spec, Tenant tenant) {
+        return jobs.create(spec, tenant);
     }
 
     /** Blocks until the job ends; its final state and text. */
@@ -39,27 +40,37 @@ public class Completions {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted waiting for job " + job.id, e);
         }
-        return jobs.snapshot(job.id);
+        return jobs.snapshot(job.id, own(job));
     }
 
-    /** Streams the job's tokens; returns the final snapshot. IOException (client gone) cancels the job. */
-    public JobService.Snapshot stream(Job job, TokenFeed.Listener listener) throws IOException {
+    /**
+     * Streams the job's tokens, sending {@code keepAlive} while none come (queued, or silent); returns the final
+     * snapshot. IOException (client gone) cancels the job.
+     */
+    public JobService.Snapshot stream(Job job, TokenFeed.Listener listener, TokenFeed.KeepAlive keepAlive)
+            throws IOException {
         try {
-            feed.follow(job.id, -1, listener);
+            feed.follow(job.id, -1, TokenFeed.Listener.withKeepAlive(listener, keepAlive));
         } catch (IOException e) {
-            cancelQuietly(job.id);
+            cancelQuietly(job);
             throw e;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            cancelQuietly(job.id);
+            cancelQuietly(job);
             throw new InterruptedIOException("stream of job " + job.id + " interrupted");
         }
-        return jobs.snapshot(job.id);
+        return jobs.snapshot(job.id, own(job));
     }
 
-    private void cancelQuietly(long id) {
+    /** The tenant that created the job (and so may see and cancel it). */
+    private static Tenant own(Job job) {
+        return new Tenant(job.owner, false);
+    }
+
+    private void cancelQuietly(Job job) {
+        long id = job.id;
         try {
-            jobs.cancel(id);
+            jobs.cancel(id, own(job));
             LOG.debugf("job %d cancelled: its streaming client went away", id);
         } catch (RuntimeException e) {
             // already ended: nothing to cancel

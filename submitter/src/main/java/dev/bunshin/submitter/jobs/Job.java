@@ -71,6 +71,8 @@ public class Job extends PanacheEntityBase {
     public String customId;
     @Column(name = "batch_line")
     public Integer batchLine;
+    /** The SHA-256 of the API key that created the job (V15); null in open mode. */
+    public String owner;
     @Generated
     @Column(name = "created_at", insertable = false, updatable = false)
     public Instant createdAt;

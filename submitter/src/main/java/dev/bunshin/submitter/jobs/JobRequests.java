@@ -20,8 +20,8 @@ public class JobRequests {
     public JobSpec job(Fields f) {
         ServedModel model = models.resolve(f.string("model"), "model");
         String prompt = f.string("prompt");
-        Integer maxTokens = f.integer("max_tokens");
+        MaxTokens maxTokens = MaxTokens.of(f.integer("max_tokens"), "max_tokens");
         Sampling sampling = Sampling.JOBS.read(f);
-        return JobSpecs.build(model, KIND, prompt, "prompt", false, maxTokens, "max_tokens", sampling, null);
+        return JobSpecs.build(model, KIND, prompt, "prompt", false, maxTokens, sampling, null);
     }
 }

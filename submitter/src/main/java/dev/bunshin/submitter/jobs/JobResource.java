@@ -3,6 +3,7 @@ package dev.bunshin.submitter.jobs;
 import dev.bunshin.submitter.api.ApiException;
 import dev.bunshin.submitter.api.EventStream;
 import dev.bunshin.submitter.api.Fields;
+import dev.bunshin.submitter.api.RequestTenant;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.smallrye.common.annotation.RunOnVirtualThread;
 import jakarta.ws.rs.Consumes;
@@ -36,19 +37,21 @@ public class JobResource {
     private final JobRequests requests;
     private final TokenFeed feed;
     private final ObjectMapper mapper;
+    private final RequestTenant tenant;
 
-    JobResource(JobService jobs, JobRequests requests, TokenFeed feed, ObjectMapper mapper) {
+    JobResource(JobService jobs, JobRequests requests, TokenFeed feed, ObjectMapper mapper, RequestTenant tenant) {
         this.jobs = jobs;
         this.requests = requests;
         this.feed = feed;
         this.mapper = mapper;
+        this.tenant = tenant;
     }
 
     @POST
     @Consumes(MediaType.WILDCARD)
-    public Response submit(String body) {
+    public Response submit(byte[] body) {
         JobSpec spec = requests.job(Fields.parse(mapper, body));
-        Job job = jobs.create(spec);
+        Job job = jobs.create(spec, tenant.get());
         Map<String, Object> m = JobView.summary(job);
         return Response.accepted(m).header("Location", "/v1/jobs/" + job.id).build();
     }
@@ -56,7 +59,7 @@ public class JobResource {
     @GET
     @Path("{id}")
     public Map<String, Object> get(@PathParam("id") String id) {
-        return JobView.of(jobs.snapshot(parseId(id)));
+        return JobView.of(jobs.snapshot(parseId(id), tenant.get()));
     }
 
     @GET
@@ -71,7 +74,7 @@ public class JobResource {
             throw ApiException.invalid("limit", "'limit' must be between 1 and " + MAX_PAGE + ", got " + n);
         }
         long cursor = after == null ? 0 : parseLong("after", after);
-        List<Job> page = jobs.list(status, n, cursor);
+        List<Job> page = jobs.list(status, n, cursor, tenant.get());
         boolean more = page.size() > n;
         List<Job> shown = more ? page.subList(0, n) : page;
         Map<String, Object> m = new LinkedHashMap<>();
@@ -90,8 +93,8 @@ public class JobResource {
     @Path("{id}")
     public Map<String, Object> cancel(@PathParam("id") String id) {
         long jobId = parseId(id);
-        jobs.cancel(jobId);
-        return JobView.of(jobs.snapshot(jobId));
+        jobs.cancel(jobId, tenant.get());
+        return JobView.of(jobs.snapshot(jobId, tenant.get()));
     }
 
     /**
@@ -104,8 +107,8 @@ public class JobResource {
     @RunOnVirtualThread
     public Response events(@PathParam("id") String id, @HeaderParam("Last-Event-ID") String lastEventId) {
         long jobId = parseId(id);
-        jobs.find(jobId); // 404 as JSON before the stream starts
-        int after = lastEventId == null || lastEventId.isBlank() ? -1 : parseInt("Last-Event-ID", lastEventId.trim());
+        jobs.find(jobId, tenant.get()); // 404 as JSON before the stream starts
+        int after = lastEventId == null || lastEventId.isBlank() ? -1 : position("Last-Event-ID", lastEventId.trim());
         StreamingOutput body = out -> {
             EventStream sse = new EventStream(out, mapper).openSse();
             try {
@@ -168,6 +171,15 @@ public class JobResource {
         } catch (NumberFormatException e) {
             throw ApiException.invalid(param, "'" + param + "' must be an integer, got '" + value + "'");
         }
+    }
+
+    /** A token position as a client echoes it (an event id): an integer >= 0. */
+    static int position(String param, String value) {
+        int p = parseInt(param, value);
+        if (p < 0) {
+            throw ApiException.invalid(param, "'" + param + "' must be a token position (an integer >= 0), got " + p);
+        }
+        return p;
     }
 
     static long parseLong(String param, String value) {

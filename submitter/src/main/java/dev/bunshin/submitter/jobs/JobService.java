@@ -2,6 +2,10 @@ package dev.bunshin.submitter.jobs;
 
 import dev.bunshin.submitter.api.ApiException;
 import dev.bunshin.db.JobsTable;
+import dev.bunshin.db.SqlRetry;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import dev.bunshin.submitter.api.Tenant;
+import io.quarkus.panache.common.Parameters;
 import io.quarkus.panache.common.Sort;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.EntityManager;
@@ -21,24 +25,29 @@ public class JobService {
     /** What a client sees of a job: the row plus its generated text so far. */
     public record Snapshot(Job job, String text, int tokenCount) {}
 
+    /** Attempts at a batch cancel that PostgreSQL aborts as a deadlock or serialization failure. */
+    static final int CANCEL_ATTEMPTS = 6;
+
     private final EntityManager em;
 
     JobService(EntityManager em) {
         this.em = em;
     }
 
+    /** A queued job owned by {@code tenant}. */
     @Transactional
-    public Job create(JobSpec spec) {
+    public Job create(JobSpec spec, Tenant tenant) {
         Job job = Job.of(spec);
+        job.owner = tenant.owner();
         job.persistAndFlush();
         return job;
     }
 
-    /** The job, or a 404 naming it. */
+    /** The job, or a 404 naming it: also when it is another tenant's (its existence is not theirs to learn). */
     @Transactional
-    public Job find(long id) {
+    public Job find(long id, Tenant tenant) {
         Job job = Job.findById(id);
-        if (job == null) {
+        if (job == null || !tenant.sees(job.owner)) {
             throw ApiException.notFound("id", "job_not_found", "job " + id + " does not exist");
         }
         em.detach(job);
@@ -47,9 +56,8 @@ public class JobService {
 
     /** The job and its text: the final text once it has ended, else the tokens written so far in position order. */
     @Transactional
-    public Snapshot snapshot(long id) {
-        Job job = find(id);
-        return snapshot(job);
+    public Snapshot snapshot(long id, Tenant tenant) {
+        return snapshot(find(id, tenant));
     }
 
     public Snapshot snapshot(Job job) {
@@ -68,10 +76,18 @@ public class JobService {
      * Returns up to {@code limit + 1} rows so the caller can tell whether another page exists.
      */
     @Transactional
-    public List<Job> list(String status, int limit, long after) {
-        List<Job> jobs = status == null
-                ? Job.<Job>find("id > ?1", Sort.by("id"), after).page(0, limit + 1).list()
-                : Job.<Job>find("status = ?1 and id > ?2", Sort.by("id"), status, after).page(0, limit + 1).list();
+    public List<Job> list(String status, int limit, long after, Tenant tenant) {
+        StringBuilder query = new StringBuilder("id > :after");
+        Parameters params = Parameters.with("after", after);
+        if (status != null) {
+            query.append(" and status = :status");
+            params.and("status", status);
+        }
+        if (!tenant.seesAll()) {
+            query.append(" and owner = :owner");
+            params.and("owner", tenant.owner());
+        }
+        List<Job> jobs = Job.<Job>find(query.toString(), Sort.by("id"), params).page(0, limit + 1).list();
         jobs.forEach(em::detach);
         return jobs;
     }
@@ -83,11 +99,12 @@ public class JobService {
      * @throws ApiException 404 if absent, 409 if it already completed or failed
      */
     @Transactional
-    public boolean cancel(long id) {
+    public boolean cancel(long id, Tenant tenant) {
+        find(id, tenant);
         if (em.unwrap(Session.class).doReturningWork(c -> JobsTable.cancel(c, id))) {
             return true;
         }
-        Job job = find(id);
+        Job job = find(id, tenant);
         if (Job.CANCELLED.equals(job.status)) {
             return false;
         }
@@ -95,9 +112,13 @@ public class JobService {
                 + " and cannot be cancelled");
     }
 
-    /** Cancels every unfinished job of a batch; returns how many. */
-    @Transactional
+    /**
+     * Cancels every unfinished job of a batch; returns how many. Its own transaction, locking the rows in id order
+     * ({@link JobsTable#cancelBatch}), run again should PostgreSQL still abort it for a deadlock or a serialization
+     * failure (with a writer that does not keep the lock order).
+     */
     public int cancelBatch(String batchId) {
-        return em.unwrap(Session.class).doReturningWork(c -> JobsTable.cancelBatch(c, batchId));
+        return SqlRetry.run(CANCEL_ATTEMPTS, () -> QuarkusTransaction.requiringNew().call(
+                () -> em.unwrap(Session.class).doReturningWork(c -> JobsTable.cancelBatch(c, batchId))));
     }
 }

@@ -11,35 +11,31 @@ public final class JobSpecs {
     /** max_tokens when a request gives none (and the context has room). */
     public static final int DEFAULT_MAX_TOKENS = 256;
 
-    /** max_tokens meaning "as many as the context leaves" (Ollama's negative num_predict). */
-    public static final int FILL_CONTEXT = Integer.MAX_VALUE;
-
     private JobSpecs() {}
 
     /**
-     * @param maxTokens      the request's max_tokens, or null for the default
-     * @param maxTokensParam the field name to blame ({@code max_tokens}, {@code options.num_predict}, ...)
-     * @param parseSpecial   whether special-token text in the prompt is parsed (rendered chat templates)
+     * @param maxTokens    what the request asked to generate
+     * @param parseSpecial whether special-token text in the prompt is parsed (rendered chat templates)
      */
     public static JobSpec build(ServedModel model, String kind, String prompt, String promptParam, boolean parseSpecial,
-                         Integer maxTokens, String maxTokensParam, Sampling sampling, int[] stopTokens) {
-        boolean fill = maxTokens != null && maxTokens == FILL_CONTEXT;
-        if (fill) {
-            maxTokens = null;
-        }
+                                MaxTokens maxTokens, Sampling sampling, int[] stopTokens) {
+        boolean fill = maxTokens.fillContext();
+        Integer requested = maxTokens.requested();
+        String maxTokensParam = maxTokens.param();
         if (prompt == null) {
             throw ApiException.missing(promptParam);
         }
         if (prompt.isBlank()) {
             throw ApiException.invalid(promptParam, "'" + promptParam + "' must not be blank");
         }
-        if (maxTokens != null && maxTokens <= 0) {
-            throw ApiException.invalid(maxTokensParam, "'" + maxTokensParam + "' must be at least 1, got " + maxTokens);
+        if (requested != null && requested <= 0) {
+            throw ApiException.invalid(maxTokensParam, "'" + maxTokensParam + "' must be at least 1, got " + requested);
         }
         int ctx = model.contextLength();
-        if (maxTokens != null && maxTokens >= ctx) {
+        if (requested != null && requested >= ctx) {
             throw ApiException.invalid(maxTokensParam, "context_length_exceeded", "'" + maxTokensParam + "' is "
-                    + maxTokens + " but model " + model.id() + " has a context of " + ctx + " tokens");
+                    + requested + " but model " + model.id() + " has a context of " + ctx
+                    + " tokens: at most " + (ctx - 1) + ", less the prompt's tokens");
         }
         int[] tokens = model.tokenize(prompt, parseSpecial);
         if (tokens.length == 0) {
@@ -52,14 +48,14 @@ public final class JobSpecs {
         }
         int room = ctx - tokens.length;
         int max;
-        if (maxTokens == null) {
+        if (requested == null) {
             max = fill ? room : Math.min(DEFAULT_MAX_TOKENS, room);
-        } else if (maxTokens > room) {
+        } else if (requested > room) {
             throw ApiException.invalid(maxTokensParam, "context_length_exceeded", "prompt (" + tokens.length
-                    + " tokens) + '" + maxTokensParam + "' (" + maxTokens + ") = " + (tokens.length + maxTokens)
-                    + " exceeds model " + model.id() + "'s context of " + ctx + " tokens");
+                    + " tokens) + '" + maxTokensParam + "' (" + requested + ") = " + (tokens.length + requested)
+                    + " exceeds model " + model.id() + "'s context of " + ctx + " tokens: at most " + room);
         } else {
-            max = maxTokens;
+            max = requested;
         }
         return new JobSpec(model.id(), kind, prompt, tokens, max, sampling, sampling.seedOrRandom(), sampling.stop(),
                 stopTokens == null ? new int[0] : stopTokens);

@@ -34,8 +34,31 @@ public class TokenFeed {
         /** A token, in order. Throwing (e.g. IOException: the client went away) stops the feed. */
         void token(Token t) throws IOException;
 
-        /** Called after {@code idleMillis} without tokens: a chance to send a keep-alive. */
+        /**
+         * Called after {@code bunshin.api.keepalive-ms} without tokens (queued, or a silent stretch), and again after
+         * each such interval: a chance to send a keep-alive, so proxies and clients do not time the stream out.
+         */
         default void idle() throws IOException {}
+
+        /** A listener of tokens that answers idleness with {@code keepAlive}. */
+        static Listener withKeepAlive(Listener tokens, KeepAlive keepAlive) {
+            return new Listener() {
+                @Override
+                public void token(Token t) throws IOException {
+                    tokens.token(t);
+                }
+
+                @Override
+                public void idle() throws IOException {
+                    keepAlive.send();
+                }
+            };
+        }
+    }
+
+    /** Something a stream sends while it has nothing to say. */
+    public interface KeepAlive {
+        void send() throws IOException;
     }
 
     private static final int PAGE = 512;
@@ -49,7 +72,7 @@ public class TokenFeed {
     TokenFeed(DataSource ds, JobEvents events,
               @ConfigProperty(name = "bunshin.api.poll-ms", defaultValue = "25") long pollMillis,
               @ConfigProperty(name = "bunshin.api.notified-poll-ms", defaultValue = "1000") long notifiedPollMillis,
-              @ConfigProperty(name = "bunshin.api.keepalive-ms", defaultValue = "15000") long idleMillis) {
+              @ConfigProperty(name = "bunshin.api.keepalive-ms", defaultValue = "10000") long idleMillis) {
         this.ds = ds;
         this.events = events;
         this.pollMillis = pollMillis;
@@ -108,8 +131,11 @@ public class TokenFeed {
                 listener.idle();
                 lastActivity = System.nanoTime();
             }
-            // Notified: wake on the job's next commit, re-reading now and then in case one was missed.
-            watch.await(seen, events.listening() ? Math.min(notifiedPollMillis, idleMillis) : pollMillis);
+            // Notified: wake on the job's next commit, re-reading now and then in case one was missed; and wake in
+            // time for the next keep-alive, so a quiet stream sends one every idleMillis, not up to a poll later.
+            long untilIdle = idleMillis - (System.nanoTime() - lastActivity) / 1_000_000;
+            long wait = events.listening() ? notifiedPollMillis : pollMillis;
+            watch.await(seen, Math.max(1, Math.min(wait, untilIdle)));
         }
     }
 

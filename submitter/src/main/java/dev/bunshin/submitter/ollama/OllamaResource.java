@@ -6,16 +6,19 @@ import dev.bunshin.submitter.model.ChatTemplates;
 import dev.bunshin.submitter.jobs.Completions;
 import dev.bunshin.submitter.api.EventStream;
 import dev.bunshin.submitter.api.Fields;
+import dev.bunshin.submitter.api.RequestTenant;
 import dev.bunshin.submitter.jobs.Job;
 import dev.bunshin.submitter.jobs.JobService;
 import dev.bunshin.submitter.jobs.JobSpec;
 import dev.bunshin.submitter.jobs.JobSpecs;
+import dev.bunshin.submitter.jobs.MaxTokens;
 import dev.bunshin.submitter.openai.OpenAiRequests;
 import dev.bunshin.submitter.jobs.Sampling;
 import dev.bunshin.submitter.model.ServedModel;
 import dev.bunshin.submitter.model.ServedModels;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.bunshin.models.catalog.ModelInfo;
 import io.smallrye.common.annotation.RunOnVirtualThread;
 import jakarta.ws.rs.Consumes;
@@ -36,6 +39,11 @@ import java.util.Map;
 /**
  * Ollama-compatible routes: version, tags, show, generate and chat. Streams are NDJSON (Ollama's default,
  * {@code "stream": false} for one object); errors are Ollama's {@code {"error": "..."}} (see {@link ApiErrors}).
+ *
+ * <p>While a streamed job is queued or silent, the stream sends a keep-alive every {@code bunshin.api.keepalive-ms}:
+ * an ordinary progress object with empty text ({@code "response": ""} or an empty message, {@code "done": false}),
+ * as Ollama itself sends for tokens without text. Not an empty line: Ollama's Python client parses every line as
+ * JSON and fails on one, and ollama-js warns on each.
  */
 @Path("/api")
 @Produces(MediaType.APPLICATION_JSON)
@@ -48,11 +56,13 @@ public class OllamaResource {
     private final ServedModels models;
     private final Completions completions;
     private final ObjectMapper mapper;
+    private final RequestTenant tenant;
 
-    OllamaResource(ServedModels models, Completions completions, ObjectMapper mapper) {
+    OllamaResource(ServedModels models, Completions completions, ObjectMapper mapper, RequestTenant tenant) {
         this.models = models;
         this.completions = completions;
         this.mapper = mapper;
+        this.tenant = tenant;
     }
 
     @GET
@@ -76,7 +86,7 @@ public class OllamaResource {
     @POST
     @Path("show")
     @Consumes(MediaType.WILDCARD)
-    public Map<String, Object> show(String body) {
+    public Map<String, Object> show(byte[] body) {
         Fields f = Fields.parse(mapper, body);
         ServedModel m = models.resolve(name(f), "model");
         Map<String, Object> info = new LinkedHashMap<>();
@@ -103,7 +113,7 @@ public class OllamaResource {
     @Consumes(MediaType.WILDCARD)
     @Produces({MediaType.APPLICATION_JSON, NDJSON})
     @RunOnVirtualThread
-    public Response generate(String body) {
+    public Response generate(byte[] body) {
         Fields f = Fields.parse(mapper, body);
         ServedModel m = models.resolve(name(f), "model");
         String prompt = f.string("prompt");
@@ -118,12 +128,19 @@ public class OllamaResource {
         }
         String system = f.string("system");
         boolean raw = Boolean.TRUE.equals(f.bool("raw"));
+        f.string("template");
+        f.unsupportedUnlessEmpty("template", "a prompt template other than the model's");
+        f.string("suffix");
+        f.unsupportedUnlessEmpty("suffix", "fill-in-the-middle");
+        f.array("context");
+        f.unsupportedUnlessEmpty("context", "continuing from a previous response's context");
+        f.array("images");
+        f.unsupportedUnlessEmpty("images", "image input");
         JobSpec spec;
         Options o = options(f);
         if (raw || m.chatTemplate() == null) {
             String text = system == null || raw ? prompt : system + "\n\n" + prompt;
-            spec = JobSpecs.build(m, "ollama-generate", text, "prompt", false, o.numPredict(), "options.num_predict",
-                    o.sampling(), null);
+            spec = JobSpecs.build(m, "ollama-generate", text, "prompt", false, o.maxTokens(), o.sampling(), null);
         } else {
             List<ChatTemplates.Message> messages = new ArrayList<>();
             if (system != null) {
@@ -131,8 +148,8 @@ public class OllamaResource {
             }
             messages.add(new ChatTemplates.Message("user", prompt));
             ChatTemplates.Rendered r = ChatTemplates.render(m, messages, true);
-            spec = JobSpecs.build(m, "ollama-generate", r.prompt(), "prompt", true, o.numPredict(), "options.num_predict",
-                    o.sampling(), r.stopTokens());
+            spec = JobSpecs.build(m, "ollama-generate", r.prompt(), "prompt", true, o.maxTokens(), o.sampling(),
+                    r.stopTokens());
         }
         return run(spec, stream, false);
     }
@@ -142,23 +159,30 @@ public class OllamaResource {
     @Consumes(MediaType.WILDCARD)
     @Produces({MediaType.APPLICATION_JSON, NDJSON})
     @RunOnVirtualThread
-    public Response chat(String body) {
+    public Response chat(byte[] body) {
         Fields f = Fields.parse(mapper, body);
         ServedModel m = models.resolve(name(f), "model");
         boolean stream = !Boolean.FALSE.equals(f.bool("stream"));
-        if (f.has("tools") && f.raw("tools").size() > 0) {
-            throw ApiException.invalid("tools", "unsupported_parameter", "tools are not supported");
-        }
+        f.array("tools");
+        f.unsupportedUnlessEmpty("tools", "function calling");
         List<ChatTemplates.Message> messages = OpenAiRequests.messages(f);
+        ArrayNode ms = f.array("messages");
+        for (int i = 0; i < ms.size(); i++) {
+            JsonNode images = ms.get(i).get("images");
+            if (images != null && !images.isNull() && !(images.isArray() && images.isEmpty())) {
+                throw ApiException.invalid("messages[" + i + "].images", "unsupported_parameter",
+                        "'messages[" + i + "].images' (image input) is not supported");
+            }
+        }
         Options o = options(f);
         ChatTemplates.Rendered r = ChatTemplates.render(m, messages, true);
-        JobSpec spec = JobSpecs.build(m, "ollama-chat", r.prompt(), "messages", true, o.numPredict(),
-                "options.num_predict", o.sampling(), r.stopTokens());
+        JobSpec spec = JobSpecs.build(m, "ollama-chat", r.prompt(), "messages", true, o.maxTokens(), o.sampling(),
+                r.stopTokens());
         return run(spec, stream, true);
     }
 
     private Response run(JobSpec spec, boolean stream, boolean chat) {
-        Job job = completions.submit(spec);
+        Job job = completions.submit(spec, tenant.get());
         if (stream) {
             return Response.ok((jakarta.ws.rs.core.StreamingOutput) out -> {
                 EventStream nd = new EventStream(out, mapper).open();
@@ -166,7 +190,7 @@ public class OllamaResource {
                     if (!t.text().isEmpty()) {
                         nd.line(piece(job, t.text(), chat));
                     }
-                });
+                }, () -> nd.line(piece(job, "", chat)));
                 nd.line(last(s, "", chat));
             }, NDJSON).build();
         }
@@ -232,25 +256,67 @@ public class OllamaResource {
         return a == null || b == null ? 0 : Duration.between(a, b).toNanos();
     }
 
-    record Options(Integer numPredict, Sampling sampling) {}
+    record Options(MaxTokens maxTokens, Sampling sampling) {}
 
-    /** Ollama's {@code options}: the sampling fields under the same names, num_predict (negative: to the context). */
+    /** Options whose values would change the answer, with the one value that does not: any other is refused. */
+    private static final Map<String, Double> UNSUPPORTED_UNLESS = Map.of("typical_p", 1.0, "mirostat", 0.0,
+            "tfs_z", 1.0);
+    /** Options about the runtime, not the answer: type-checked, then left to the server's own settings. */
+    private static final List<String> RUNTIME_INTEGERS = List.of("num_ctx", "num_batch", "num_gpu", "main_gpu",
+            "num_thread", "num_keep", "repeat_last_n");
+    private static final List<String> RUNTIME_NUMBERS = List.of("mirostat_tau", "mirostat_eta");
+    private static final List<String> RUNTIME_BOOLEANS = List.of("numa", "low_vram", "f16_kv", "vocab_only",
+            "use_mmap", "use_mlock", "penalize_newline");
+
+    /**
+     * Ollama's top-level fields that every generate and chat request may carry, and its {@code options}: the
+     * sampling fields under the same names, num_predict (negative: to the context). Each is type-checked; what
+     * Bunshin cannot honour is refused by name, never silently ignored.
+     */
     private static Options options(Fields f) {
-        JsonNode node = f.raw("options");
-        Fields o = node == null ? Fields.of(f.node().objectNode(), "options") : Fields.of(node, "'options'");
+        format(f);
+        f.stringOrNumber("keep_alive");
+        JsonNode think = f.raw("think");
+        if (think != null && !think.isBoolean() && !think.isTextual()) {
+            throw ApiException.invalid("think", "'think' must be true, false or a level, got " + think);
+        }
+        JsonNode node = f.object("options");
+        Fields o = Fields.of(node == null ? f.node().objectNode() : node, "'options'");
         try {
             Sampling s = Sampling.OLLAMA.read(o);
             Integer n = o.integer("num_predict");
-            if (n != null && n < 0) {
-                n = JobSpecs.FILL_CONTEXT;
+            MaxTokens max = n != null && n < 0 ? MaxTokens.fillContext("options.num_predict")
+                    : MaxTokens.of(n, "options.num_predict");
+            for (var e : UNSUPPORTED_UNLESS.entrySet()) {
+                Double v = o.number(e.getKey());
+                if (v != null && v.doubleValue() != e.getValue()) {
+                    throw ApiException.invalid(e.getKey(), "unsupported_parameter", "'" + e.getKey() + "' other than "
+                            + Fields.fmt(e.getValue()) + " is not supported, got " + Fields.fmt(v));
+                }
             }
-            if (f.has("format") && !"".equals(f.raw("format").asText())) {
-                throw ApiException.invalid("format", "unsupported_parameter", "'format' (structured output) is not supported");
-            }
-            return new Options(n, s);
+            RUNTIME_INTEGERS.forEach(o::integer);
+            RUNTIME_NUMBERS.forEach(o::number);
+            RUNTIME_BOOLEANS.forEach(o::bool);
+            return new Options(max, s);
         } catch (ApiException e) {
-            throw e.param() != null && e.param().equals("format") ? e : e.under("options");
+            throw e.under("options");
         }
+    }
+
+    /**
+     * {@code format}: structured output, {@code "json"} or a JSON schema object. Not supported yet (issue 12): a
+     * request that asks for it is refused by name, never answered with free text. An empty string means none.
+     */
+    private static void format(Fields f) {
+        JsonNode format = f.raw("format");
+        if (format == null || format.isTextual() && format.asText().isEmpty()) {
+            return;
+        }
+        if (!format.isTextual() && !format.isObject()) {
+            throw ApiException.invalid("format", "'format' must be \"json\" or a JSON schema object, got " + format);
+        }
+        throw ApiException.invalid("format", "unsupported_parameter", "'format' " + (format.isObject() ? "(a JSON schema)"
+                : format.toString()) + " asks for structured output, which is not supported yet; leave 'format' out");
     }
 
     /** Ollama clients send {@code model}; older ones {@code name}. */

@@ -5,10 +5,13 @@ import dev.bunshin.submitter.model.ChatTemplates;
 import dev.bunshin.submitter.api.Fields;
 import dev.bunshin.submitter.jobs.JobSpec;
 import dev.bunshin.submitter.jobs.JobSpecs;
+import dev.bunshin.submitter.jobs.MaxTokens;
 import dev.bunshin.submitter.jobs.Sampling;
 import dev.bunshin.submitter.model.ServedModel;
 import dev.bunshin.submitter.model.ServedModels;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.util.ArrayList;
@@ -57,27 +60,81 @@ public class OpenAiRequests {
             prompt = f.string("prompt");
         }
         Sampling sampling = Sampling.OPENAI.read(f);
-        return JobSpecs.build(model, COMPLETION, prompt, "prompt", false, f.integer("max_tokens"), "max_tokens",
+        return JobSpecs.build(model, COMPLETION, prompt, "prompt", false, MaxTokens.of(f.integer("max_tokens"), "max_tokens"),
                 sampling, null);
     }
 
     public JobSpec chat(Fields f) {
         ServedModel model = models.resolve(f.string("model"), "model");
         common(f);
-        if (f.has("tools") && f.raw("tools").size() > 0) {
-            throw ApiException.invalid("tools", "unsupported_parameter", "'tools' (function calling) is not supported");
+        f.array("tools");
+        f.unsupportedUnlessEmpty("tools", "function calling");
+        f.array("functions");
+        f.unsupportedUnlessEmpty("functions", "function calling");
+        toolChoice(f, "tool_choice");
+        toolChoice(f, "function_call");
+        f.bool("parallel_tool_calls");
+        responseFormat(f);
+        Integer topLogprobs = f.integer("top_logprobs");
+        if (topLogprobs != null && topLogprobs != 0) {
+            throw ApiException.invalid("top_logprobs", "unsupported_parameter", "'top_logprobs' is not supported");
         }
-        JsonNode rf = f.raw("response_format");
-        if (rf != null && !"text".equals(rf.path("type").asText("text"))) {
-            throw ApiException.invalid("response_format", "unsupported_parameter",
-                    "only response_format {\"type\": \"text\"} is supported");
+        ArrayNode modalities = f.array("modalities");
+        if (modalities != null && !(modalities.isEmpty() || modalities.size() == 1 && "text".equals(modalities.get(0).asText()))) {
+            throw ApiException.invalid("modalities", "unsupported_parameter", "only modalities [\"text\"] are supported, got "
+                    + modalities);
         }
+        f.unsupportedUnlessEmpty("audio", "audio output");
+        f.unsupportedUnlessEmpty("prediction", "predicted outputs");
+        f.bool("store");
+        f.object("metadata");
+        f.string("service_tier");
+        f.string("reasoning_effort");
         List<ChatTemplates.Message> messages = messages(f);
         Sampling sampling = Sampling.OPENAI.read(f);
-        String maxParam = f.has("max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
+        Integer maxTokens = f.integer("max_tokens");
+        Integer maxCompletion = f.integer("max_completion_tokens");
+        MaxTokens max = maxCompletion != null ? MaxTokens.of(maxCompletion, "max_completion_tokens")
+                : MaxTokens.of(maxTokens, "max_tokens");
         ChatTemplates.Rendered r = ChatTemplates.render(model, messages, true);
-        return JobSpecs.build(model, CHAT, r.prompt(), "messages", true, f.integer(maxParam), maxParam, sampling,
-                r.stopTokens());
+        return JobSpecs.build(model, CHAT, r.prompt(), "messages", true, max, sampling, r.stopTokens());
+    }
+
+    /** {@code tool_choice}: "none" or "auto" (there are no tools to call); "required" or a named tool are refused. */
+    private static void toolChoice(Fields f, String name) {
+        JsonNode v = f.raw(name);
+        if (v == null) {
+            return;
+        }
+        if (!v.isTextual() && !v.isObject()) {
+            throw ApiException.invalid(name, "'" + name + "' must be a string or an object, got " + v);
+        }
+        if (v.isObject() || !Set.of("none", "auto").contains(v.asText())) {
+            throw ApiException.invalid(name, "unsupported_parameter", "'" + name + "' " + v
+                    + " needs function calling, which is not supported; only \"none\" and \"auto\" are accepted");
+        }
+    }
+
+    /**
+     * {@code response_format}: an object {@code {"type": "text"}}. Structured output ({@code json_object},
+     * {@code json_schema}) is refused by name until it is implemented (issue 12), never silently ignored.
+     */
+    private static void responseFormat(Fields f) {
+        ObjectNode rf = f.object("response_format");
+        if (rf == null) {
+            return;
+        }
+        JsonNode type = rf.get("type");
+        if (type == null || !type.isTextual()) {
+            throw ApiException.invalid("response_format.type", "'response_format.type' must be a string, got " + type);
+        }
+        switch (type.asText()) {
+            case "text" -> { }
+            case "json_object", "json_schema" -> throw ApiException.invalid("response_format", "unsupported_parameter",
+                    "response_format " + type + " (structured output) is not supported yet; only {\"type\": \"text\"}");
+            default -> throw ApiException.invalid("response_format.type", "'response_format.type' must be one of text, "
+                    + "json_object, json_schema; got " + type);
+        }
     }
 
     /** OpenAI's messages: role + content, content a string or an array of text parts. */
@@ -99,6 +156,15 @@ public class OpenAiRequests {
             JsonNode role = m.get("role");
             if (role == null || !role.isTextual() || !ROLES.contains(role.asText())) {
                 throw ApiException.invalid(at + ".role", "'" + at + ".role' must be one of " + ROLES + ", got " + role);
+            }
+            JsonNode name = m.get("name");
+            if (name != null && !name.isNull() && !name.isTextual()) {
+                throw ApiException.invalid(at + ".name", "'" + at + ".name' must be a string, got " + name);
+            }
+            JsonNode toolCalls = m.get("tool_calls");
+            if (toolCalls != null && !toolCalls.isNull() && !(toolCalls.isArray() && toolCalls.isEmpty())) {
+                throw ApiException.invalid(at + ".tool_calls", "unsupported_parameter",
+                        "'" + at + ".tool_calls' (function calling) is not supported");
             }
             out.add(new ChatTemplates.Message(role.asText(), content(m.get("content"), at + ".content")));
         }
@@ -127,6 +193,7 @@ public class OpenAiRequests {
         throw ApiException.invalid(param, "'" + param + "' must be a string or an array of text parts, got " + c);
     }
 
+    /** The fields both endpoints share that are not sampling fields. */
     private static void common(Fields f) {
         Integer n = f.integer("n");
         if (n != null && n != 1) {
@@ -136,6 +203,29 @@ public class OpenAiRequests {
         if (lp != null && !(lp.isBoolean() && !lp.asBoolean())) {
             throw ApiException.invalid("logprobs", "unsupported_parameter", "'logprobs' is not supported");
         }
+        ObjectNode bias = f.object("logit_bias");
+        if (bias != null && !bias.isEmpty()) {
+            throw ApiException.invalid("logit_bias", "unsupported_parameter", "'logit_bias' is not supported");
+        }
         f.bool("stream");
+        streamOptions(f);
+        f.string("user");
+    }
+
+    /** {@code stream_options}: an object whose {@code include_usage} is true or false. */
+    public static boolean includeUsage(Fields f) {
+        return streamOptions(f);
+    }
+
+    private static boolean streamOptions(Fields f) {
+        ObjectNode so = f.object("stream_options");
+        if (so == null) {
+            return false;
+        }
+        try {
+            return Boolean.TRUE.equals(Fields.of(so, "'stream_options'").bool("include_usage"));
+        } catch (ApiException e) {
+            throw e.under("stream_options");
+        }
     }
 }

@@ -4,6 +4,7 @@ import dev.bunshin.submitter.api.ApiException;
 import dev.bunshin.submitter.jobs.Completions;
 import dev.bunshin.submitter.api.EventStream;
 import dev.bunshin.submitter.api.Fields;
+import dev.bunshin.submitter.api.RequestTenant;
 import dev.bunshin.submitter.jobs.Job;
 import dev.bunshin.submitter.jobs.JobService;
 import dev.bunshin.submitter.model.ServedModels;
@@ -30,16 +31,22 @@ import java.util.Map;
 @Produces(MediaType.APPLICATION_JSON)
 public class OpenAiResource {
 
+    /** The SSE comment sent while a stream's job is queued or silent: every SSE client ignores comments. */
+    static final String KEEP_ALIVE = "keep-alive";
+
     private final ServedModels models;
     private final OpenAiRequests requests;
     private final Completions completions;
     private final ObjectMapper mapper;
+    private final RequestTenant tenant;
 
-    OpenAiResource(ServedModels models, OpenAiRequests requests, Completions completions, ObjectMapper mapper) {
+    OpenAiResource(ServedModels models, OpenAiRequests requests, Completions completions, ObjectMapper mapper,
+                   RequestTenant tenant) {
         this.models = models;
         this.requests = requests;
         this.completions = completions;
         this.mapper = mapper;
+        this.tenant = tenant;
     }
 
     @GET
@@ -62,18 +69,18 @@ public class OpenAiResource {
     @Consumes(MediaType.WILDCARD)
     @Produces({MediaType.APPLICATION_JSON, MediaType.SERVER_SENT_EVENTS})
     @RunOnVirtualThread
-    public Response completions(String body) {
+    public Response completions(byte[] body) {
         Fields f = Fields.parse(mapper, body);
-        Job job = completions.submit(requests.completion(f));
+        Job job = completions.submit(requests.completion(f), tenant.get());
         if (Boolean.TRUE.equals(f.bool("stream"))) {
-            boolean usage = includeUsage(f);
+            boolean usage = OpenAiRequests.includeUsage(f);
             return sse(out -> {
                 EventStream sse = new EventStream(out, mapper).openSse();
                 JobService.Snapshot s = completions.stream(job, t -> {
                     if (!t.text().isEmpty()) {
                         sse.event(null, null, OpenAiObjects.completionChunk(job, t.text(), null));
                     }
-                });
+                }, () -> sse.comment(KEEP_ALIVE));
                 end(sse, s, OpenAiObjects.completionChunk(s.job(), "", OpenAiObjects.finishReason(s.job().finishReason)),
                         usage ? OpenAiObjects.usageChunk(s.job(), "text_completion", s.tokenCount()) : null);
             });
@@ -90,11 +97,11 @@ public class OpenAiResource {
     @Consumes(MediaType.WILDCARD)
     @Produces({MediaType.APPLICATION_JSON, MediaType.SERVER_SENT_EVENTS})
     @RunOnVirtualThread
-    public Response chat(String body) {
+    public Response chat(byte[] body) {
         Fields f = Fields.parse(mapper, body);
-        Job job = completions.submit(requests.chat(f));
+        Job job = completions.submit(requests.chat(f), tenant.get());
         if (Boolean.TRUE.equals(f.bool("stream"))) {
-            boolean usage = includeUsage(f);
+            boolean usage = OpenAiRequests.includeUsage(f);
             return sse(out -> {
                 EventStream sse = new EventStream(out, mapper).openSse();
                 Map<String, Object> role = new LinkedHashMap<>();
@@ -105,7 +112,7 @@ public class OpenAiResource {
                     if (!t.text().isEmpty()) {
                         sse.event(null, null, OpenAiObjects.chatChunk(job, Map.of("content", t.text()), null));
                     }
-                });
+                }, () -> sse.comment(KEEP_ALIVE));
                 end(sse, s, OpenAiObjects.chatChunk(s.job(), Map.of(), OpenAiObjects.finishReason(s.job().finishReason)),
                         usage ? OpenAiObjects.usageChunk(s.job(), "chat.completion.chunk", s.tokenCount()) : null);
             });
@@ -135,11 +142,6 @@ public class OpenAiResource {
             }
         }
         sse.event(null, null, "[DONE]");
-    }
-
-    private static boolean includeUsage(Fields f) {
-        var so = f.object("stream_options");
-        return so != null && so.path("include_usage").asBoolean(false);
     }
 
     static Response sse(StreamingOutput body) {
