@@ -170,9 +170,16 @@ final class RecordProcessor {
      * one runs here, and no stage waits for another. Elsewhere no cap: the waves come formed.
      */
     private int decodeCap(Assignment a) {
-        if (a.stage().index() != 0) return Integer.MAX_VALUE;
-        int waves = settings.microBatches() > 0 ? settings.microBatches() : a.plan().stages().size();
-        if (waves <= 1) return Integer.MAX_VALUE;
+        return a.stage().index() == 0 && waves(a) > 1 ? waveSize(a) : Integer.MAX_VALUE;
+    }
+
+    private int waves(Assignment a) {
+        return settings.microBatches() > 0 ? settings.microBatches() : a.plan().stages().size();
+    }
+
+    /** Decode steps in one wave: the jobs held here ÷ waves, rounded up (at least 1). */
+    int waveSize(Assignment a) {
+        int waves = waves(a);
         return Math.max(1, (ledger.size() + waves - 1) / waves);
     }
 

@@ -38,6 +38,8 @@ import java.util.logging.Logger;
 public final class StageWorker implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(StageWorker.class.getName());
+    /** How long a poll that brought part of a wave waits for the rest (see {@link StageConsumer#poll}). */
+    private static final Duration WAVE_WAIT = Duration.ofMillis(5);
 
     private final DataSource db;
     private final WorkerSettings settings;
@@ -120,7 +122,8 @@ public final class StageWorker implements AutoCloseable {
                     continue;
                 }
                 StageConsumer consumer = follower.consumer();
-                List<ConsumerRecord<byte[], byte[]>> records = consumer.poll(Duration.ofMillis(50));
+                List<ConsumerRecord<byte[], byte[]>> records = consumer.poll(Duration.ofMillis(50),
+                        processor.waveSize(a), WAVE_WAIT);
                 if (!records.isEmpty()) {
                     RecordProcessor.Result r = processor.process(records, a);
                     consumer.acknowledge(r.done());
