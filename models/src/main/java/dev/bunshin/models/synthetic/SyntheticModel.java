@@ -90,10 +90,6 @@ public final class SyntheticModel {
             }
         }
 
-        public Spec withMix(Mix m) {
-            return new Spec(arch, nLayers, nEmbd, nHead, nHeadKv, headDim, nFf, nVocab, contextLength, m, seed);
-        }
-
         public Spec withLayers(int n) {
             return new Spec(arch, n, nEmbd, nHead, nHeadKv, headDim, nFf, nVocab, contextLength, mix, seed);
         }
