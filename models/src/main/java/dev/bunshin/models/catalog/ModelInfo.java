@@ -38,6 +38,7 @@ import java.util.stream.Collectors;
  * @param nVocab            vocabulary size ({@code <arch>.vocab_size}, else the token list)
  * @param contextLength     trained context length
  * @param tokenizerModel    {@code tokenizer.ggml.model}, or null
+ * @param chatTemplate      {@code tokenizer.chat_template} (a Jinja template), or null
  * @param fileType          {@code general.file_type}, or -1
  * @param parameterCount    elements of all tensors
  * @param types             tensor count and bytes per type
@@ -45,7 +46,8 @@ import java.util.stream.Collectors;
  */
 public record ModelInfo(Path path, long fileSize, int ggufVersion, String architecture, String name, int nLayers,
                         int nEmbd, int nHead, int nHeadKv, int headDim, int nFf, int nVocab, int contextLength,
-                        String tokenizerModel, int fileType, long parameterCount, Map<GgmlType, TypeStats> types,
+                        String tokenizerModel, String chatTemplate, int fileType, long parameterCount,
+                        Map<GgmlType, TypeStats> types,
                         String unsupportedReason) {
 
     /** Architectures the engine has a forward pass for. */
@@ -86,6 +88,7 @@ public record ModelInfo(Path path, long fileSize, int ggufVersion, String archit
         if (nVocab == 0 && f.get(GgufKeys.TOKENIZER_TOKENS) instanceof String[] tokens) nVocab = tokens.length;
         int ctx = intKey(f, GgufKeys.arch(a, GgufKeys.CONTEXT_LENGTH));
         String tokenizer = f.getString(GgufKeys.TOKENIZER_MODEL, null);
+        String template = f.getString(GgufKeys.TOKENIZER_CHAT_TEMPLATE, null);
         int fileType = f.get(GgufKeys.GENERAL_FILE_TYPE) instanceof Number n ? n.intValue() : -1;
 
         Map<GgmlType, TypeStats> types = new EnumMap<>(GgmlType.class);
@@ -96,10 +99,10 @@ public record ModelInfo(Path path, long fileSize, int ggufVersion, String archit
                     (x, y) -> new TypeStats(x.count + y.count, x.bytes + y.bytes));
         }
         ModelInfo partial = new ModelInfo(f.path(), f.size(), f.version(), arch, f.getString(GgufKeys.GENERAL_NAME, null),
-                nLayers, nEmbd, nHead, nHeadKv, headDim, nFf, nVocab, ctx, tokenizer, fileType, params, types, null);
+                nLayers, nEmbd, nHead, nHeadKv, headDim, nFf, nVocab, ctx, tokenizer, template, fileType, params, types, null);
         String reason = unsupportedReason(f, partial);
         return reason == null ? partial : new ModelInfo(f.path(), f.size(), f.version(), arch, partial.name, nLayers,
-                nEmbd, nHead, nHeadKv, headDim, nFf, nVocab, ctx, tokenizer, fileType, params, types, reason);
+                nEmbd, nHead, nHeadKv, headDim, nFf, nVocab, ctx, tokenizer, template, fileType, params, types, reason);
     }
 
     /** An integer key; per-layer arrays (some models vary heads by layer) give their largest value; absent gives 0. */

@@ -1,7 +1,6 @@
 package dev.bunshin.submitter.model;
 
 import dev.bunshin.engine.gguf.GgufFile;
-import dev.bunshin.engine.gguf.GgufKeys;
 import dev.bunshin.engine.tokenizer.Tokenizer;
 import dev.bunshin.models.catalog.ModelInfo;
 
@@ -34,10 +33,6 @@ public final class ServedModel implements AutoCloseable {
     private final int trainedContextLength;
     private final IntSupplier plannedContextLength; // 0: no plan yet (or one stored without it)
     private final String architecture;
-    private final String chatTemplate;     // null: the model has none (the fallback applies)
-    private final String[] tokenTexts;     // [nVocab]
-    private final int bos;
-    private final int eos;
     private final long createdEpochSeconds;
     private final ModelInfo info;         // what the file says: architecture, dimensions, trained context, size
 
@@ -50,10 +45,6 @@ public final class ServedModel implements AutoCloseable {
         this.info = ModelInfo.of(file);
         this.architecture = info.architecture();
         this.trainedContextLength = info.contextLength();
-        this.chatTemplate = file.getString(GgufKeys.TOKENIZER_CHAT_TEMPLATE, null);
-        this.tokenTexts = file.get(GgufKeys.TOKENIZER_TOKENS) instanceof String[] a ? a : new String[0];
-        this.bos = file.getInt(GgufKeys.TOKENIZER_BOS_ID, -1);
-        this.eos = file.getInt(GgufKeys.TOKENIZER_EOS_ID, -1);
         this.createdEpochSeconds = Files.getLastModifiedTime(file.path()).toInstant().getEpochSecond();
     }
 
@@ -121,29 +112,24 @@ public final class ServedModel implements AutoCloseable {
 
     /** The GGUF {@code tokenizer.chat_template}, or null. */
     public String chatTemplate() {
-        return chatTemplate;
+        return info.chatTemplate();
     }
 
     public String tokenText(int token) {
-        return token >= 0 && token < tokenTexts.length ? tokenTexts[token] : "";
+        return token >= 0 && token < tokenizer.vocabSize() ? tokenizer.tokenText(token) : "";
     }
 
     /** Id of the token whose text is exactly this, or -1. */
     public int tokenId(String text) {
-        for (int i = 0; i < tokenTexts.length; i++) {
-            if (tokenTexts[i].equals(text)) {
-                return i;
-            }
-        }
-        return -1;
+        return tokenizer.tokenId(text);
     }
 
     public String bosText() {
-        return tokenText(bos);
+        return tokenText(tokenizer.bos());
     }
 
     public String eosText() {
-        return tokenText(eos);
+        return tokenText(tokenizer.eos());
     }
 
     /** End-of-turn token ids a rendered template uses: they end the assistant's reply. */
