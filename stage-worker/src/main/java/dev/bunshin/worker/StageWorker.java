@@ -47,6 +47,7 @@ public final class StageWorker implements AutoCloseable {
     private final ScheduledExecutorService heartbeat;
     private final PositionLedger ledger = new PositionLedger();
     private final PlanFollower follower;
+    private final DatabaseRetry database;
     private final WorkerStats stats = new WorkerStats(Duration.ofSeconds(10));
     private volatile boolean running;
     private volatile Throwable failure;
@@ -57,7 +58,8 @@ public final class StageWorker implements AutoCloseable {
         this.db = db;
         this.settings = settings;
         this.registration = new WorkerRegistration(db, settings);
-        this.follower = new PlanFollower(db, settings, registration, ledger);
+        this.database = new DatabaseRetry(settings.id(), () -> running);
+        this.follower = new PlanFollower(db, settings, registration, ledger, database);
         this.heartbeat = Executors.newSingleThreadScheduledExecutor(
                 r -> Thread.ofPlatform().name("bunshin-heartbeat-" + settings.id()).daemon().unstarted(r));
     }
@@ -103,6 +105,11 @@ public final class StageWorker implements AutoCloseable {
         return failure;
     }
 
+    /** Why the database is unavailable to this worker (it retries meanwhile), or null while it answers. */
+    public String databaseOutage() {
+        return database.outage();
+    }
+
     /** Jobs with a KV cache on this stage (freed when jobs end or are cancelled). */
     public int sequenceCount() {
         return ledger.size();
@@ -113,7 +120,10 @@ public final class StageWorker implements AutoCloseable {
         try {
             producer = KafkaClients.producer(settings);
             RecordProcessor processor = new RecordProcessor(settings, ledger, producer,
-                    (job, error) -> TailStage.failJobRow(db, job, error), stats);
+                    (job, error) -> database.untilDone("fail job " + job, () -> {
+                        TailStage.failJobRow(db, job, error);
+                        return null;
+                    }), stats);
             while (running) {
                 follower.refresh();
                 RecordProcessor.Assignment a = follower.assignment();
