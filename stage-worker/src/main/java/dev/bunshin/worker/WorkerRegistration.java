@@ -5,46 +5,78 @@ import dev.bunshin.db.WorkersTable;
 import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
+import java.util.UUID;
 
-/** This worker's row in the {@code workers} table ({@link WorkersTable}): register, heartbeat, report what it has loaded. */
+/**
+ * This worker's row in the {@code workers} table ({@link WorkersTable}): register, heartbeat, report what it has
+ * loaded. Every statement names this process's incarnation (a random id made here, V17): one worker id is one
+ * process, and nothing this one does changes the row of another process with the same id.
+ */
 final class WorkerRegistration {
+
+    /** A heartbeat younger than this many heartbeat intervals (and at least {@link #MIN_LIVE_WINDOW}) holds the id. */
+    private static final int LIVE_HEARTBEATS = 3;
+    private static final Duration MIN_LIVE_WINDOW = Duration.ofSeconds(3);
+
+    /** What a heartbeat found. */
+    enum Beat { LIVE, REVIVED, GONE }
 
     private final DataSource db;
     private final WorkerSettings s;
+    private final String incarnation = UUID.randomUUID().toString();
 
     WorkerRegistration(DataSource db, WorkerSettings s) {
         this.db = db;
         this.s = s;
     }
 
+    String incarnation() {
+        return incarnation;
+    }
+
+    /**
+     * Registers this process as worker {@code s.id()}.
+     *
+     * @throws IllegalStateException naming the id when another process holds it (live, heartbeating)
+     */
     void register(double speedGflops) throws SQLException {
+        Duration window = s.heartbeat().multipliedBy(LIVE_HEARTBEATS);
+        if (window.compareTo(MIN_LIVE_WINDOW) < 0) window = MIN_LIVE_WINDOW;
         try (Connection c = db.getConnection()) {
-            WorkersTable.register(c, s.id(), s.modelId(), s.host(), s.memoryBytes(), s.threads(), speedGflops);
+            if (!WorkersTable.register(c, s.id(), incarnation, s.modelId(), s.host(), s.memoryBytes(), s.threads(),
+                    speedGflops, window)) {
+                throw new IllegalStateException("worker id " + s.id() + " is already in use by another live process: "
+                        + WorkersTable.describe(c, s.id()) + ". Stop that process, or give this one another "
+                        + "bunshin.worker.id (an id whose heartbeat is older than " + window.toMillis() + " ms is free)");
+            }
         }
     }
 
-    void heartbeat() throws SQLException {
+    /** Heartbeats; a row marked lost while this process was silent (the database away) is made live again. */
+    Beat heartbeat() throws SQLException {
         try (Connection c = db.getConnection()) {
-            WorkersTable.heartbeat(c, s.id());
+            if (WorkersTable.heartbeat(c, s.id(), incarnation)) return Beat.LIVE;
+            return WorkersTable.revive(c, s.id(), incarnation) ? Beat.REVIVED : Beat.GONE;
         }
     }
 
     void loaded(int epoch) throws SQLException {
         try (Connection c = db.getConnection()) {
-            WorkersTable.loaded(c, s.id(), epoch);
+            WorkersTable.loaded(c, s.id(), incarnation, epoch);
         }
     }
 
     /** Records what this worker runs (the {@code workers} row's backend columns). */
     void backend(String backend, String detail) throws SQLException {
         try (Connection c = db.getConnection()) {
-            WorkersTable.backend(c, s.id(), backend, detail);
+            WorkersTable.backend(c, s.id(), incarnation, backend, detail);
         }
     }
 
     void stopped(String error) throws SQLException {
         try (Connection c = db.getConnection()) {
-            WorkersTable.stopped(c, s.id(), error);
+            WorkersTable.stopped(c, s.id(), incarnation, error);
         }
     }
 }

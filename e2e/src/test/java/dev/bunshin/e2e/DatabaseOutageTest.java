@@ -1,0 +1,81 @@
+package dev.bunshin.e2e;
+
+import dev.bunshin.engine.TestModels;
+import dev.bunshin.engine.gguf.GgufFile;
+import dev.bunshin.engine.tokenizer.Tokenizer;
+import dev.bunshin.worker.StageWorker;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * PostgreSQL goes away while jobs run (issue 10): every session of the database is ended and new ones refused for
+ * longer than the scheduler's heartbeat timeout, then it comes back. No worker stops; each notices the outage
+ * (readiness DOWN) and waits it out — the tail retrying its transaction with the same tokens — and when the database
+ * is back the workers, marked lost meanwhile, are live again and every job completes with exactly the tokens of an
+ * undisturbed greedy run, no position missing or duplicated.
+ */
+class DatabaseOutageTest {
+
+    private static final String[] PROMPTS = {"Once upon a time", "The little dog", "Tim and Sue", "One day"};
+    private static final int MAX_TOKENS = 40;
+    private static final Duration OUTAGE = Duration.ofSeconds(8); // > the scheduler's 5 s heartbeat timeout
+
+    @Test
+    void workersRideOutADatabaseOutageAndJobsCompleteWithTheSameTokens() throws Exception {
+        Path model = TestModels.stories260K();
+        Infra infra = Infra.get();
+        try (GgufFile file = GgufFile.open(model); OwnDatabase pg = OwnDatabase.create(infra, "outage");
+             Services s = new Services(pg.db, infra.kafka.bootstrapServers(), "stories260K-pgout-" + System.nanoTime() % 100000, model, 2)) {
+            Tokenizer tokenizer = Tokenizer.fromGguf(file);
+            Jobs jobs = new Jobs(pg.db);
+            s.startWorker("w0");
+            s.startWorker("w1");
+            s.startScheduler();
+            s.awaitPlan(2, 1, Duration.ofSeconds(60));
+
+            List<Long> ids = new ArrayList<>();
+            List<int[]> prompts = new ArrayList<>();
+            for (String p : PROMPTS) {
+                int[] tokens = tokenizer.encode(p, true, false);
+                prompts.add(tokens);
+                ids.add(jobs.insert(s.modelId, p, tokens, MAX_TOKENS));
+            }
+            jobs.awaitTokens(ids.getFirst(), 3, Duration.ofSeconds(60));
+
+            pg.takeAway();
+            Set<String> noticed = new HashSet<>();
+            long end = System.nanoTime() + OUTAGE.toNanos();
+            while (System.nanoTime() < end) {
+                for (StageWorker w : s.workers) if (w.databaseOutage() != null) noticed.add(w.id());
+                s.assertNoWorkerFailed();
+                Thread.sleep(100);
+            }
+            pg.giveBack();
+            assertEquals(2, noticed.size(), "every worker noticed the outage (readiness DOWN): " + noticed);
+
+            List<Jobs.Row> rows = jobs.awaitDone(ids, Duration.ofSeconds(120));
+            s.assertNoWorkerFailed();
+            for (int i = 0; i < rows.size(); i++) {
+                Jobs.Row row = rows.get(i);
+                Reference.Output want = Reference.greedy(file, tokenizer, prompts.get(i), MAX_TOKENS);
+                assertEquals("completed", row.status(), row.toString());
+                List<Jobs.Token> toks = jobs.tokens(row.id());
+                assertEquals(want.tokens(), toks.stream().map(Jobs.Token::tokenId).toList(), "job " + row.id());
+                for (int k = 0; k < toks.size(); k++) assertEquals(k, toks.get(k).position(), "job " + row.id());
+                assertEquals(want.text(), row.text(), "job " + row.id());
+            }
+            for (StageWorker w : s.workers) {
+                assertTrue(w.databaseOutage() == null, "worker " + w.id() + " still sees an outage: " + w.databaseOutage());
+            }
+        }
+    }
+}
