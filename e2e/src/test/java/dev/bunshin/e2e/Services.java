@@ -1,6 +1,7 @@
 package dev.bunshin.e2e;
 
 import dev.bunshin.db.StagePlan;
+import dev.bunshin.protocol.ActivationProducer;
 import dev.bunshin.protocol.WirePrecision;
 import dev.bunshin.scheduler.SchedulerService;
 import dev.bunshin.scheduler.SchedulerSettings;
@@ -26,6 +27,8 @@ final class Services implements AutoCloseable {
     private final String kafka;
     private final Path model;
     private final int expectedWorkers;
+    /** The workers' producer delivery timeout (short in tests of a broker outage). */
+    Duration deliveryTimeout = ActivationProducer.DEFAULT_DELIVERY_TIMEOUT;
 
     Services(DataSource db, String kafka, String modelId, Path model, int expectedWorkers) {
         this.db = db;
@@ -51,7 +54,7 @@ final class Services implements AutoCloseable {
     StageWorker newWorker(String suffix) {
         WorkerSettings s = new WorkerSettings(modelId + "-" + suffix, modelId, model, kafka, "localhost", 8L << 30, 1,
                 1.0, Duration.ofMillis(300), WorkerSettings.DEFAULT_MAX_BATCH_TOKENS, 64, WirePrecision.F32, 1 << 20,
-                "java", 0);
+                "java", 0, deliveryTimeout);
         return new StageWorker(db, s);
     }
 

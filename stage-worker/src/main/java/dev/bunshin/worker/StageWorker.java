@@ -145,7 +145,7 @@ public final class StageWorker implements AutoCloseable {
                     (job, error) -> database.untilDone("fail job " + job, () -> {
                         TailStage.failJobRow(db, job, error);
                         return null;
-                    }), stats);
+                    }), stats, () -> running);
             while (running) {
                 follower.refresh();
                 RecordProcessor.Assignment a = follower.assignment();
