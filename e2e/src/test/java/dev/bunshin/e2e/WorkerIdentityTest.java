@@ -38,6 +38,26 @@ class WorkerIdentityTest {
     }
 
     @Test
+    void aWorkerMarkedLostWhileSilentIsLiveAgainWhenItsHeartbeatsGetThrough() throws Exception {
+        Infra infra = Infra.get();
+        try (Services s = new Services(infra.db, infra.kafka.bootstrapServers(), "ident-" + System.nanoTime() % 100000,
+                TestModels.stories260K(), 1)) {
+            StageWorker w = s.startWorker("w0");
+            String incarnation = query(infra, "SELECT incarnation FROM workers WHERE id = ?", w.id());
+            // What the scheduler does to a worker whose heartbeats could not reach the database for its timeout.
+            try (Connection c = infra.db.getConnection();
+                 PreparedStatement ps = c.prepareStatement("UPDATE workers SET status = 'lost' WHERE id = ?")) {
+                ps.setString(1, w.id());
+                ps.executeUpdate();
+            }
+            Thread.sleep(700);
+            assertEquals("live", status(infra, w.id()));
+            assertEquals(incarnation, query(infra, "SELECT incarnation FROM workers WHERE id = ?", w.id()));
+            s.assertNoWorkerFailed();
+        }
+    }
+
+    @Test
     void stoppingAProcessNeverMarksTheOneThatTookItsIdOver() throws Exception {
         Infra infra = Infra.get();
         try (Services s = new Services(infra.db, infra.kafka.bootstrapServers(), "ident-" + System.nanoTime() % 100000,
