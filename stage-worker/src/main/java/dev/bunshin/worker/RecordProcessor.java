@@ -238,14 +238,16 @@ final class RecordProcessor {
      * Waits for every acknowledgement: offsets are committed only for what the next stage is sure to get. A record
      * too large for its topic is its job's fault (the job fails). The broker away is waited out (issue 10): a send
      * still unacknowledged is waited for as long as the worker runs, and one that failed with a transient error (the
-     * producer's delivery timeout) is sent again, in the order sent (stages drop duplicates by position). Any other
+     * producer's delivery timeout) is sent again with its job's later records, in the order sent (stages drop
+     * duplicates by position). Any other
      * send failure is the worker's and is thrown, offsets uncommitted, so the records run again elsewhere.
      */
     private void awaitAcks(List<Future<RecordMetadata>> acks, List<ProducerRecord<Long, ActivationRecord>> sent,
                            Assignment a) throws Exception {
         while (!acks.isEmpty()) {
             long t0 = System.nanoTime();
-            List<ProducerRecord<Long, ActivationRecord>> again = new ArrayList<>();
+            // Per job, the first record whose send failed transiently: it and the job's later records go again.
+            Map<Long, Integer> firstFailed = new HashMap<>();
             List<ProducerRecord<Long, ActivationRecord>> frees = new ArrayList<>();
             for (int i = 0; i < acks.size(); i++) {
                 try {
@@ -253,7 +255,7 @@ final class RecordProcessor {
                 } catch (ExecutionException e) {
                     ProducerRecord<Long, ActivationRecord> r = sent.get(i);
                     if (ErrorTiers.isTransient(e)) {
-                        again.add(r);
+                        firstFailed.putIfAbsent(r.key(), i);
                         logWait("sending " + r.value() + " to " + r.topic() + " failed (" + e.getCause() + "); sending again");
                         continue;
                     }
@@ -262,6 +264,13 @@ final class RecordProcessor {
                             + e.getCause().getMessage() + "); raise bunshin.max-record-bytes and the topic's max.message.bytes",
                             a, frees);
                 }
+            }
+            // A job's later records go again even if acknowledged: the next stage runs a job's records in position
+            // order (it would drop one that came before the one sent again) and drops the duplicates.
+            List<ProducerRecord<Long, ActivationRecord>> again = new ArrayList<>();
+            for (int i = 0; i < sent.size(); i++) {
+                Integer first = firstFailed.get(sent.get(i).key());
+                if (first != null && i >= first) again.add(sent.get(i));
             }
             stats.sent(System.nanoTime() - t0);
             acks.clear();
