@@ -25,7 +25,8 @@ class DatabaseOutageTest {
 
     private static final String[] PROMPTS = {"Once upon a time", "The little dog", "Tim and Sue", "One day"};
     private static final int MAX_TOKENS = 64;
-    private static final Duration OUTAGE = Duration.ofSeconds(8); // > the scheduler's 5 s heartbeat timeout
+    /** How long the outage lasts: {@code -Dbunshin.e2e.outage-seconds} (e.g. 65 to check a minute-long one by hand). */
+    private static final Duration OUTAGE = Duration.ofSeconds(Integer.getInteger("bunshin.e2e.outage-seconds", 8));
 
     @Test
     void workersRideOutADatabaseOutageAndJobsCompleteWithTheSameTokens() throws Exception {

@@ -20,7 +20,8 @@ class KafkaOutageTest {
 
     private static final String[] PROMPTS = {"Once upon a time", "The little dog", "Tim and Sue"};
     private static final int MAX_TOKENS = 64;
-    private static final Duration OUTAGE = Duration.ofSeconds(10);
+    /** How long the outage lasts: {@code -Dbunshin.e2e.outage-seconds} (e.g. 65 to check a minute-long one by hand). */
+    private static final Duration OUTAGE = Duration.ofSeconds(Integer.getInteger("bunshin.e2e.outage-seconds", 10));
 
     @Test
     void workersRideOutAFrozenBrokerAndJobsCompleteWithTheSameTokens() throws Exception {

@@ -73,12 +73,24 @@ public final class SchedulerService implements AutoCloseable {
 
     private void loop() {
         long seen = 0;
+        long failingSince = 0; // System.nanoTime() of the first failed tick in a row, or 0
         while (running) {
             try {
                 tick();
+                if (failingSince != 0) {
+                    LOG.warning("scheduler ticks again after " + String.format("%.1f", (System.nanoTime() - failingSince) / 1e9)
+                            + " s of failures");
+                    failingSince = 0;
+                }
             } catch (Exception e) {
                 // Kafka or the database is unavailable: keep trying, the next tick starts from the tables again.
-                LOG.log(Level.WARNING, "scheduler tick failed", e);
+                // Logged once per outage (every tick of one would flood the log), the rest at FINE.
+                if (failingSince == 0) {
+                    failingSince = System.nanoTime();
+                    LOG.log(Level.WARNING, "scheduler tick failed; retrying every tick until it succeeds", e);
+                } else {
+                    LOG.log(Level.FINE, "scheduler tick failed", e);
+                }
             }
             try {
                 synchronized (wake) {
