@@ -38,6 +38,26 @@ class WorkerIdentityTest {
     }
 
     @Test
+    void aRestartOfAKilledProcessWaitsForItsHeartbeatToAgeOutAndRegisters() throws Exception {
+        Infra infra = Infra.get();
+        try (Services s = new Services(infra.db, infra.kafka.bootstrapServers(), "ident-" + System.nanoTime() % 100000,
+                TestModels.stories260K(), 1)) {
+            String id = s.modelId + "-w0";
+            // A process that registered and heartbeated a moment ago, then was killed -9: no more heartbeats.
+            try (Connection c = infra.db.getConnection()) {
+                assertTrue(WorkersTable.register(c, id, "the-killed-process", s.modelId, "localhost", 1L << 30, 1, 1.0,
+                        Duration.ofSeconds(3)));
+            }
+            long t0 = System.nanoTime();
+            StageWorker restarted = s.startWorker("w0");
+            double waited = (System.nanoTime() - t0) / 1e9;
+            assertTrue(waited >= 2.5, "it waited for the killed process's heartbeat to age out: " + waited + " s");
+            assertEquals("live", status(infra, restarted.id()));
+            assertTrue(!"the-killed-process".equals(query(infra, "SELECT incarnation FROM workers WHERE id = ?", id)));
+        }
+    }
+
+    @Test
     void aWorkerMarkedLostWhileSilentIsLiveAgainWhenItsHeartbeatsGetThrough() throws Exception {
         Infra infra = Infra.get();
         try (Services s = new Services(infra.db, infra.kafka.bootstrapServers(), "ident-" + System.nanoTime() % 100000,

@@ -72,7 +72,11 @@ public final class StageWorker implements AutoCloseable {
         this.onFatal = callback;
     }
 
-    public synchronized void start() throws SQLException {
+    /**
+     * Registers (refused with an {@link IllegalStateException} naming the id while another live process holds it),
+     * starts heartbeating and runs the poll loop on its own thread.
+     */
+    public synchronized void start() throws SQLException, InterruptedException {
         if (thread != null) return;
         double speed = settings.speedGflops() > 0 ? settings.speedGflops() : SpeedProbe.measureGflops();
         registration.register(speed);

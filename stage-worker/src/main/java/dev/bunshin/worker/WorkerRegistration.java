@@ -36,20 +36,29 @@ final class WorkerRegistration {
     }
 
     /**
-     * Registers this process as worker {@code s.id()}.
+     * Registers this process as worker {@code s.id()}. While another incarnation holds the id with a recent
+     * heartbeat, tries again for one live window: a process killed a moment ago (its supervisor restarting it at
+     * once) stops heartbeating and frees the id; a live one keeps it.
      *
-     * @throws IllegalStateException naming the id when another process holds it (live, heartbeating)
+     * @throws IllegalStateException naming the id when another process still holds it (live, heartbeating)
      */
-    void register(double speedGflops) throws SQLException {
+    void register(double speedGflops) throws SQLException, InterruptedException {
         Duration window = s.heartbeat().multipliedBy(LIVE_HEARTBEATS);
         if (window.compareTo(MIN_LIVE_WINDOW) < 0) window = MIN_LIVE_WINDOW;
-        try (Connection c = db.getConnection()) {
-            if (!WorkersTable.register(c, s.id(), incarnation, s.modelId(), s.host(), s.memoryBytes(), s.threads(),
-                    speedGflops, window)) {
-                throw new IllegalStateException("worker id " + s.id() + " is already in use by another live process: "
-                        + WorkersTable.describe(c, s.id()) + ". Stop that process, or give this one another "
-                        + "bunshin.worker.id (an id whose heartbeat is older than " + window.toMillis() + " ms is free)");
+        long deadline = System.nanoTime() + window.toNanos() + s.heartbeat().toNanos();
+        while (true) {
+            try (Connection c = db.getConnection()) {
+                if (WorkersTable.register(c, s.id(), incarnation, s.modelId(), s.host(), s.memoryBytes(), s.threads(),
+                        speedGflops, window)) {
+                    return;
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("worker id " + s.id() + " is already in use by another live process: "
+                            + WorkersTable.describe(c, s.id()) + ". Stop that process, or give this one another "
+                            + "bunshin.worker.id (an id whose heartbeat is older than " + window.toMillis() + " ms is free)");
+                }
             }
+            Thread.sleep(s.heartbeat().toMillis());
         }
     }
 
