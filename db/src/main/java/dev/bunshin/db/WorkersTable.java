@@ -112,6 +112,16 @@ public final class WorkersTable {
      * nothing, unless its row is lost and still this incarnation's.
      */
     public static boolean revive(Connection c, String id, String incarnation) throws SQLException {
+        // Looks before it writes (as expireSilent): an UPDATE OF status fires V12's statement trigger, which
+        // NOTIFYs the scheduler even when no row changes — on every heartbeat of a worker whose row is not its own.
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT 1 FROM workers WHERE id = ? AND incarnation = ? AND status = 'lost'")) {
+            ps.setString(1, id);
+            ps.setString(2, incarnation);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) return false;
+            }
+        }
         try (PreparedStatement ps = c.prepareStatement("""
                 UPDATE workers SET status = 'live', last_heartbeat = clock_timestamp()
                 WHERE id = ? AND incarnation = ? AND status = 'lost'""")) {

@@ -45,7 +45,12 @@ final class DatabaseRetry {
         long backoff = FIRST_BACKOFF_MILLIS;
         while (true) {
             try {
-                T result = work.run();
+                T result;
+                try {
+                    result = work.run();
+                } catch (AssertionError e) {
+                    throw brokenConnection(e);
+                }
                 succeeded();
                 return result;
             } catch (SQLException e) {
@@ -62,6 +67,18 @@ final class DatabaseRetry {
                 backoff = Math.min(MAX_BACKOFF_MILLIS, backoff * 2);
             }
         }
+    }
+
+    /**
+     * The PostgreSQL driver asserts that a broken connection still answers {@code getAutoCommit()} while it completes
+     * a batch; with assertions enabled (tests) a connection lost mid-batch then surfaces as this AssertionError instead
+     * of a BatchUpdateException. One from the driver is a lost connection (08006); any other is rethrown.
+     */
+    private static SQLException brokenConnection(AssertionError e) {
+        StackTraceElement[] at = e.getStackTrace();
+        if (at.length == 0 || !at[0].getClassName().startsWith("org.postgresql.")) throw e;
+        return new SQLException("connection lost mid-statement (the driver's assertion: " + e.getMessage() + ")",
+                "08006", e);
     }
 
     /** Records that the database answered (ends an outage, logging how long it lasted). */

@@ -60,4 +60,23 @@ class DatabaseRetryTest {
             throw new SQLException("terminating connection due to administrator command", "57P01");
         }));
     }
+
+    @Test
+    void theDriversAssertionOnAConnectionLostMidBatchIsWaitedOutAnyOtherAssertionIsNot() throws Exception {
+        DatabaseRetry retry = new DatabaseRetry("w0", () -> true);
+        int[] runs = {0};
+        assertEquals("stored", retry.untilDone("test", () -> {
+            if (runs[0]++ == 0) {
+                AssertionError e = new AssertionError("pgStatement.getConnection().getAutoCommit() should not throw");
+                e.setStackTrace(new StackTraceElement[]{new StackTraceElement("org.postgresql.jdbc.BatchResultHandler",
+                        "isAutoCommit", "BatchResultHandler.java", 115)});
+                throw e;
+            }
+            return "stored";
+        }));
+        AssertionError ours = new AssertionError("an invariant of ours");
+        assertSame(ours, assertThrows(AssertionError.class, () -> retry.untilDone("test", () -> {
+            throw ours;
+        })));
+    }
 }
