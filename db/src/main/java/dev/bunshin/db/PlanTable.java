@@ -5,10 +5,12 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * Reads and writes {@link StagePlan}s in the {@code stage_plans} table (db/migrations/V10, V13). Plain JDBC so that
+ * Reads and writes {@link StagePlan}s in the {@code stage_plans} table (db/migrations/V10, V13, V17). Plain JDBC so that
  * the scheduler (writer), the workers and the submitter (readers) share one definition of the control-plane contract.
  */
 public final class PlanTable {
@@ -69,10 +71,18 @@ public final class PlanTable {
 
     /** Inserts every stage of {@code plan}; run it in the caller's transaction. */
     public static void insert(Connection c, StagePlan plan) throws SQLException {
+        insert(c, plan, Map.of());
+    }
+
+    /**
+     * Inserts every stage of {@code plan} with the incarnation of its worker ({@code incarnations} by worker id, V17);
+     * run it in the caller's transaction.
+     */
+    public static void insert(Connection c, StagePlan plan, Map<String, String> incarnations) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("""
                 INSERT INTO stage_plans (model, epoch, stage, stage_count, worker_id, layer_start, layer_end, topic,
-                                         context_length)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
+                                         context_length, worker_incarnation)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
             for (StagePlan.Stage s : plan.stages()) {
                 ps.setString(1, plan.model());
                 ps.setInt(2, plan.epoch());
@@ -84,9 +94,27 @@ public final class PlanTable {
                 ps.setString(8, s.topic());
                 if (plan.contextLength() > 0) ps.setInt(9, plan.contextLength());
                 else ps.setNull(9, java.sql.Types.INTEGER);
+                ps.setString(10, incarnations.get(s.workerId()));
                 ps.addBatch();
             }
             ps.executeBatch();
         }
+    }
+
+    /**
+     * The incarnation each stage's worker had when plan {@code epoch} of {@code model} was made, by worker id; a
+     * worker without one (a plan stored before V17) maps to null.
+     */
+    public static Map<String, String> incarnations(Connection c, String model, int epoch) throws SQLException {
+        Map<String, String> out = new HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT worker_id, worker_incarnation FROM stage_plans WHERE model = ? AND epoch = ?")) {
+            ps.setString(1, model);
+            ps.setInt(2, epoch);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) out.put(rs.getString("worker_id"), rs.getString("worker_incarnation"));
+            }
+        }
+        return out;
     }
 }

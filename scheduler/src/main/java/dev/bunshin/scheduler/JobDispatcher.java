@@ -8,17 +8,18 @@ import dev.bunshin.db.StagePlan;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.errors.RetriableException;
 
 import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
 /**
@@ -26,7 +27,8 @@ import java.util.logging.Logger;
  * re-prefills running jobs after a re-plan (their prompt plus the tokens generated so far).
  *
  * <p>A job is marked running (and committed) BEFORE its records are produced, so the tail never sees a record
- * of a job that is still 'queued'. If producing fails the job is failed with the Kafka error.
+ * of a job that is still 'queued'. A broker outage is waited out (the send retried); only a permanent Kafka error
+ * fails the job.
  */
 final class JobDispatcher implements AutoCloseable {
 
@@ -116,32 +118,67 @@ final class JobDispatcher implements AutoCloseable {
         return ids;
     }
 
-    private void produce(StagePlan plan, List<Prefill> jobs) throws SQLException {
+    /**
+     * Produces each job's prefill chunks and waits until they are delivered. The broker away is waited out
+     * (issue 10): the producer retries for its delivery timeout, and a job whose send still failed with a transient
+     * error is sent again from its first undelivered chunk (stage 0 drops duplicates by position) until it is
+     * delivered or the scheduler closes ({@link InterruptedException}). Only a permanent error fails the job.
+     */
+    private void produce(StagePlan plan, List<Prefill> jobs) throws SQLException, InterruptedException {
         String topic = plan.stages().getFirst().topic();
-        Map<Long, List<Future<RecordMetadata>>> sent = new HashMap<>();
+        Map<Long, List<ProducerRecord<Long, ActivationRecord>>> pending = new LinkedHashMap<>();
         for (Prefill j : jobs) {
             int chunks = (j.tokens().length + tokensPerRecord - 1) / tokensPerRecord;
-            List<Future<RecordMetadata>> fs = new ArrayList<>();
+            List<ProducerRecord<Long, ActivationRecord>> records = new ArrayList<>();
             for (int k = 0; k < chunks; k++) {
                 int from = k * tokensPerRecord;
                 int[] part = Arrays.copyOfRange(j.tokens(), from, Math.min(j.tokens().length, from + tokensPerRecord));
-                fs.add(producer.send(new ProducerRecord<>(topic, j.id(),
-                        ActivationRecord.prefill(j.id(), plan.epoch(), from, k, chunks, part))));
+                records.add(new ProducerRecord<>(topic, j.id(),
+                        ActivationRecord.prefill(j.id(), plan.epoch(), from, k, chunks, part)));
             }
-            sent.put(j.id(), fs);
+            pending.put(j.id(), records);
         }
-        producer.flush();
-        for (var e : sent.entrySet()) {
-            try {
-                for (Future<RecordMetadata> f : e.getValue()) f.get(30, TimeUnit.SECONDS);
-            } catch (Exception ex) {
-                Throwable cause = ex.getCause() != null ? ex.getCause() : ex;
-                LOG.severe("job " + e.getKey() + ": prefill not delivered to " + topic + ": " + cause);
-                try (Connection c = db.getConnection()) {
-                    fail(c, e.getKey(), "prefill not delivered to " + topic + ": " + cause);
+        long backoff = 100;
+        boolean logged = false;
+        while (!pending.isEmpty()) {
+            Map<Long, List<Future<RecordMetadata>>> sent = new LinkedHashMap<>();
+            for (var e : pending.entrySet()) {
+                List<Future<RecordMetadata>> fs = new ArrayList<>();
+                for (ProducerRecord<Long, ActivationRecord> r : e.getValue()) fs.add(producer.send(r));
+                sent.put(e.getKey(), fs);
+            }
+            producer.flush();
+            Map<Long, List<ProducerRecord<Long, ActivationRecord>>> again = new LinkedHashMap<>();
+            for (var e : sent.entrySet()) {
+                List<Future<RecordMetadata>> fs = e.getValue();
+                for (int k = 0; k < fs.size(); k++) {
+                    try {
+                        fs.get(k).get(); // bounded by the producer's delivery timeout
+                    } catch (ExecutionException ex) {
+                        Throwable cause = ex.getCause() != null ? ex.getCause() : ex;
+                        List<ProducerRecord<Long, ActivationRecord>> records = pending.get(e.getKey());
+                        if (cause instanceof RetriableException) {
+                            if (!logged) LOG.warning("prefills to " + topic + " not delivered yet (" + cause
+                                    + "); sending again until the broker is back");
+                            logged = true;
+                            again.put(e.getKey(), records.subList(k, records.size()));
+                        } else {
+                            LOG.severe("job " + e.getKey() + ": prefill not delivered to " + topic + ": " + cause);
+                            try (Connection c = db.getConnection()) {
+                                fail(c, e.getKey(), "prefill not delivered to " + topic + ": " + cause);
+                            }
+                        }
+                        break;
+                    }
                 }
             }
+            pending = again;
+            if (!pending.isEmpty()) {
+                Thread.sleep(backoff);
+                backoff = Math.min(5_000, backoff * 2);
+            }
         }
+        if (logged) LOG.warning("prefills to " + topic + " delivered again");
     }
 
     private static void fail(Connection c, long jobId, String error) throws SQLException {

@@ -14,6 +14,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -72,12 +73,24 @@ public final class SchedulerService implements AutoCloseable {
 
     private void loop() {
         long seen = 0;
+        long failingSince = 0; // System.nanoTime() of the first failed tick in a row, or 0
         while (running) {
             try {
                 tick();
+                if (failingSince != 0) {
+                    LOG.warning("scheduler ticks again after " + String.format("%.1f", (System.nanoTime() - failingSince) / 1e9)
+                            + " s of failures");
+                    failingSince = 0;
+                }
             } catch (Exception e) {
                 // Kafka or the database is unavailable: keep trying, the next tick starts from the tables again.
-                LOG.log(Level.WARNING, "scheduler tick failed", e);
+                // Logged once per outage (every tick of one would flood the log), the rest at FINE.
+                if (failingSince == 0) {
+                    failingSince = System.nanoTime();
+                    LOG.log(Level.WARNING, "scheduler tick failed; retrying every tick until it succeeds", e);
+                } else {
+                    LOG.log(Level.FINE, "scheduler tick failed", e);
+                }
             }
             try {
                 synchronized (wake) {
@@ -98,15 +111,19 @@ public final class SchedulerService implements AutoCloseable {
     /** One round of expire → plan → dispatch. */
     public synchronized void tick() throws Exception {
         List<WorkerInfo> live;
+        Map<String, String> incarnations;
         StagePlan plan;
+        Map<String, String> planIncarnations;
         try (Connection c = db.getConnection()) {
             for (String id : WorkersTable.expireSilent(c, settings.modelId(), settings.heartbeatTimeout())) {
                 LOG.warning("worker " + id + " lost: no heartbeat for " + settings.heartbeatTimeout());
             }
             live = WorkersTable.live(c, settings.modelId());
+            incarnations = WorkersTable.liveIncarnations(c, settings.modelId());
             plan = PlanTable.current(c, settings.modelId());
+            planIncarnations = plan == null ? Map.of() : PlanTable.incarnations(c, settings.modelId(), plan.epoch());
         }
-        plan = maybePlan(plan, live);
+        plan = maybePlan(plan, planIncarnations, live, incarnations);
         if (plan == null || !isLoaded(plan, live)) return;
         dispatcher.reprefill(plan);
         dispatcher.dispatchQueued(plan);
@@ -123,22 +140,40 @@ public final class SchedulerService implements AutoCloseable {
         return lastPlanError;
     }
 
-    private StagePlan maybePlan(StagePlan plan, List<WorkerInfo> live) throws Exception {
+    /**
+     * The plan to run: the current one while the live workers are the incarnations it was made from, else a new
+     * epoch (every running job is then re-prefilled). A restarted scheduler adopts the stored plan only if every
+     * stage's worker is live with the incarnation recorded in it (V17): a worker that restarted since has no KV
+     * caches, and adopting the plan would leave its jobs running forever.
+     *
+     * @param planIncarnations the incarnation each stage's worker had when {@code plan} was made, by worker id
+     * @param incarnations     the live workers' incarnations, by worker id
+     */
+    private StagePlan maybePlan(StagePlan plan, Map<String, String> planIncarnations, List<WorkerInfo> live,
+                                Map<String, String> incarnations) throws Exception {
         Set<String> liveIds = new HashSet<>();
-        Set<String> incarnations = new HashSet<>();
+        Set<String> current = new HashSet<>();
         for (WorkerInfo w : live) {
             liveIds.add(w.id());
-            incarnations.add(w.incarnation());
+            current.add(w.id() + "@" + incarnations.get(w.id()));
         }
         if (plan != null) {
             // A plan made for another context length (bunshin.context-length changed across a restart) is replaced.
             boolean planWorkersLive = plan.contextLength() == contextLength
                     && plan.stages().stream().allMatch(s -> liveIds.contains(s.workerId()));
-            // After a scheduler restart, adopt the stored plan if its workers are all there.
-            if (plannedFrom == null && planWorkersLive) plannedFrom = incarnations;
+            if (plannedFrom == null && planWorkersLive) {
+                boolean sameProcesses = plan.stages().stream().allMatch(s -> planIncarnations.get(s.workerId()) != null
+                        && planIncarnations.get(s.workerId()).equals(incarnations.get(s.workerId())));
+                if (sameProcesses) {
+                    plannedFrom = current; // after a scheduler restart: the same worker processes, caches and all
+                } else {
+                    LOG.info("plan epoch " + plan.epoch() + " was made for other processes of its workers "
+                            + "(restarted since, without their KV caches): re-planning");
+                }
+            }
             // A new worker, or a worker that restarted (and so lost its KV caches), means a new plan.
-            if (planWorkersLive && plannedFrom != null && plannedFrom.containsAll(incarnations)) {
-                plannedFrom.retainAll(incarnations);
+            if (planWorkersLive && plannedFrom != null && plannedFrom.containsAll(current)) {
+                plannedFrom.retainAll(current);
                 return plan;
             }
         } else {
@@ -164,9 +199,9 @@ public final class SchedulerService implements AutoCloseable {
         for (StagePlan.Stage s : next.stages()) names.add(s.topic());
         topics.ensure(names);
         try (Connection c = db.getConnection()) {
-            PlanTable.insert(c, next);
+            PlanTable.insert(c, next, incarnations);
         }
-        plannedFrom = incarnations;
+        plannedFrom = current;
         LOG.info("plan epoch " + epoch + " for " + settings.modelId() + ": " + describe(next));
         return next;
     }

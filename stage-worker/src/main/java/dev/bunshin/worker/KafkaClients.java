@@ -23,7 +23,7 @@ final class KafkaClients {
     private KafkaClients() {}
 
     static KafkaProducer<Long, ActivationRecord> producer(WorkerSettings s) {
-        return ActivationProducer.create(s.bootstrapServers(), s.maxRecordBytes());
+        return ActivationProducer.create(s.bootstrapServers(), s.maxRecordBytes(), s.deliveryTimeout());
     }
 
     /** A consumer assigned every partition of the stage's topic (waiting for the topic to exist). */

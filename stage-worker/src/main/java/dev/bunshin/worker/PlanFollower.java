@@ -11,6 +11,7 @@ import dev.bunshin.engine.tokenizer.Tokenizer;
 
 import javax.sql.DataSource;
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.logging.Logger;
 
 /**
@@ -29,6 +30,7 @@ final class PlanFollower implements AutoCloseable {
     private final WorkerSettings settings;
     private final WorkerRegistration registration;
     private final PositionLedger ledger;
+    private final DatabaseRetry database;
     private GgufFile file;
     private Tokenizer tokenizer;
     private StageConsumer consumer;
@@ -36,9 +38,13 @@ final class PlanFollower implements AutoCloseable {
     /** What runs now; null while this worker has no stage. Read by other threads for status. */
     private volatile RecordProcessor.Assignment assignment;
     private volatile int epoch;
+    /** The epoch loaded but not yet reported to the workers table (the database was away), or 0. */
+    private int unreported;
 
-    PlanFollower(DataSource db, WorkerSettings settings, WorkerRegistration registration, PositionLedger ledger) {
+    PlanFollower(DataSource db, WorkerSettings settings, WorkerRegistration registration, PositionLedger ledger,
+                 DatabaseRetry database) {
         this.db = db;
+        this.database = database;
         this.settings = settings;
         this.registration = registration;
         this.ledger = ledger;
@@ -63,16 +69,28 @@ final class PlanFollower implements AutoCloseable {
         lastCheck = 0;
     }
 
-    /** Loads the current plan if its epoch is not the one loaded (at most every {@value #CHECK_MILLIS} ms). */
+    /**
+     * Loads the current plan if its epoch is not the one loaded (at most every {@value #CHECK_MILLIS} ms). While the
+     * database is away the check is skipped (the outage logged once, see {@link DatabaseRetry}) and the worker goes
+     * on with the plan it has: stages before the tail need only Kafka.
+     */
     void refresh() throws Exception {
         long now = System.currentTimeMillis();
         if (now - lastCheck < CHECK_MILLIS) return;
         lastCheck = now;
         StagePlan next;
         try (Connection c = db.getConnection()) {
-            if (PlanTable.currentEpoch(c, settings.modelId()) == epoch) return;
-            next = PlanTable.current(c, settings.modelId());
+            if (unreported != 0) {
+                registration.loaded(unreported);
+                unreported = 0;
+            }
+            next = PlanTable.currentEpoch(c, settings.modelId()) == epoch ? null : PlanTable.current(c, settings.modelId());
+        } catch (SQLException e) {
+            if (!DatabaseRetry.isTransient(e)) throw e;
+            database.failed("plan check", e);
+            return;
         }
+        database.succeeded();
         if (next != null) load(next);
     }
 
@@ -105,14 +123,21 @@ final class PlanFollower implements AutoCloseable {
             TailStage tail = null;
             if (next.isLast(mine)) {
                 if (tokenizer == null) tokenizer = Tokenizer.fromGguf(file);
-                tail = new TailStage(db, tokenizer, backend.contextLength());
+                tail = new TailStage(db, database, tokenizer, backend.contextLength());
             }
             assignment = new RecordProcessor.Assignment(next, mine, backend, tail);
             LOG.info("worker " + settings.id() + " runs stage " + mine.index() + " layers " + range + " of "
                     + next.stages().size() + " (plan epoch " + next.epoch() + ", context " + backend.contextLength() + ")");
         }
         epoch = next.epoch();
-        registration.loaded(epoch);
+        try {
+            registration.loaded(epoch);
+            unreported = 0;
+        } catch (SQLException e) {
+            if (!DatabaseRetry.isTransient(e)) throw e;
+            database.failed("report plan epoch " + epoch + " loaded", e);
+            unreported = epoch; // the next refresh reports it: the scheduler dispatches only once every stage has
+        }
     }
 
     /** The backend that runs a layer range ({@code bunshin.worker.backend}); it never falls back to the other one. */
@@ -121,7 +146,12 @@ final class PlanFollower implements AutoCloseable {
         StageBackend b = StageBackends.load(settings.backend(), file, range,
                 new EngineOptions(settings.threads(), contextLength, settings.maxSequences()));
         LOG.info("worker " + settings.id() + " backend: " + b.describe());
-        registration.backend(b.backend(), b.describe());
+        try {
+            registration.backend(b.backend(), b.describe());
+        } catch (SQLException e) {
+            if (!DatabaseRetry.isTransient(e)) throw e;
+            database.failed("report the backend", e); // informational only: go on without it
+        }
         return b;
     }
 

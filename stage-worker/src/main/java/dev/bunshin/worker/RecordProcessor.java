@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.logging.Logger;
 
 /**
@@ -60,9 +61,19 @@ final class RecordProcessor {
     private final Producer<Long, ActivationRecord> producer;
     private final JobFailer failer;
     private final WorkerStats stats;
+    /** False once the worker closes: a wait for the broker then gives up. */
+    private final BooleanSupplier running;
+    /** Whether a wait for the broker has been logged (once per outage). */
+    private boolean waitLogged;
 
     RecordProcessor(WorkerSettings settings, PositionLedger ledger, Producer<Long, ActivationRecord> producer,
                     JobFailer failer, WorkerStats stats) {
+        this(settings, ledger, producer, failer, stats, () -> true);
+    }
+
+    RecordProcessor(WorkerSettings settings, PositionLedger ledger, Producer<Long, ActivationRecord> producer,
+                    JobFailer failer, WorkerStats stats, BooleanSupplier running) {
+        this.running = running;
         this.settings = settings;
         this.ledger = ledger;
         this.producer = producer;
@@ -225,30 +236,74 @@ final class RecordProcessor {
 
     /**
      * Waits for every acknowledgement: offsets are committed only for what the next stage is sure to get. A record
-     * too large for its topic is its job's fault (the job fails); any other send failure is the worker's and is
-     * thrown, offsets uncommitted, so the records run again elsewhere.
+     * too large for its topic is its job's fault (the job fails). The broker away is waited out (issue 10): a send
+     * still unacknowledged is waited for as long as the worker runs, and one that failed with a transient error (the
+     * producer's delivery timeout) is sent again with its job's later records, in the order sent (stages drop
+     * duplicates by position). Any other
+     * send failure is the worker's and is thrown, offsets uncommitted, so the records run again elsewhere.
      */
     private void awaitAcks(List<Future<RecordMetadata>> acks, List<ProducerRecord<Long, ActivationRecord>> sent,
                            Assignment a) throws Exception {
         while (!acks.isEmpty()) {
             long t0 = System.nanoTime();
+            // Per job, the first record whose send failed transiently: it and the job's later records go again.
+            Map<Long, Integer> firstFailed = new HashMap<>();
             List<ProducerRecord<Long, ActivationRecord>> frees = new ArrayList<>();
             for (int i = 0; i < acks.size(); i++) {
                 try {
-                    acks.get(i).get(60, TimeUnit.SECONDS);
+                    await(acks.get(i));
                 } catch (ExecutionException e) {
-                    if (!ErrorTiers.isJobsFault(e)) throw e;
                     ProducerRecord<Long, ActivationRecord> r = sent.get(i);
+                    if (ErrorTiers.isTransient(e)) {
+                        firstFailed.putIfAbsent(r.key(), i);
+                        logWait("sending " + r.value() + " to " + r.topic() + " failed (" + e.getCause() + "); sending again");
+                        continue;
+                    }
+                    if (!ErrorTiers.isJobsFault(e)) throw e;
                     failJob(r.key(), "record " + r.value() + " too large for topic " + r.topic() + " ("
                             + e.getCause().getMessage() + "); raise bunshin.max-record-bytes and the topic's max.message.bytes",
                             a, frees);
                 }
             }
+            // A job's later records go again even if acknowledged: the next stage runs a job's records in position
+            // order (it would drop one that came before the one sent again) and drops the duplicates.
+            List<ProducerRecord<Long, ActivationRecord>> again = new ArrayList<>();
+            for (int i = 0; i < sent.size(); i++) {
+                Integer first = firstFailed.get(sent.get(i).key());
+                if (first != null && i >= first) again.add(sent.get(i));
+            }
             stats.sent(System.nanoTime() - t0);
             acks.clear();
             sent.clear();
+            send(again, acks, sent);
             send(frees, acks, sent);
         }
+        if (waitLogged) {
+            waitLogged = false;
+            LOG.warning("worker " + settings.id() + ": the broker acknowledges again");
+        }
+    }
+
+    /** Waits for one acknowledgement while the worker runs, logging once when the broker is slow to give it. */
+    private void await(Future<RecordMetadata> ack) throws ExecutionException, InterruptedException {
+        long started = System.nanoTime();
+        while (true) {
+            try {
+                ack.get(1, TimeUnit.SECONDS);
+                return;
+            } catch (java.util.concurrent.TimeoutException e) {
+                if (!running.getAsBoolean()) throw new InterruptedException("worker " + settings.id() + " closing");
+                if (System.nanoTime() - started > 10_000_000_000L) {
+                    logWait("no acknowledgement from the broker for 10 s; waiting (the producer retries)");
+                }
+            }
+        }
+    }
+
+    private void logWait(String what) {
+        if (waitLogged) return;
+        waitLogged = true;
+        LOG.warning("worker " + settings.id() + ": " + what + " until the broker is back");
     }
 
     /** Drops the job's state on this stage (its KV cache, its tail state). */

@@ -27,9 +27,10 @@ import java.util.logging.Logger;
  * position.
  *
  * <p>Errors in tiers ({@link ErrorTiers}): a record that cannot be decoded, that the engine refuses or that is too
- * large fails its job (jobs.error) and frees it everywhere; anything else (Kafka fatal errors, database down,
- * engine bugs) stops the worker loudly: it marks itself 'stopped', the scheduler re-plans without it and
- * re-prefills its jobs elsewhere.
+ * large fails its job (jobs.error) and frees it everywhere; the database away or a lost race is waited out
+ * ({@link DatabaseRetry}: the tail retries its transaction with the same tokens, the plan check skips, readiness
+ * is DOWN meanwhile); anything else (Kafka fatal errors, engine bugs) stops the worker loudly: it marks itself
+ * 'stopped', the scheduler re-plans without it and re-prefills its jobs elsewhere.
  *
  * <p>The parts: {@link PlanFollower} (which stage, which layers), {@link StageConsumer} (poll, drain, acknowledge),
  * {@link RecordProcessor} with {@link PositionLedger} and {@link EngineBatch} (the hot path), {@link KafkaClients},
@@ -47,17 +48,21 @@ public final class StageWorker implements AutoCloseable {
     private final ScheduledExecutorService heartbeat;
     private final PositionLedger ledger = new PositionLedger();
     private final PlanFollower follower;
+    private final DatabaseRetry database;
     private final WorkerStats stats = new WorkerStats(Duration.ofSeconds(10));
     private volatile boolean running;
     private volatile Throwable failure;
     private Thread thread;
     private Consumer<Throwable> onFatal = t -> { };
+    /** The row was found not to be this process's; logged once. Heartbeat thread only. */
+    private boolean goneLogged;
 
     public StageWorker(DataSource db, WorkerSettings settings) {
         this.db = db;
         this.settings = settings;
         this.registration = new WorkerRegistration(db, settings);
-        this.follower = new PlanFollower(db, settings, registration, ledger);
+        this.database = new DatabaseRetry(settings.id(), () -> running);
+        this.follower = new PlanFollower(db, settings, registration, ledger, database);
         this.heartbeat = Executors.newSingleThreadScheduledExecutor(
                 r -> Thread.ofPlatform().name("bunshin-heartbeat-" + settings.id()).daemon().unstarted(r));
     }
@@ -67,22 +72,45 @@ public final class StageWorker implements AutoCloseable {
         this.onFatal = callback;
     }
 
-    public synchronized void start() throws SQLException {
+    /**
+     * Registers (refused with an {@link IllegalStateException} naming the id while another live process holds it),
+     * starts heartbeating and runs the poll loop on its own thread.
+     */
+    public synchronized void start() throws SQLException, InterruptedException {
         if (thread != null) return;
         double speed = settings.speedGflops() > 0 ? settings.speedGflops() : SpeedProbe.measureGflops();
         registration.register(speed);
         LOG.info("worker " + settings.id() + " registered (" + String.format("%.2f", speed) + " GFLOPS, "
                 + settings.memoryBytes() + " B)");
         long every = settings.heartbeat().toMillis();
-        heartbeat.scheduleAtFixedRate(() -> {
-            try {
-                registration.heartbeat();
-            } catch (Exception e) {
-                LOG.warning("worker " + settings.id() + ": heartbeat failed: " + e);
-            }
-        }, every, every, TimeUnit.MILLISECONDS);
+        heartbeat.scheduleAtFixedRate(this::beat, every, every, TimeUnit.MILLISECONDS);
         running = true;
         thread = Thread.ofPlatform().name("bunshin-stage-" + settings.id()).start(this::loop);
+    }
+
+    /**
+     * One heartbeat. While the database is away it fails (logged once, with the outage: the scheduler may mark this
+     * worker lost after its timeout); when it is back, a row marked lost meanwhile is made live again, and the
+     * scheduler re-plans with this worker or adopts its plan again (re-prefilling what needs it).
+     */
+    private void beat() {
+        try {
+            WorkerRegistration.Beat b = registration.heartbeat();
+            database.succeeded();
+            if (b == WorkerRegistration.Beat.REVIVED) {
+                LOG.warning("worker " + settings.id() + " had been marked lost (silent past the scheduler's timeout): live again");
+                goneLogged = false;
+            } else if (b == WorkerRegistration.Beat.GONE && !goneLogged) {
+                goneLogged = true;
+                LOG.severe("worker " + settings.id() + ": its row is no longer this process's (incarnation "
+                        + registration.incarnation() + "): another process took the id, or it was marked stopped");
+            }
+        } catch (SQLException e) {
+            if (DatabaseRetry.isTransient(e)) database.failed("heartbeat", e);
+            else LOG.warning("worker " + settings.id() + ": heartbeat failed: " + e);
+        } catch (RuntimeException e) {
+            LOG.warning("worker " + settings.id() + ": heartbeat failed: " + e);
+        }
     }
 
     public String id() {
@@ -103,6 +131,11 @@ public final class StageWorker implements AutoCloseable {
         return failure;
     }
 
+    /** Why the database is unavailable to this worker (it retries meanwhile), or null while it answers. */
+    public String databaseOutage() {
+        return database.outage();
+    }
+
     /** Jobs with a KV cache on this stage (freed when jobs end or are cancelled). */
     public int sequenceCount() {
         return ledger.size();
@@ -113,7 +146,10 @@ public final class StageWorker implements AutoCloseable {
         try {
             producer = KafkaClients.producer(settings);
             RecordProcessor processor = new RecordProcessor(settings, ledger, producer,
-                    (job, error) -> TailStage.failJobRow(db, job, error), stats);
+                    (job, error) -> database.untilDone("fail job " + job, () -> {
+                        TailStage.failJobRow(db, job, error);
+                        return null;
+                    }), stats, () -> running);
             while (running) {
                 follower.refresh();
                 RecordProcessor.Assignment a = follower.assignment();

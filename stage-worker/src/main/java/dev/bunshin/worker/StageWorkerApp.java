@@ -57,13 +57,16 @@ public class StageWorkerApp {
     @ConfigProperty(name = "bunshin.worker.micro-batches", defaultValue = "0")
     int microBatches;
 
+    @ConfigProperty(name = "bunshin.worker.delivery-timeout", defaultValue = "10m")
+    Duration deliveryTimeout;
+
     private StageWorker worker;
 
     void onStart(@Observes StartupEvent ev) throws Exception {
         String h = host.orElse(InetAddress.getLocalHost().getHostName());
         worker = new StageWorker(db, new WorkerSettings(id, modelId, Path.of(model), bootstrapServers, h,
                 dev.bunshin.models.plan.ByteSize.parse(memory), threads, speed, heartbeat, maxBatchTokens, maxSequences,
-                WirePrecision.parse(precision), maxRecordBytes, backend, microBatches));
+                WirePrecision.parse(precision), maxRecordBytes, backend, microBatches, deliveryTimeout));
         worker.onFatal(t -> Quarkus.asyncExit(1));
         worker.start();
     }

@@ -1,5 +1,6 @@
 package dev.bunshin.worker;
 
+import dev.bunshin.db.JobLocks;
 import dev.bunshin.db.JobsTable;
 import dev.bunshin.engine.sample.Sampler;
 import dev.bunshin.engine.sample.SamplingParams;
@@ -15,6 +16,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.logging.Logger;
 
 /**
@@ -25,8 +28,8 @@ import java.util.logging.Logger;
  * restart), so the database is the only truth: a job's tokens are {@code job_tokens} rows keyed by
  * (job_id, position), inserted with ON CONFLICT DO NOTHING, and a record whose token is already stored is stale.
  *
- * <p>Per batch, all token rows and job updates go in ONE transaction, and only then are the next records
- * produced. A job whose row is no longer 'running' (cancelled by the submitter, failed) is dropped: no DECODE,
+ * <p>Per batch, all token rows and job updates go in ONE transaction (its job rows locked in id order, retried
+ * through lost races and database outages), and only then are the next records produced. A job whose row is no longer 'running' (cancelled by the submitter, failed) is dropped: no DECODE,
  * a FREE instead so every stage drops its KV cache.
  */
 final class TailStage {
@@ -39,9 +42,11 @@ final class TailStage {
     private final Tokenizer tokenizer;
     private final int contextLength;
     private final Map<Long, TailJob> jobs = new HashMap<>();
+    private final DatabaseRetry database;
 
-    TailStage(DataSource db, Tokenizer tokenizer, int contextLength) {
+    TailStage(DataSource db, DatabaseRetry database, Tokenizer tokenizer, int contextLength) {
         this.db = db;
+        this.database = database;
         this.tokenizer = tokenizer;
         this.contextLength = contextLength;
     }
@@ -50,8 +55,49 @@ final class TailStage {
     record Logits(ActivationRecord record, float[] logits) {
     }
 
-    /** Samples every record, stores the results, and returns the records to send to stage 0 (in order). */
-    List<ActivationRecord> onLogits(List<Logits> batch, int epoch) throws SQLException {
+    /** What one batch of logits comes to: the tokens to store, the jobs to fail, the records already decided. */
+    private record Sampled(List<JobsTable.Token> steps, Map<Long, String> failures, List<ActivationRecord> out) {
+    }
+
+    /**
+     * Samples every record, stores the results, and returns the records to send to stage 0 (in order).
+     *
+     * <p>Through a database outage or a lost race this retries ({@link DatabaseRetry}) rather than failing: the
+     * reads until they succeed (sampling again gives the same tokens: a draw depends only on (seed, step)), then the
+     * write of exactly these tokens until it commits. Nothing is sent for a token that is not stored, and a token is
+     * stored once (keyed by position). {@link InterruptedException} if the worker closes meanwhile: nothing of the
+     * batch was sent, its offsets are not committed, and whoever runs the stage next runs it again.
+     */
+    List<ActivationRecord> onLogits(List<Logits> batch, int epoch) throws SQLException, InterruptedException {
+        Sampled s = database.untilDone("tail: read jobs", () -> sample(batch, epoch));
+        boolean[] updated;
+        try {
+            updated = database.untilDone("tail: store " + s.steps().size() + " token(s)", () -> store(s));
+        } catch (SQLException | InterruptedException e) {
+            // The cached states advanced past what is stored: forget them, the next record reloads them.
+            for (JobsTable.Token t : s.steps()) jobs.remove(t.jobId());
+            throw e;
+        }
+        List<ActivationRecord> out = s.out();
+        for (int i = 0; i < s.steps().size(); i++) {
+            JobsTable.Token t = s.steps().get(i);
+            TailJob job = jobs.get(t.jobId());
+            if (!updated[i] || t.ends()) {
+                jobs.remove(t.jobId());
+                out.add(ActivationRecord.free(t.jobId(), epoch));
+            } else {
+                out.add(ActivationRecord.decode(t.jobId(), epoch, job.promptLength + t.position(), t.tokenId()));
+            }
+        }
+        for (long id : s.failures().keySet()) {
+            jobs.remove(id);
+            out.add(ActivationRecord.free(id, epoch));
+        }
+        return out;
+    }
+
+    /** Samples the batch (loading the states of jobs not cached); on failure, no cached state has moved. */
+    private Sampled sample(List<Logits> batch, int epoch) throws SQLException {
         List<ActivationRecord> out = new ArrayList<>();
         List<JobsTable.Token> steps = new ArrayList<>();
         Map<Long, String> failures = new HashMap<>();
@@ -78,33 +124,38 @@ final class TailStage {
                 }
                 steps.add(job.accept(job.sample(l.logits())));
             }
+        } catch (SQLException | RuntimeException e) {
+            for (JobsTable.Token t : steps) jobs.remove(t.jobId());
+            throw e;
+        }
+        return new Sampled(steps, failures, out);
+    }
+
+    /**
+     * One transaction: every job row it changes is locked first, in id order (the lock order of
+     * {@link JobsTable}), then the tokens are written and the failed jobs failed. A batch cancel locks in the same
+     * order, so the two wait for each other but never deadlock.
+     */
+    private boolean[] store(Sampled s) throws SQLException {
+        Set<Long> ids = new TreeSet<>(s.failures().keySet());
+        for (JobsTable.Token t : s.steps()) ids.add(t.jobId());
+        try (Connection c = db.getConnection()) {
             c.setAutoCommit(false);
             try {
-                boolean[] updated = JobsTable.appendTokens(c, steps);
-                for (var f : failures.entrySet()) fail(c, f.getKey(), f.getValue());
+                JobLocks.lockInIdOrder(c, ids);
+                boolean[] updated = JobsTable.appendTokens(c, s.steps());
+                for (var f : new TreeMap<>(s.failures()).entrySet()) fail(c, f.getKey(), f.getValue());
                 c.commit();
-                for (int i = 0; i < steps.size(); i++) {
-                    JobsTable.Token s = steps.get(i);
-                    TailJob job = jobs.get(s.jobId());
-                    if (!updated[i] || s.ends()) {
-                        jobs.remove(s.jobId());
-                        out.add(ActivationRecord.free(s.jobId(), epoch));
-                    } else {
-                        out.add(ActivationRecord.decode(s.jobId(), epoch, job.promptLength + s.position(), s.tokenId()));
-                    }
+                return updated;
+            } catch (SQLException | RuntimeException e) {
+                try {
+                    c.rollback();
+                } catch (SQLException rollback) {
+                    e.addSuppressed(rollback); // the connection is gone: so is the transaction
                 }
-                for (long id : failures.keySet()) {
-                    jobs.remove(id);
-                    out.add(ActivationRecord.free(id, epoch));
-                }
-            } catch (SQLException e) {
-                c.rollback();
-                // The cached states advanced past what is stored: forget them, the next record reloads them.
-                for (JobsTable.Token s : steps) jobs.remove(s.jobId());
                 throw e;
             }
         }
-        return out;
     }
 
     /** Fails a job for bad data (its own fault, not the worker's); a no-op once the job is no longer running. */

@@ -1,6 +1,7 @@
 package dev.bunshin.worker;
 
 import dev.bunshin.llama.StageBackends;
+import dev.bunshin.protocol.ActivationProducer;
 import dev.bunshin.protocol.WirePrecision;
 
 import java.nio.file.Path;
@@ -27,11 +28,13 @@ import java.util.Objects;
  * @param backend          what runs the layers: {@code java} or {@code llama.cpp} ({@code bunshin.worker.backend})
  * @param microBatches     on stage 0, how many waves the running jobs' decode steps are split into; 0 = one per stage
  *                         of the plan ({@code bunshin.worker.micro-batches})
+ * @param deliveryTimeout  how long the producer retries a record before the worker resends it
+ *                         ({@code bunshin.worker.delivery-timeout}; a broker outage is ridden out either way)
  */
 public record WorkerSettings(String id, String modelId, Path model, String bootstrapServers, String host,
                              long memoryBytes, int threads, double speedGflops, Duration heartbeat,
                              int maxBatchTokens, int maxSequences, WirePrecision precision,
-                             int maxRecordBytes, String backend, int microBatches) {
+                             int maxRecordBytes, String backend, int microBatches, Duration deliveryTimeout) {
 
     /**
      * Positions per engine call unless told: enough to batch prefill well, small enough that a round of prompts
@@ -48,10 +51,20 @@ public record WorkerSettings(String id, String modelId, Path model, String boots
         if (threads < 1) throw new IllegalArgumentException("worker " + id + ": threads must be >= 1, got " + threads);
         if (maxBatchTokens < 1) throw new IllegalArgumentException("worker " + id + ": max-batch-tokens must be >= 1");
         if (microBatches < 0) throw new IllegalArgumentException("worker " + id + ": micro-batches must be >= 0, got " + microBatches);
+        Objects.requireNonNull(deliveryTimeout, "deliveryTimeout == null");
         if (!StageBackends.NAMES.contains(backend)) {
             throw new IllegalArgumentException("worker " + id + ": bunshin.worker.backend must be one of "
                     + StageBackends.NAMES + ", got \"" + backend + "\"");
         }
+    }
+
+    /** With the producer's default delivery timeout ({@link ActivationProducer#DEFAULT_DELIVERY_TIMEOUT}). */
+    public WorkerSettings(String id, String modelId, Path model, String bootstrapServers, String host,
+                          long memoryBytes, int threads, double speedGflops, Duration heartbeat,
+                          int maxBatchTokens, int maxSequences, WirePrecision precision,
+                          int maxRecordBytes, String backend, int microBatches) {
+        this(id, modelId, model, bootstrapServers, host, memoryBytes, threads, speedGflops, heartbeat, maxBatchTokens,
+                maxSequences, precision, maxRecordBytes, backend, microBatches, ActivationProducer.DEFAULT_DELIVERY_TIMEOUT);
     }
 
     /** Defaults for everything but identity, model and Kafka. */
