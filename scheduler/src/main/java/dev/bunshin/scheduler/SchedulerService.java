@@ -42,6 +42,8 @@ public final class SchedulerService implements AutoCloseable {
     /** Notifications since the loop last looked; guarded by {@code this.wake}. */
     private final Object wake = new Object();
     private long wakeups;
+    /** Ticks the loop has run (tests: an idle scheduler ticks about once per {@code tick}). */
+    private final java.util.concurrent.atomic.AtomicLong ticks = new java.util.concurrent.atomic.AtomicLong();
     /** Live worker ids the current plan was made from; null until this scheduler has planned or adopted one. */
     private Set<String> plannedFrom;
     private long firstWorkerSeenAt;
@@ -76,6 +78,7 @@ public final class SchedulerService implements AutoCloseable {
         long failingSince = 0; // System.nanoTime() of the first failed tick in a row, or 0
         while (running) {
             try {
+                ticks.incrementAndGet();
                 tick();
                 if (failingSince != 0) {
                     LOG.warning("scheduler ticks again after " + String.format("%.1f", (System.nanoTime() - failingSince) / 1e9)
@@ -106,6 +109,11 @@ public final class SchedulerService implements AutoCloseable {
                 return;
             }
         }
+    }
+
+    /** Ticks the loop has run so far. */
+    public long ticks() {
+        return ticks.get();
     }
 
     /** One round of expire → plan → dispatch. */
