@@ -112,16 +112,6 @@ public final class WorkersTable {
      * nothing, unless its row is lost and still this incarnation's.
      */
     public static boolean revive(Connection c, String id, String incarnation) throws SQLException {
-        // Looks before it writes (as expireSilent): an UPDATE OF status fires V12's statement trigger, which
-        // NOTIFYs the scheduler even when no row changes — on every heartbeat of a worker whose row is not its own.
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT 1 FROM workers WHERE id = ? AND incarnation = ? AND status = 'lost'")) {
-            ps.setString(1, id);
-            ps.setString(2, incarnation);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) return false;
-            }
-        }
         try (PreparedStatement ps = c.prepareStatement("""
                 UPDATE workers SET status = 'live', last_heartbeat = clock_timestamp()
                 WHERE id = ? AND incarnation = ? AND status = 'lost'""")) {
@@ -183,24 +173,11 @@ public final class WorkersTable {
     }
 
     /**
-     * Marks {@code model}'s live workers silent for longer than {@code timeout} as lost; returns their ids.
-     *
-     * <p>Looks before it writes: the UPDATE fires V12's statement-level trigger, which NOTIFYs the scheduler even
-     * when no row changes, and the scheduler runs this on every tick — an UPDATE every time made each tick wake
-     * the next one at once (≈ 3,300 commits/s on an idle stack, a third of a core for the scheduler and as much
-     * for its PostgreSQL backend).
+     * Marks {@code model}'s live workers silent for longer than {@code timeout} as lost; returns their ids. The
+     * scheduler runs this on every tick: an UPDATE that changes no row must not wake it (V18's per-row trigger).
      */
     public static List<String> expireSilent(Connection c, String model, Duration timeout) throws SQLException {
         List<String> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("""
-                SELECT 1 FROM workers WHERE model = ? AND status = 'live'
-                AND last_heartbeat < now() - make_interval(secs => ?) LIMIT 1""")) {
-            ps.setString(1, model);
-            ps.setDouble(2, timeout.toMillis() / 1000.0);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) return out;
-            }
-        }
         try (PreparedStatement ps = c.prepareStatement("""
                 UPDATE workers SET status = 'lost' WHERE model = ? AND status = 'live'
                 AND last_heartbeat < now() - make_interval(secs => ?) RETURNING id""")) {
