@@ -212,8 +212,7 @@ final class ClusterBench {
     /** CPU seconds so far of each process tree, and of this JVM alone (the bench's HTTP client) as "bench client". */
     private static Map<String, Double> cpuNow(Map<String, Long> pids) {
         Map<String, Double> m = ProcessCpu.snapshot(pids);
-        long[] self = ProcessCpu.stat(ProcessHandle.current().pid());
-        m.put("bench client", self == null ? 0 : (self[0] + self[1]) / 100.0);
+        m.put("bench client", ProcessCpu.ownSeconds(ProcessHandle.current().pid()));
         return m;
     }
 

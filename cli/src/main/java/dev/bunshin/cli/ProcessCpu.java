@@ -30,6 +30,12 @@ final class ProcessCpu {
         return out;
     }
 
+    /** CPU seconds so far of the process alone, its children not counted (0 if it is gone). */
+    static double ownSeconds(long pid) {
+        long[] t = stat(pid);
+        return t == null ? 0 : (t[0] + t[1]) / TICKS;
+    }
+
     /** {@code after - before} per name. */
     static Map<String, Double> delta(Map<String, Double> before, Map<String, Double> after) {
         Map<String, Double> out = new LinkedHashMap<>();
@@ -46,7 +52,7 @@ final class ProcessCpu {
     }
 
     /** {utime, stime, cutime, cstime} in ticks, or null if the process is gone. */
-    static long[] stat(long pid) {
+    private static long[] stat(long pid) {
         try {
             String s = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
             // The command name (field 2) may hold spaces: fields are counted after its closing parenthesis.

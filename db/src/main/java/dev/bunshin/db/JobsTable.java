@@ -6,6 +6,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 
@@ -290,6 +291,24 @@ public final class JobsTable {
             }
         }
         return out.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /**
+     * Locks the rows of {@code ids} (those that exist) FOR UPDATE in ascending id order, in the caller's
+     * transaction: one that then updates them in any order, or with several statements, can wait for another such
+     * transaction but never in a cycle with it.
+     */
+    public static void lockInIdOrder(Connection c, Collection<Long> ids) throws SQLException {
+        if (ids.isEmpty()) return;
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT id FROM jobs WHERE id = ANY (?) ORDER BY id FOR UPDATE")) {
+            ps.setArray(1, c.createArrayOf("bigint", ids.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    // locking is the point
+                }
+            }
+        }
     }
 
     /**

@@ -1,6 +1,5 @@
 package dev.bunshin.worker;
 
-import dev.bunshin.db.JobLocks;
 import dev.bunshin.db.JobsTable;
 import dev.bunshin.engine.sample.Sampler;
 import dev.bunshin.engine.sample.SamplingParams;
@@ -142,7 +141,7 @@ final class TailStage {
         try (Connection c = db.getConnection()) {
             c.setAutoCommit(false);
             try {
-                JobLocks.lockInIdOrder(c, ids);
+                JobsTable.lockInIdOrder(c, ids);
                 boolean[] updated = JobsTable.appendTokens(c, s.steps());
                 for (var f : new TreeMap<>(s.failures()).entrySet()) fail(c, f.getKey(), f.getValue());
                 c.commit();
