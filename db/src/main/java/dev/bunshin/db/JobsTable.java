@@ -8,7 +8,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Every state change of a job and every token written: the {@code jobs} and {@code job_tokens} tables
@@ -35,10 +37,12 @@ public final class JobsTable {
      *
      * @param stop       stop strings; generation ends before them
      * @param stopTokens extra token ids that end generation (chat end-of-turn)
+     * @param ageSeconds seconds since the job was created when the row was read, on the database's clock (so a
+     *                   worker on another machine can time the job without trusting its own clock against it)
      */
     public record Sampling(long id, int[] promptTokens, int maxTokens, float temperature, int topK, float topP,
                            float minP, float repeatPenalty, float presencePenalty, float frequencyPenalty, long seed,
-                           List<String> stop, int[] stopTokens) {
+                           List<String> stop, int[] stopTokens, double ageSeconds) {
     }
 
     /**
@@ -252,11 +256,29 @@ public final class JobsTable {
         }
     }
 
+    /**
+     * How many of {@code model}'s jobs are in each status; every status is present (0 when none). One scan of the
+     * model's rows: for gauges read at most every few seconds, not for the hot path.
+     */
+    public static Map<JobStatus, Long> countByStatus(Connection c, String model) throws SQLException {
+        Map<JobStatus, Long> out = new EnumMap<>(JobStatus.class);
+        for (JobStatus s : JobStatus.values()) out.put(s, 0L);
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT status, count(*) FROM jobs WHERE model = ? GROUP BY status")) {
+            ps.setString(1, model);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) out.put(JobStatus.of(rs.getString(1)), rs.getLong(2));
+            }
+        }
+        return out;
+    }
+
     /** The sampling fields of a running job; null if the job does not exist or is not running. */
     public static Sampling runningSampling(Connection c, long jobId) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("""
                 SELECT prompt_tokens, max_tokens, temperature, top_k, top_p, min_p, repeat_penalty,
-                       presence_penalty, frequency_penalty, seed, stop, stop_tokens
+                       presence_penalty, frequency_penalty, seed, stop, stop_tokens,
+                       extract(epoch FROM clock_timestamp() - created_at) AS age
                 FROM jobs WHERE id = ? AND status = ?""")) {
             ps.setLong(1, jobId);
             ps.setString(2, JobStatus.RUNNING.sql());
@@ -266,7 +288,8 @@ public final class JobsTable {
                         rs.getFloat("temperature"), rs.getInt("top_k"), rs.getFloat("top_p"), rs.getFloat("min_p"),
                         rs.getFloat("repeat_penalty"), rs.getFloat("presence_penalty"),
                         rs.getFloat("frequency_penalty"), rs.getLong("seed"),
-                        List.of((String[]) rs.getArray("stop").getArray()), SqlArrays.ints(rs.getArray("stop_tokens")));
+                        List.of((String[]) rs.getArray("stop").getArray()), SqlArrays.ints(rs.getArray("stop_tokens")),
+                        rs.getDouble("age"));
             }
         }
     }

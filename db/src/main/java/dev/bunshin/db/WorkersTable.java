@@ -7,6 +7,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -185,6 +186,23 @@ public final class WorkersTable {
             ps.setDouble(2, timeout.toMillis() / 1000.0);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) out.add(rs.getString("id"));
+            }
+        }
+        return out;
+    }
+
+    /** The statuses a {@code workers} row can have (db/migrations/V10). */
+    public static final List<String> STATUSES = List.of("live", "lost", "stopped");
+
+    /** How many of {@code model}'s workers are in each of {@link #STATUSES}; every status is present (0 when none). */
+    public static Map<String, Long> countByStatus(Connection c, String model) throws SQLException {
+        Map<String, Long> out = new LinkedHashMap<>();
+        for (String s : STATUSES) out.put(s, 0L);
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT status, count(*) FROM workers WHERE model = ? GROUP BY status")) {
+            ps.setString(1, model);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) out.put(rs.getString(1), rs.getLong(2));
             }
         }
         return out;

@@ -31,6 +31,7 @@ final class PlanFollower implements AutoCloseable {
     private final WorkerRegistration registration;
     private final PositionLedger ledger;
     private final DatabaseRetry database;
+    private final TailMetrics tailMetrics;
     private GgufFile file;
     private Tokenizer tokenizer;
     private StageConsumer consumer;
@@ -42,8 +43,9 @@ final class PlanFollower implements AutoCloseable {
     private int unreported;
 
     PlanFollower(DataSource db, WorkerSettings settings, WorkerRegistration registration, PositionLedger ledger,
-                 DatabaseRetry database) {
+                 DatabaseRetry database, TailMetrics tailMetrics) {
         this.db = db;
+        this.tailMetrics = tailMetrics;
         this.database = database;
         this.settings = settings;
         this.registration = registration;
@@ -123,7 +125,7 @@ final class PlanFollower implements AutoCloseable {
             TailStage tail = null;
             if (next.isLast(mine)) {
                 if (tokenizer == null) tokenizer = Tokenizer.fromGguf(file);
-                tail = new TailStage(db, database, tokenizer, backend.contextLength());
+                tail = new TailStage(db, database, tokenizer, backend.contextLength(), tailMetrics);
             }
             assignment = new RecordProcessor.Assignment(next, mine, backend, tail);
             LOG.info("worker " + settings.id() + " runs stage " + mine.index() + " layers " + range + " of "

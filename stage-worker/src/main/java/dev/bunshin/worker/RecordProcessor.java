@@ -61,6 +61,7 @@ final class RecordProcessor {
     private final Producer<Long, ActivationRecord> producer;
     private final JobFailer failer;
     private final WorkerStats stats;
+    private final WorkerMetrics metrics;
     /** False once the worker closes: a wait for the broker then gives up. */
     private final BooleanSupplier running;
     /** Whether a wait for the broker has been logged (once per outage). */
@@ -68,12 +69,13 @@ final class RecordProcessor {
 
     RecordProcessor(WorkerSettings settings, PositionLedger ledger, Producer<Long, ActivationRecord> producer,
                     JobFailer failer, WorkerStats stats) {
-        this(settings, ledger, producer, failer, stats, () -> true);
+        this(settings, ledger, producer, failer, stats, WorkerMetrics.none(settings), () -> true);
     }
 
     RecordProcessor(WorkerSettings settings, PositionLedger ledger, Producer<Long, ActivationRecord> producer,
-                    JobFailer failer, WorkerStats stats, BooleanSupplier running) {
+                    JobFailer failer, WorkerStats stats, WorkerMetrics metrics, BooleanSupplier running) {
         this.running = running;
+        this.metrics = metrics;
         this.settings = settings;
         this.ledger = ledger;
         this.producer = producer;
@@ -202,6 +204,7 @@ final class RecordProcessor {
         List<StageOutput> outputs = EngineBatch.run(a.backend(), recs, (bad, why) -> failJob(bad.jobId(),
                 "stage " + a.stage().index() + " (" + settings.id() + "): " + why.getMessage(), a, out));
         stats.engineCall(recs.size(), System.nanoTime() - t0);
+        metrics.engineCall(a.stage().index(), recs, System.nanoTime() - t0);
         if (a.tail() == null) {
             String next = a.plan().nextTopic(a.stage());
             for (int i = 0; i < recs.size(); i++) {

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.logging.Logger;
 
 /**
@@ -91,6 +92,22 @@ final class StageConsumer implements AutoCloseable {
             if (e != null) LOG.warning("worker " + worker + ": offset commit failed (records will be re-run): " + e);
         });
         pending.clear();
+    }
+
+    /**
+     * Records of the topic not yet consumed: the end offset minus this consumer's position, summed over its
+     * partitions, as of the last fetch (no request to the broker); -1 before any partition's lag is known.
+     */
+    long lag() {
+        long sum = 0;
+        boolean known = false;
+        for (TopicPartition tp : consumer.assignment()) {
+            OptionalLong l = consumer.currentLag(tp);
+            if (l.isEmpty()) continue;
+            sum += l.getAsLong();
+            known = true;
+        }
+        return known ? sum : -1;
     }
 
     /** Reads again from these offsets: records fetched but not run (they belong to a newer plan). */

@@ -2,6 +2,8 @@ package dev.bunshin.worker;
 
 import dev.bunshin.db.StagePlan;
 import dev.bunshin.protocol.ActivationRecord;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 
@@ -50,6 +52,7 @@ public final class StageWorker implements AutoCloseable {
     private final PlanFollower follower;
     private final DatabaseRetry database;
     private final WorkerStats stats = new WorkerStats(Duration.ofSeconds(10));
+    private final WorkerMetrics metrics;
     private volatile boolean running;
     private volatile Throwable failure;
     private Thread thread;
@@ -57,12 +60,19 @@ public final class StageWorker implements AutoCloseable {
     /** The row was found not to be this process's; logged once. Heartbeat thread only. */
     private boolean goneLogged;
 
+    /** A worker whose meters record nothing (tests, tools). */
     public StageWorker(DataSource db, WorkerSettings settings) {
+        this(db, settings, new CompositeMeterRegistry());
+    }
+
+    /** A worker that records its meters ({@link WorkerMetrics}, {@link TailMetrics}) in {@code registry}. */
+    public StageWorker(DataSource db, WorkerSettings settings, MeterRegistry registry) {
         this.db = db;
         this.settings = settings;
         this.registration = new WorkerRegistration(db, settings);
         this.database = new DatabaseRetry(settings.id(), () -> running);
-        this.follower = new PlanFollower(db, settings, registration, ledger, database);
+        this.metrics = new WorkerMetrics(registry, settings, this::stage, this::epoch);
+        this.follower = new PlanFollower(db, settings, registration, ledger, database, metrics.tail());
         this.heartbeat = Executors.newSingleThreadScheduledExecutor(
                 r -> Thread.ofPlatform().name("bunshin-heartbeat-" + settings.id()).daemon().unstarted(r));
     }
@@ -149,7 +159,7 @@ public final class StageWorker implements AutoCloseable {
                     (job, error) -> database.untilDone("fail job " + job, () -> {
                         TailStage.failJobRow(db, job, error);
                         return null;
-                    }), stats, () -> running);
+                    }), stats, metrics, () -> running);
             while (running) {
                 follower.refresh();
                 RecordProcessor.Assignment a = follower.assignment();
@@ -160,6 +170,7 @@ public final class StageWorker implements AutoCloseable {
                 StageConsumer consumer = follower.consumer();
                 List<ConsumerRecord<byte[], byte[]>> records = consumer.poll(Duration.ofMillis(50),
                         processor.waveSize(a), WAVE_WAIT);
+                metrics.consumerLag(a.stage(), consumer::lag);
                 if (!records.isEmpty()) {
                     RecordProcessor.Result r = processor.process(records, a);
                     consumer.acknowledge(r.done());

@@ -1,6 +1,7 @@
 package dev.bunshin.worker;
 
 import dev.bunshin.protocol.WirePrecision;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -25,6 +26,9 @@ public class StageWorkerApp {
 
     @Inject
     DataSource db;
+    /** Served at /q/metrics (quarkus-micrometer-registry-prometheus). */
+    @Inject
+    MeterRegistry registry;
 
     @ConfigProperty(name = "bunshin.worker.id")
     String id;
@@ -66,7 +70,7 @@ public class StageWorkerApp {
         String h = host.orElse(InetAddress.getLocalHost().getHostName());
         worker = new StageWorker(db, new WorkerSettings(id, modelId, Path.of(model), bootstrapServers, h,
                 dev.bunshin.models.plan.ByteSize.parse(memory), threads, speed, heartbeat, maxBatchTokens, maxSequences,
-                WirePrecision.parse(precision), maxRecordBytes, backend, microBatches, deliveryTimeout));
+                WirePrecision.parse(precision), maxRecordBytes, backend, microBatches, deliveryTimeout), registry);
         worker.onFatal(t -> Quarkus.asyncExit(1));
         worker.start();
     }

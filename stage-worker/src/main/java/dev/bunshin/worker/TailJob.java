@@ -32,6 +32,8 @@ final class TailJob {
     int next;
     /** The last generated token, or -1. */
     int lastToken = -1;
+    /** When the job was created and its last token committed, for {@link TailMetrics}. */
+    final TailMetrics.JobClock clock = new TailMetrics.JobClock();
 
     TailJob(long id, int[] prompt, int maxTokens, int contextLength, Sampler sampler, Set<Integer> stopTokens,
             java.util.List<String> stopStrings, Tokenizer tokenizer) {

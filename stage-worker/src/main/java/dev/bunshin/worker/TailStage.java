@@ -42,9 +42,11 @@ final class TailStage {
     private final int contextLength;
     private final Map<Long, TailJob> jobs = new HashMap<>();
     private final DatabaseRetry database;
+    private final TailMetrics metrics;
 
-    TailStage(DataSource db, DatabaseRetry database, Tokenizer tokenizer, int contextLength) {
+    TailStage(DataSource db, DatabaseRetry database, Tokenizer tokenizer, int contextLength, TailMetrics metrics) {
         this.db = db;
+        this.metrics = metrics;
         this.database = database;
         this.tokenizer = tokenizer;
         this.contextLength = contextLength;
@@ -81,6 +83,7 @@ final class TailStage {
         for (int i = 0; i < s.steps().size(); i++) {
             JobsTable.Token t = s.steps().get(i);
             TailJob job = jobs.get(t.jobId());
+            if (updated[i]) metrics.committed(job.clock, t);
             if (!updated[i] || t.ends()) {
                 jobs.remove(t.jobId());
                 out.add(ActivationRecord.free(t.jobId(), epoch));
@@ -187,6 +190,7 @@ final class TailStage {
         for (int t : row.stopTokens()) stopTokens.add(t);
         TailJob job = new TailJob(id, row.promptTokens(), row.maxTokens(), contextLength, new Sampler(p), stopTokens,
                 row.stop(), tokenizer);
+        job.clock.created(row.ageSeconds());
         for (int token : JobsTable.generatedTokens(c, id)) job.replay(token);
         jobs.put(id, job);
         return job;

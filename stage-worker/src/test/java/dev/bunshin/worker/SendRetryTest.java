@@ -65,7 +65,7 @@ class SendRetryTest {
             }
         };
         RecordProcessor p = new RecordProcessor(SETTINGS, new PositionLedger(), producer, failed::put,
-                new WorkerStats(Duration.ofHours(1)), () -> true);
+                new WorkerStats(Duration.ofHours(1)), WorkerMetrics.none(SETTINGS), () -> true);
         // Job 1's two records run in two engine calls (one record per job per call); job 2's in the first.
         RecordProcessor.Result r = p.process(List.of(record(1, 0, 2, 0), record(2, 0, 2, 1), record(1, 2, 1, 2)),
                 assignment);
@@ -84,7 +84,7 @@ class SendRetryTest {
         MockProducer<Long, ActivationRecord> producer = new MockProducer<>(false, null, new LongSerializer(), new ActivationSerializer());
         boolean[] running = {true};
         RecordProcessor p = new RecordProcessor(SETTINGS, new PositionLedger(), producer, failed::put,
-                new WorkerStats(Duration.ofHours(1)), () -> running[0]);
+                new WorkerStats(Duration.ofHours(1)), WorkerMetrics.none(SETTINGS), () -> running[0]);
         Thread closer = Thread.ofPlatform().start(() -> {
             try {
                 Thread.sleep(1_500); // still waiting: no acknowledgement, and no error either
