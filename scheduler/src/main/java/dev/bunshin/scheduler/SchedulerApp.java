@@ -1,5 +1,6 @@
 package dev.bunshin.scheduler;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -17,6 +18,9 @@ public class SchedulerApp {
 
     @Inject
     DataSource db;
+    /** Served at /q/metrics (quarkus-micrometer-registry-prometheus). */
+    @Inject
+    MeterRegistry registry;
 
     @ConfigProperty(name = "bunshin.model-id")
     String modelId;
@@ -44,14 +48,19 @@ public class SchedulerApp {
     int maxReprefillTokens;
     @ConfigProperty(name = "bunshin.scheduler.tick", defaultValue = "200ms")
     Duration tick;
+    @ConfigProperty(name = "bunshin.metrics.max-age", defaultValue = "5s")
+    Duration metricsMaxAge;
 
     private SchedulerService service;
+    /** Held here: a gauge holds its object weakly. */
+    private ClusterMetrics metrics;
 
     void onStart(@Observes StartupEvent ev) throws Exception {
         service = new SchedulerService(db, new SchedulerSettings(modelId, Path.of(model), bootstrapServers,
                 expectedWorkers, grace, heartbeatTimeout, maxRunning, partitions, replicationFactor, maxRecordBytes,
                 contextLength, maxReprefillTokens, tick));
         service.start();
+        metrics = new ClusterMetrics(registry, db, modelId, metricsMaxAge);
     }
 
     void onStop(@Observes ShutdownEvent ev) {
