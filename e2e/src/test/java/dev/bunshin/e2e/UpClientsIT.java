@@ -1,14 +1,11 @@
 package dev.bunshin.e2e;
 
-import dev.bunshin.engine.TestModels;
 import dev.bunshin.launcher.LocalStack;
-import dev.bunshin.launcher.UpOptions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -30,24 +27,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class UpClientsIT {
 
-    static final Path HOME = Path.of("..").toAbsolutePath().normalize();
-    static final Path NODE_DIR = HOME.resolve("submitter/src/test/node");
+    static final Path NODE_DIR = UpStack.HOME.resolve("submitter/src/test/node");
 
     static LocalStack stack;
 
     @BeforeAll
     static void up() throws Exception {
-        Path model = TestModels.stories260K();
-        // Under target/: as root, PostgreSQL runs as another user, who must be able to reach the data dir.
-        Path dataDir = Path.of("target/up-clients-it").toAbsolutePath();
-        System.setProperty("bunshin.home", HOME.toString());
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
-        stack = LocalStack.start(UpOptions.parse(new String[] {
-                "--model", model.toString(), "--workers", "2", "--port", Integer.toString(port),
-                "--data-dir", dataDir.toString(), "--threads", "1"}), System.out);
+        stack = UpStack.start("up-clients-it", 2);
         if (!Files.isDirectory(NODE_DIR.resolve("node_modules/openai")) || !Files.isDirectory(NODE_DIR.resolve("node_modules/ollama"))) {
             node(List.of("npm", "ci", "--no-audit", "--no-fund"), 300);
         }

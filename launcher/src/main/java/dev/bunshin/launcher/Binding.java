@@ -110,7 +110,7 @@ public record Binding(String bind, String advertise, String advertiseSource) {
         return (host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host) + ":" + port;
     }
 
-    private static boolean isWildcard(String host) {
+    static boolean isWildcard(String host) {
         try {
             return InetAddress.getByName(host).isAnyLocalAddress();
         } catch (UnknownHostException e) {

@@ -37,6 +37,8 @@ public final class LocalStack implements AutoCloseable {
     private NodePlacement placement = NodePlacement.SAME_HOST;
     private final Supervisor supervisor;
     private DataDirLock lock;
+    /** Each app's Prometheus endpoint, by name, in order of start. */
+    private final Map<String, String> metricsUrls = new LinkedHashMap<>();
 
     private LocalStack(Path dataDir, RestartPolicy policy, PrintStream out) {
         this.dataDir = dataDir;
@@ -126,6 +128,14 @@ public final class LocalStack implements AutoCloseable {
      */
     public String supervise() {
         return supervisor.check();
+    }
+
+    /**
+     * Where each app serves its metrics in Prometheus format ({@code http://host:port/q/metrics}), by name
+     * ("scheduler", "submitter", "worker-1", ...), in order of start; as this machine reaches them.
+     */
+    public Map<String, String> metricsUrls() {
+        return java.util.Collections.unmodifiableMap(metricsUrls);
     }
 
     /** The pid now running under {@code name} ("kafka", "postgres", "scheduler", "worker-1", ...), or -1. */
@@ -252,6 +262,7 @@ public final class LocalStack implements AutoCloseable {
         String placedHeap = placement.heap(name, heap);
         QuarkusApp app = launch(home, module, name, prefix, placedHeap, common, placed, dataDir, log);
         placement.started(name, List.of(app.pid()));
+        metricsUrls.put(name, metricsUrl(placed.get("quarkus.http.host"), placed.get("quarkus.http.port")));
         supervisor.add(name, app.process(), () -> {
             QuarkusApp again = launch(home, module, name, prefix, placedHeap, common, placed, dataDir, log);
             again.awaitReadyOrStop(APP_READY_TIMEOUT);
@@ -259,6 +270,12 @@ public final class LocalStack implements AutoCloseable {
             return again.process();
         });
         return app;
+    }
+
+    /** An app's {@code /q/metrics} on {@code host} (a wildcard one reached on this machine's address) and port. */
+    private static String metricsUrl(String host, String port) {
+        String reach = host == null || Binding.isWildcard(host) ? Binding.LOOPBACK : host;
+        return "http://" + Binding.hostPort(reach, Integer.parseInt(port)) + "/q/metrics";
     }
 
     /** Starts {@code <home>/<module>/target/quarkus-app/quarkus-run.jar} with {@code common} and {@code own} config. */

@@ -53,6 +53,8 @@ public final class Up {
         out.println("Bunshin is up: " + stack.apiUrl());
         out.println("Model id: " + stack.modelId() + (stack.syntheticModel() ? "  (RANDOM WEIGHTS: its text is noise)" : ""));
         out.println("Logs: " + stack.logs() + "/*.log");
+        out.println("Metrics (Prometheus): " + String.join(", ", stack.metricsUrls().entrySet().stream()
+                .map(e -> e.getKey() + " " + e.getValue()).toList()));
         Binding binding = stack.binding();
         if (binding.shared()) {
             out.println("API for other machines: http://" + Binding.hostPort(binding.advertise(),
