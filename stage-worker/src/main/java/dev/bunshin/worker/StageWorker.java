@@ -3,6 +3,9 @@ package dev.bunshin.worker;
 import dev.bunshin.db.StagePlan;
 import dev.bunshin.protocol.ActivationRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import dev.bunshin.db.JobStatus;
+import dev.bunshin.protocol.events.EventPublisher;
+import dev.bunshin.protocol.events.JobEvent;
 import org.apache.kafka.clients.producer.KafkaProducer;
 
 import javax.sql.DataSource;
@@ -53,6 +56,8 @@ public final class StageWorker implements AutoCloseable {
     private volatile boolean running;
     private volatile Throwable failure;
     private Thread thread;
+    /** Job events (tokens, ends, failures) after each commit, while this worker runs the tail. */
+    private final EventPublisher events;
     private Consumer<Throwable> onFatal = t -> { };
     /** The row was found not to be this process's; logged once. Heartbeat thread only. */
     private boolean goneLogged;
@@ -62,7 +67,8 @@ public final class StageWorker implements AutoCloseable {
         this.settings = settings;
         this.registration = new WorkerRegistration(db, settings);
         this.database = new DatabaseRetry(settings.id(), () -> running);
-        this.follower = new PlanFollower(db, settings, registration, ledger, database);
+        this.events = new EventPublisher(settings.bootstrapServers());
+        this.follower = new PlanFollower(db, settings, registration, ledger, database, events);
         this.heartbeat = Executors.newSingleThreadScheduledExecutor(
                 r -> Thread.ofPlatform().name("bunshin-heartbeat-" + settings.id()).daemon().unstarted(r));
     }
@@ -147,7 +153,9 @@ public final class StageWorker implements AutoCloseable {
             producer = KafkaClients.producer(settings);
             RecordProcessor processor = new RecordProcessor(settings, ledger, producer,
                     (job, error) -> database.untilDone("fail job " + job, () -> {
-                        TailStage.failJobRow(db, job, error);
+                        if (TailStage.failJobRow(db, job, error)) {
+                            events.publish(JobEvent.status(job, JobStatus.FAILED.sql()));
+                        }
                         return null;
                     }), stats, () -> running);
             while (running) {
@@ -177,6 +185,7 @@ public final class StageWorker implements AutoCloseable {
         } finally {
             follower.close();
             PlanFollower.closeQuietly(producer);
+            events.close();
         }
     }
 
