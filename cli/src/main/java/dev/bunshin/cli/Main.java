@@ -39,6 +39,8 @@ public final class Main {
               bench cluster MODEL --nodes N --cores-per-node C [--link-delay MS] [--link-rate MBIT] [--jobs 1,8,32]
                             [--tokens 64] [--backend java] [--memory-cap 0.4|600M] [--reps R] [--json] [--plot FILE]
                                                            N simulated hosts (pinned, namespaced) vs the best single node
+              bench events [--rates 1000,4000,max] [--tails 2] [--jobs 32] [--seconds 8] [--reps 3] [--json]
+                                                           how streams learn of tokens: per-token NOTIFY vs Kafka events
               bench make-models DIR [--mixes Q8_0,Q4_0,Q4_K_M] [--layers L] [--tiny] [--force]
                                                            write synthetic TinyLlama-shaped models (≈1 GB each)
 

@@ -22,7 +22,10 @@ import java.util.logging.Logger;
  * callback gets a notification with a null channel: anything committed before LISTEN may have been missed.
  */
 public final class PgListener implements AutoCloseable {
-    /** V11: the id of a job with a new token or a new status. */
+    /**
+     * V11: the id of a job with a new token or a new status. V19 dropped its triggers (streams follow events on
+     * Kafka now); {@code bench events} puts them back in a scratch database to measure the two side by side.
+     */
     public static final String JOB_EVENTS = "bunshin_job_events";
     /** V12: jobs queued or ended, workers joined or gone: a reason for the scheduler to tick now. */
     public static final String SCHEDULER = "bunshin_scheduler";

@@ -19,8 +19,8 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * The real apps: the scheduler's and two workers' quarkus-run.jar as processes (as the launcher starts them),
- * configured only through the common keys, over a real Kafka and PostgreSQL. Run by {@code mvn verify}.
+ * The real apps: the scheduler's, two workers' and two submitters' quarkus-run.jar as processes (as the launcher
+ * starts them), configured only through the common keys, over a real Kafka and PostgreSQL. Run by {@code mvn verify}.
  */
 class PackagedAppsIT {
 
@@ -68,9 +68,26 @@ class PackagedAppsIT {
             start("worker-" + w, "stage-worker", worker);
         }
 
+        // Two submitters behind "one address": streams on either follow the job events on Kafka. Their polls are
+        // set to five minutes, so a stream that ends within seconds of its job was fed by the events.
+        int[] submitterPorts = new int[2];
+        for (int s = 0; s < 2; s++) {
+            try (var socket = new java.net.ServerSocket(0)) {
+                submitterPorts[s] = socket.getLocalPort();
+            }
+            Map<String, String> submitter = new HashMap<>(common);
+            submitter.put("quarkus.http.port", Integer.toString(submitterPorts[s]));
+            submitter.put("bunshin.api.poll-ms", "300000");
+            submitter.put("bunshin.api.notified-poll-ms", "300000");
+            start("submitter-" + s, "submitter", submitter);
+        }
+        var http = java.net.http.HttpClient.newHttpClient();
+        for (int port : submitterPorts) awaitReady(http, port, Duration.ofSeconds(90));
+
         Jobs jobs = new Jobs(infra.db);
         List<Long> ids = new ArrayList<>();
         Map<Long, Reference.Output> expected = new HashMap<>();
+        List<java.util.concurrent.CompletableFuture<List<String>>> streams = new ArrayList<>();
         try (GgufFile file = GgufFile.open(model)) {
             Tokenizer tok = Tokenizer.fromGguf(file);
             for (String prompt : List.of("Once upon a time", "The cat sat on the mat and")) {
@@ -78,14 +95,28 @@ class PackagedAppsIT {
                 long id = jobs.insert(modelId, prompt, tokens, 32);
                 ids.add(id);
                 expected.put(id, Reference.greedy(file, tok, tokens, 32));
+                for (int port : submitterPorts) {
+                    streams.add(http.sendAsync(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                                    "http://127.0.0.1:" + port + "/v1/jobs/" + id + "/events")).build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofLines())
+                            .thenApply(r -> r.body().toList()));
+                }
             }
         }
-        for (Jobs.Row row : jobs.awaitDone(ids, Duration.ofSeconds(150))) {
+        List<Jobs.Row> rows = jobs.awaitDone(ids, Duration.ofSeconds(150));
+        for (Jobs.Row row : rows) {
             assertEquals("completed", row.status(), row.toString());
             assertEquals(expected.get(row.id()).text(), row.text(), "job " + row.id());
         }
+        for (int i = 0; i < streams.size(); i++) {
+            Jobs.Row row = rows.get(i / 2);
+            // Well under the five minutes a poll would take: each stream was fed by events.
+            List<String> lines = streams.get(i).get(20, java.util.concurrent.TimeUnit.SECONDS);
+            long ids2 = lines.stream().filter(l -> l.startsWith("id: ")).count();
+            assertEquals(row.tokenCount(), ids2, "submitter " + (i % 2) + ", job " + row.id() + ": " + lines);
+            assertTrue(lines.contains("event: done"), "submitter " + (i % 2) + ", job " + row.id() + ": " + lines);
+        }
         // The scheduler's GET /plan shows the two stages; each worker is ready with its stage.
-        var http = java.net.http.HttpClient.newHttpClient();
         java.util.Set<String> stages = new java.util.TreeSet<>();
         for (int w = 1; w <= 2; w++) {
             var health = http.send(java.net.http.HttpRequest.newBuilder(
@@ -108,6 +139,24 @@ class PackagedAppsIT {
             rs.next();
             assertEquals(2, rs.getInt(1), "one plan of two stages");
         }
+    }
+
+    private static void awaitReady(java.net.http.HttpClient http, int port, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String last = "no answer";
+        while (System.nanoTime() < deadline) {
+            try {
+                var r = http.send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + port + "/q/health/ready")).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200) return;
+                last = r.statusCode() + " " + r.body();
+            } catch (IOException e) {
+                last = e.toString();
+            }
+            Thread.sleep(250);
+        }
+        fail("submitter on port " + port + " not ready after " + timeout + ": " + last);
     }
 
     private void start(String name, String module, Map<String, String> config) throws IOException {

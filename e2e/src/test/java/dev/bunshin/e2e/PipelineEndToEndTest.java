@@ -7,10 +7,18 @@ import dev.bunshin.protocol.ActivationRecord;
 import dev.bunshin.protocol.ActivationSerializer;
 import dev.bunshin.db.StagePlan;
 import dev.bunshin.worker.StageWorker;
+import dev.bunshin.protocol.events.Event;
+import dev.bunshin.protocol.events.EventCodec;
+import dev.bunshin.protocol.events.EventPublisher;
+import dev.bunshin.protocol.events.JobEvent;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.LongSerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -113,6 +121,64 @@ class PipelineEndToEndTest {
                 assertEquals(row.text(), concat.toString(), "job_tokens texts concatenate to the job's text");
             }
             awaitAllFreed(p);
+            assertNoWorkerFailed(p);
+        }
+    }
+
+    /**
+     * Streams follow jobs by the events the tail publishes after each commit: every token a job stored comes in an
+     * event, in order, once (an event repeated by a retried transaction may repeat positions, never change them),
+     * with the same id and text as its row, and the job's last event says how it ended.
+     */
+    @Test
+    void theTailPublishesEveryCommittedTokenAsAnEvent() throws Exception {
+        String id = freshModelId("events");
+        Map<String, Object> config = new HashMap<>();
+        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, infra.kafka.bootstrapServers());
+        config.put(ConsumerConfig.GROUP_ID_CONFIG, "e2e-events-" + System.nanoTime());
+        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config, new StringDeserializer(),
+                new ByteArrayDeserializer());
+             Pipeline p = new Pipeline(infra, id, model, 2, SMALL_RECORDS)) {
+            consumer.subscribe(List.of(EventPublisher.TOPIC));
+            for (int i = 0; i < 300 && consumer.assignment().isEmpty(); i++) consumer.poll(Duration.ofMillis(100));
+            assertFalse(consumer.assignment().isEmpty(), "subscribed to " + EventPublisher.TOPIC);
+            p.awaitPlan(2, Duration.ofSeconds(60));
+            List<Long> ids = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                ids.add(jobs.insert(id, PROMPTS[i], tokenizer.encode(PROMPTS[i], true, false), 24));
+            }
+            Map<Long, List<JobEvent>> seen = new HashMap<>();
+            long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+            while (System.nanoTime() < deadline && !ids.stream().allMatch(j -> seen.containsKey(j)
+                    && seen.get(j).getLast().ends())) {
+                for (var r : consumer.poll(Duration.ofMillis(200))) {
+                    for (Event e : EventCodec.decode(r.value())) {
+                        if (e instanceof JobEvent j && ids.contains(j.job())) {
+                            seen.computeIfAbsent(j.job(), k -> new ArrayList<>()).add(j);
+                        }
+                    }
+                }
+            }
+            for (Jobs.Row row : jobs.awaitDone(ids, Duration.ofSeconds(30))) {
+                List<JobEvent> events = seen.get(row.id());
+                assertNotNull(events, "events of job " + row.id());
+                List<Jobs.Token> stored = jobs.tokens(row.id());
+                int next = 0;
+                for (JobEvent e : events) {
+                    for (JobEvent.Token t : e.tokens()) {
+                        assertTrue(t.position() <= next, "job " + row.id() + ": event skipped to " + t.position());
+                        Jobs.Token want = stored.get(t.position());
+                        assertEquals(want.tokenId(), t.tokenId(), "job " + row.id() + " position " + t.position());
+                        assertEquals(want.text(), t.text(), "job " + row.id() + " position " + t.position());
+                        next = Math.max(next, t.position() + 1);
+                    }
+                }
+                assertEquals(stored.size(), next, "every stored token of job " + row.id() + " came in an event");
+                JobEvent last = events.getLast();
+                assertEquals("completed", last.status(), "job " + row.id());
+                assertEquals(row.finishReason(), last.finishReason(), "job " + row.id());
+            }
             assertNoWorkerFailed(p);
         }
     }

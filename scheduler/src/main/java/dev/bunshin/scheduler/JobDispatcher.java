@@ -3,7 +3,10 @@ package dev.bunshin.scheduler;
 import dev.bunshin.db.JobsTable;
 import dev.bunshin.db.JobsTable.Prefill;
 import dev.bunshin.protocol.ActivationRecord;
+import dev.bunshin.db.JobStatus;
 import dev.bunshin.protocol.ActivationProducer;
+import dev.bunshin.protocol.events.EventPublisher;
+import dev.bunshin.protocol.events.JobEvent;
 import dev.bunshin.db.StagePlan;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -41,6 +44,8 @@ final class JobDispatcher implements AutoCloseable {
     private final int tokensPerRecord;
     private final int maxReprefillTokens;
     private final KafkaProducer<Long, ActivationRecord> producer;
+    /** Jobs this dispatcher fails are announced, so that their streams end at once. */
+    private final EventPublisher events;
 
     JobDispatcher(DataSource db, SchedulerSettings s, int contextLength, int tokensPerRecord) {
         this.db = db;
@@ -50,11 +55,13 @@ final class JobDispatcher implements AutoCloseable {
         this.tokensPerRecord = tokensPerRecord;
         this.maxReprefillTokens = s.maxReprefillTokens();
         this.producer = ActivationProducer.create(s.bootstrapServers(), s.maxRecordBytes());
+        this.events = new EventPublisher(s.bootstrapServers());
     }
 
     /** Dispatches queued jobs while fewer than maxRunning run. Returns how many were dispatched. */
     int dispatchQueued(StagePlan plan) throws Exception {
         List<Prefill> jobs;
+        List<Long> failed = new ArrayList<>();
         try (Connection c = db.getConnection()) {
             c.setAutoCommit(false);
             try {
@@ -68,11 +75,12 @@ final class JobDispatcher implements AutoCloseable {
                     String why = j.tokens().length == 0 ? "empty prompt (no tokens)"
                             : j.tokens().length > contextLength ? "prompt of " + j.tokens().length
                               + " tokens does not fit the context of " + contextLength : null;
-                    if (why != null) fail(c, j.id(), why);
+                    if (why != null) fail(c, j.id(), why, failed);
                     else jobs.add(j);
                 }
                 JobsTable.start(c, ids(jobs), plan.epoch());
                 c.commit();
+                announceFailed(failed);
             } catch (SQLException e) {
                 c.rollback();
                 throw e;
@@ -88,6 +96,7 @@ final class JobDispatcher implements AutoCloseable {
      */
     int reprefill(StagePlan plan) throws Exception {
         List<Prefill> jobs = new ArrayList<>();
+        List<Long> failed = new ArrayList<>();
         try (Connection c = db.getConnection()) {
             c.setAutoCommit(false);
             try {
@@ -95,13 +104,14 @@ final class JobDispatcher implements AutoCloseable {
                     if (j.tokens().length > maxReprefillTokens || j.tokens().length > contextLength) {
                         fail(c, j.id(), "stage plan changed (epoch " + plan.epoch() + ") and re-prefilling "
                                 + j.tokens().length + " tokens exceeds bunshin.scheduler.max-reprefill-tokens="
-                                + maxReprefillTokens + " or the context of " + contextLength);
+                                + maxReprefillTokens + " or the context of " + contextLength, failed);
                     } else {
                         jobs.add(j);
                     }
                 }
                 JobsTable.setPlanEpoch(c, ids(jobs), plan.epoch());
                 c.commit();
+                announceFailed(failed);
             } catch (SQLException e) {
                 c.rollback();
                 throw e;
@@ -164,9 +174,11 @@ final class JobDispatcher implements AutoCloseable {
                             again.put(e.getKey(), records.subList(k, records.size()));
                         } else {
                             LOG.severe("job " + e.getKey() + ": prefill not delivered to " + topic + ": " + cause);
+                            List<Long> failed = new ArrayList<>();
                             try (Connection c = db.getConnection()) {
-                                fail(c, e.getKey(), "prefill not delivered to " + topic + ": " + cause);
+                                fail(c, e.getKey(), "prefill not delivered to " + topic + ": " + cause, failed);
                             }
+                            announceFailed(failed);
                         }
                         break;
                     }
@@ -181,13 +193,19 @@ final class JobDispatcher implements AutoCloseable {
         if (logged) LOG.warning("prefills to " + topic + " delivered again");
     }
 
-    private static void fail(Connection c, long jobId, String error) throws SQLException {
+    private static void fail(Connection c, long jobId, String error, List<Long> failed) throws SQLException {
         LOG.warning("job " + jobId + " failed: " + error);
-        JobsTable.fail(c, jobId, error);
+        if (JobsTable.fail(c, jobId, error)) failed.add(jobId);
+    }
+
+    /** After the commit that failed them. */
+    private void announceFailed(List<Long> failed) {
+        for (long id : failed) events.publish(JobEvent.status(id, JobStatus.FAILED.sql()));
     }
 
     @Override
     public void close() {
         producer.close();
+        events.close();
     }
 }

@@ -1,5 +1,6 @@
 package dev.bunshin.worker;
 
+import dev.bunshin.protocol.events.EventPublisher;
 import dev.bunshin.db.PlanTable;
 import dev.bunshin.db.StagePlan;
 import dev.bunshin.engine.EngineOptions;
@@ -39,12 +40,14 @@ final class PlanFollower implements AutoCloseable {
     /** What runs now; null while this worker has no stage. Read by other threads for status. */
     private volatile RecordProcessor.Assignment assignment;
     private volatile int epoch;
+    private final EventPublisher events;
     /** The epoch loaded but not yet reported to the workers table (the database was away), or 0. */
     private int unreported;
 
     PlanFollower(DataSource db, WorkerSettings settings, WorkerRegistration registration, PositionLedger ledger,
-                 DatabaseRetry database, TailMetrics tailMetrics) {
+                 DatabaseRetry database, EventPublisher events, TailMetrics tailMetrics) {
         this.db = db;
+        this.events = events;
         this.tailMetrics = tailMetrics;
         this.database = database;
         this.settings = settings;
@@ -125,7 +128,7 @@ final class PlanFollower implements AutoCloseable {
             TailStage tail = null;
             if (next.isLast(mine)) {
                 if (tokenizer == null) tokenizer = Tokenizer.fromGguf(file);
-                tail = new TailStage(db, database, tokenizer, backend.contextLength(), tailMetrics);
+                tail = new TailStage(db, database, events, tokenizer, backend.contextLength(), tailMetrics);
             }
             assignment = new RecordProcessor.Assignment(next, mine, backend, tail);
             LOG.info("worker " + settings.id() + " runs stage " + mine.index() + " layers " + range + " of "

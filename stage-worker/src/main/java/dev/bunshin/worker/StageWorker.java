@@ -5,6 +5,9 @@ import dev.bunshin.protocol.ActivationRecord;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import dev.bunshin.db.JobStatus;
+import dev.bunshin.protocol.events.EventPublisher;
+import dev.bunshin.protocol.events.JobEvent;
 import org.apache.kafka.clients.producer.KafkaProducer;
 
 import javax.sql.DataSource;
@@ -56,6 +59,8 @@ public final class StageWorker implements AutoCloseable {
     private volatile boolean running;
     private volatile Throwable failure;
     private Thread thread;
+    /** Job events (tokens, ends, failures) after each commit, while this worker runs the tail. */
+    private final EventPublisher events;
     private Consumer<Throwable> onFatal = t -> { };
     /** The row was found not to be this process's; logged once. Heartbeat thread only. */
     private boolean goneLogged;
@@ -71,8 +76,9 @@ public final class StageWorker implements AutoCloseable {
         this.settings = settings;
         this.registration = new WorkerRegistration(db, settings);
         this.database = new DatabaseRetry(settings.id(), () -> running);
+        this.events = new EventPublisher(settings.bootstrapServers());
         this.metrics = new WorkerMetrics(registry, settings, this::stage, this::epoch);
-        this.follower = new PlanFollower(db, settings, registration, ledger, database, metrics.tail());
+        this.follower = new PlanFollower(db, settings, registration, ledger, database, events, metrics.tail());
         this.heartbeat = Executors.newSingleThreadScheduledExecutor(
                 r -> Thread.ofPlatform().name("bunshin-heartbeat-" + settings.id()).daemon().unstarted(r));
     }
@@ -157,7 +163,9 @@ public final class StageWorker implements AutoCloseable {
             producer = KafkaClients.producer(settings);
             RecordProcessor processor = new RecordProcessor(settings, ledger, producer,
                     (job, error) -> database.untilDone("fail job " + job, () -> {
-                        TailStage.failJobRow(db, job, error);
+                        if (TailStage.failJobRow(db, job, error)) {
+                            events.publish(JobEvent.status(job, JobStatus.FAILED.sql()));
+                        }
                         return null;
                     }), stats, metrics, () -> running);
             while (running) {
@@ -188,6 +196,7 @@ public final class StageWorker implements AutoCloseable {
         } finally {
             follower.close();
             PlanFollower.closeQuietly(producer);
+            events.close();
         }
     }
 

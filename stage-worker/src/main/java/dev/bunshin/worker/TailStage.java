@@ -1,10 +1,13 @@
 package dev.bunshin.worker;
 
+import dev.bunshin.db.JobStatus;
 import dev.bunshin.db.JobsTable;
 import dev.bunshin.engine.sample.Sampler;
 import dev.bunshin.engine.sample.SamplingParams;
 import dev.bunshin.engine.tokenizer.Tokenizer;
 import dev.bunshin.protocol.ActivationRecord;
+import dev.bunshin.protocol.events.EventPublisher;
+import dev.bunshin.protocol.events.JobEvent;
 
 import javax.sql.DataSource;
 import java.sql.Connection;
@@ -42,12 +45,15 @@ final class TailStage {
     private final int contextLength;
     private final Map<Long, TailJob> jobs = new HashMap<>();
     private final DatabaseRetry database;
+    private final EventPublisher events;
     private final TailMetrics metrics;
 
-    TailStage(DataSource db, DatabaseRetry database, Tokenizer tokenizer, int contextLength, TailMetrics metrics) {
+    TailStage(DataSource db, DatabaseRetry database, EventPublisher events, Tokenizer tokenizer, int contextLength,
+              TailMetrics metrics) {
         this.db = db;
         this.metrics = metrics;
         this.database = database;
+        this.events = events;
         this.tokenizer = tokenizer;
         this.contextLength = contextLength;
     }
@@ -79,6 +85,7 @@ final class TailStage {
             for (JobsTable.Token t : s.steps()) jobs.remove(t.jobId());
             throw e;
         }
+        announce(s, updated);
         List<ActivationRecord> out = s.out();
         for (int i = 0; i < s.steps().size(); i++) {
             JobsTable.Token t = s.steps().get(i);
@@ -96,6 +103,33 @@ final class TailStage {
             out.add(ActivationRecord.free(id, epoch));
         }
         return out;
+    }
+
+    /**
+     * Publishes what the transaction just committed: per job, its new tokens in position order and its status after
+     * them (a job a batch ends is {@code completed}); per failed job, {@code failed}. Jobs no longer running got
+     * nothing stored and are not announced (whoever ended them announced it).
+     */
+    private void announce(Sampled s, boolean[] updated) {
+        Map<Long, List<JobEvent.Token>> tokens = new TreeMap<>();
+        Map<Long, String> ends = new HashMap<>();
+        for (int i = 0; i < s.steps().size(); i++) {
+            if (!updated[i]) continue;
+            JobsTable.Token t = s.steps().get(i);
+            tokens.computeIfAbsent(t.jobId(), k -> new ArrayList<>())
+                    .add(new JobEvent.Token(t.position(), t.tokenId(), t.text()));
+            if (t.ends()) ends.put(t.jobId(), t.finishReason());
+        }
+        List<JobEvent> out = new ArrayList<>(tokens.size() + s.failures().size());
+        for (var e : tokens.entrySet()) {
+            List<JobEvent.Token> list = e.getValue();
+            list.sort(java.util.Comparator.comparingInt(JobEvent.Token::position));
+            boolean ended = ends.containsKey(e.getKey());
+            out.add(new JobEvent(e.getKey(), ended ? JobStatus.COMPLETED.sql() : JobStatus.RUNNING.sql(),
+                    ends.get(e.getKey()), list));
+        }
+        for (long id : s.failures().keySet()) out.add(JobEvent.status(id, JobStatus.FAILED.sql()));
+        events.publishAll(out);
     }
 
     /** Samples the batch (loading the states of jobs not cached); on failure, no cached state has moved. */
@@ -160,16 +194,19 @@ final class TailStage {
         }
     }
 
-    /** Fails a job for bad data (its own fault, not the worker's); a no-op once the job is no longer running. */
-    static void failJobRow(DataSource db, long jobId, String error) throws SQLException {
+    /**
+     * Fails a job for bad data (its own fault, not the worker's); a no-op once the job is no longer running.
+     * Returns whether it failed it.
+     */
+    static boolean failJobRow(DataSource db, long jobId, String error) throws SQLException {
         try (Connection c = db.getConnection()) {
-            fail(c, jobId, error);
+            return fail(c, jobId, error);
         }
     }
 
-    private static void fail(Connection c, long jobId, String error) throws SQLException {
+    private static boolean fail(Connection c, long jobId, String error) throws SQLException {
         LOG.warning("job " + jobId + " failed: " + error);
-        JobsTable.fail(c, jobId, error);
+        return JobsTable.fail(c, jobId, error);
     }
 
     void free(long jobId) {

@@ -29,6 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @QuarkusTest
 @TestProfile(ApiKeysTest.WithKeys.class)
 @WithTestResource(TestPostgres.class)
+@WithTestResource(TestKafka.class)
 class ApiKeysTest {
 
     public static class WithKeys implements QuarkusTestProfile {

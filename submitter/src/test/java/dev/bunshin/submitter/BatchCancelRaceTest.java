@@ -35,6 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @QuarkusTest
 @WithTestResource(TestPostgres.class)
+@WithTestResource(TestKafka.class)
 class BatchCancelRaceTest {
 
     static final ObjectMapper JSON = new ObjectMapper();

@@ -22,6 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** {@code ./bunshin batch} against the running submitter, with the tail played in the database. */
 @QuarkusTest
 @WithTestResource(TestPostgres.class)
+@WithTestResource(TestKafka.class)
 class CliBatchTest {
 
     @TestHTTPResource("/")

@@ -21,6 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The job's token stream over a real HTTP connection (java.net.http), with the tail played in the database. */
 @QuarkusTest
 @WithTestResource(TestPostgres.class)
+@WithTestResource(TestKafka.class)
 class JobEventsTest {
 
     static final ObjectMapper JSON = new ObjectMapper();

@@ -30,6 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @QuarkusTest
 @WithTestResource(TestPostgres.class)
+@WithTestResource(TestKafka.class)
 class NodeClientsTest {
 
     static final Path NODE_DIR = Path.of("src/test/node").toAbsolutePath();

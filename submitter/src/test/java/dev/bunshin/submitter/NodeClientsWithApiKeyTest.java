@@ -13,6 +13,7 @@ import java.util.Map;
 @QuarkusTest
 @TestProfile(ApiKeysTest.WithKeys.class)
 @WithTestResource(TestPostgres.class)
+@WithTestResource(TestKafka.class)
 class NodeClientsWithApiKeyTest extends NodeClientsTest {
 
     @Override

@@ -22,6 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The Ollama-compatible routes, with the pipeline played in the database. */
 @QuarkusTest
 @WithTestResource(TestPostgres.class)
+@WithTestResource(TestKafka.class)
 class OllamaApiTest {
 
     static final ObjectMapper JSON = new ObjectMapper();

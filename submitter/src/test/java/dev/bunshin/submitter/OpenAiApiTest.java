@@ -26,6 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The OpenAI-compatible routes, with the pipeline played in the database. */
 @QuarkusTest
 @WithTestResource(TestPostgres.class)
+@WithTestResource(TestKafka.class)
 class OpenAiApiTest {
 
     static final ObjectMapper JSON = new ObjectMapper();

@@ -24,6 +24,7 @@ import static org.hamcrest.Matchers.equalTo;
  */
 @QuarkusTest
 @WithTestResource(TestPostgres.class)
+@WithTestResource(TestKafka.class)
 class PlannedContextTest {
 
     private static final String MODEL = "stories260K"; // trained context 512

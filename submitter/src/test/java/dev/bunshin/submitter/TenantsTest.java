@@ -32,6 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @QuarkusTest
 @TestProfile(TenantsTest.TwoTenantsAndAnAdmin.class)
 @WithTestResource(TestPostgres.class)
+@WithTestResource(TestKafka.class)
 class TenantsTest {
 
     public static class TwoTenantsAndAnAdmin implements QuarkusTestProfile {

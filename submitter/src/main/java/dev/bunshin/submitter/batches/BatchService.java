@@ -4,7 +4,9 @@ import dev.bunshin.submitter.api.ApiException;
 import dev.bunshin.submitter.api.Tenant;
 import io.quarkus.panache.common.Parameters;
 import dev.bunshin.submitter.jobs.Job;
+import dev.bunshin.submitter.jobs.EventsOut;
 import dev.bunshin.submitter.jobs.JobService;
+import dev.bunshin.protocol.events.BatchEvent;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -41,8 +43,11 @@ public class BatchService {
     private final RequestRouter router;
     private final JobService jobs;
     private final BatchFiles files;
+    private final EventsOut events;
 
-    BatchService(EntityManager em, ObjectMapper mapper, RequestRouter router, JobService jobs, BatchFiles files) {
+    BatchService(EntityManager em, ObjectMapper mapper, RequestRouter router, JobService jobs, BatchFiles files,
+                 EventsOut events) {
+        this.events = events;
         this.em = em;
         this.mapper = mapper;
         this.router = router;
@@ -130,7 +135,8 @@ public class BatchService {
 
     /** Writes the output and error files and closes the batch, if all its jobs have ended (row-locked: once). */
     public Batch finalizeIfDone(String id) {
-        return QuarkusTransaction.requiringNew().call(() -> {
+        boolean[] closed = new boolean[1];
+        Batch done = QuarkusTransaction.requiringNew().call(() -> {
             Batch b = em.find(Batch.class, id, LockModeType.PESSIMISTIC_WRITE);
             if (b == null) {
                 throw ApiException.notFound("id", "batch_not_found", "batch '" + id + "' does not exist");
@@ -138,11 +144,27 @@ public class BatchService {
             Counts c = counts(b);
             if (b.isOpen() && c.unfinished() == 0) {
                 finish(b, c, Batch.CANCELLING.equals(b.status) ? Batch.CANCELLED : Batch.COMPLETED);
+                closed[0] = true;
             }
             em.flush();
             em.detach(b);
             return b;
         });
+        if (closed[0]) events.publish(event(done, counts(id)));
+        return done;
+    }
+
+    /** Announces an open batch's progress (the sweeper calls this when its counts moved). */
+    void announceProgress(String id, Counts c) {
+        String status = QuarkusTransaction.requiringNew().call(() -> {
+            Batch b = em.find(Batch.class, id);
+            return b == null ? null : b.status;
+        });
+        if (status != null) events.publish(new BatchEvent(id, status, c.completed(), c.failed() + c.invalid(), c.total()));
+    }
+
+    private static BatchEvent event(Batch b, Counts c) {
+        return new BatchEvent(b.id, b.status, c.completed(), c.failed() + c.invalid(), c.total());
     }
 
     private void finish(Batch b, Counts c, String status) {
@@ -188,7 +210,9 @@ public class BatchService {
                     + " and cannot be cancelled");
         }
         jobs.cancelBatch(id);
-        return finalizeIfDone(id);
+        Batch b = finalizeIfDone(id);
+        if (Batch.CANCELLING.equals(b.status)) events.publish(event(b, counts(id))); // (cancelled: announced above)
+        return b;
     }
 
     public Counts counts(String id) {

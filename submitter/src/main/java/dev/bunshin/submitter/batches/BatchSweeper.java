@@ -1,5 +1,9 @@
 package dev.bunshin.submitter.batches;
 
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
@@ -14,6 +18,8 @@ public class BatchSweeper {
     private static final Logger LOG = Logger.getLogger(BatchSweeper.class);
 
     private final BatchService batches;
+    /** Each open batch's counts at the last sweep: progress is announced when they move. */
+    private final Map<String, BatchService.Counts> last = new HashMap<>();
 
     BatchSweeper(BatchService batches) {
         this.batches = batches;
@@ -21,10 +27,15 @@ public class BatchSweeper {
 
     @Scheduled(every = "${bunshin.api.batch-sweep:2s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void sweep() {
-        for (String id : batches.openIds()) {
+        List<String> open = batches.openIds();
+        last.keySet().retainAll(open);
+        for (String id : open) {
             try {
-                if (batches.counts(id).unfinished() == 0) {
+                BatchService.Counts c = batches.counts(id);
+                if (c.unfinished() == 0) {
                     batches.finalizeIfDone(id);
+                } else if (!c.equals(last.put(id, c))) {
+                    batches.announceProgress(id, c);
                 }
             } catch (RuntimeException e) {
                 LOG.warnf(e, "finalizing batch %s", id);

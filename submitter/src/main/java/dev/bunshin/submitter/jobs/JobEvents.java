@@ -1,121 +1,135 @@
 package dev.bunshin.submitter.jobs;
 
-import dev.bunshin.db.PgListener;
-import io.quarkus.runtime.ShutdownEvent;
-import io.quarkus.runtime.StartupEvent;
+import dev.bunshin.protocol.events.BatchEvent;
+import dev.bunshin.protocol.events.Event;
+import dev.bunshin.protocol.events.JobEvent;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
-import org.jboss.logging.Logger;
 
-import javax.sql.DataSource;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /**
- * Wakes the streams that follow a job when the database says the job changed: a {@link PgListener} on
- * {@code bunshin_job_events} (sent by the triggers of migration V11 on every committed token and status change)
- * signals the watchers of that job id. {@link TokenFeed} reads the rows itself; this only tells it when.
- *
- * <p>Without the listener (not connected yet, connection lost, or {@code bunshin.api.listen=false}) the streams
- * fall back to polling, so a lost notification costs latency, never tokens.
+ * The live job and batch events this submitter receives ({@link EventsIn}, from Kafka), handed to the streams that
+ * follow those jobs ({@link TokenFeed}) and to anyone else who listens (the dashboard). A stream reads PostgreSQL
+ * first and then takes tokens from the events; anything it cannot be sure of (a gap in positions, a lost
+ * connection, too many events queued) makes it read the database again, so an event lost costs latency, never a
+ * token.
  */
 @ApplicationScoped
 public class JobEvents {
-    public static final String CHANNEL = PgListener.JOB_EVENTS;
-    private static final Logger LOG = Logger.getLogger(JobEvents.class);
 
-    /** A job's change counter; {@link TokenFeed} waits for it to move past the value it last read. */
+    /** Events a watch queues before it gives up on them and asks its stream to read the database instead. */
+    static final int QUEUE_LIMIT = 4096;
+
+    /** What came for a job while its stream was busy or waiting. */
+    public record News(List<JobEvent> events, boolean resync) {}
+
+    /** One stream's queue of its job's events, from the moment it starts watching (before its first read). */
     public static final class Watch implements AutoCloseable {
         private final JobEvents owner;
         private final long jobId;
-        private long version;
-        private int users;
+        private final ArrayDeque<JobEvent> queue = new ArrayDeque<>();
+        private boolean resync;
 
         private Watch(JobEvents owner, long jobId) {
             this.owner = owner;
             this.jobId = jobId;
         }
 
-        public synchronized long version() {
-            return version;
-        }
-
-        synchronized void bump() {
-            version++;
+        synchronized void offer(JobEvent e) {
+            if (queue.size() >= QUEUE_LIMIT) {
+                queue.clear();
+                resync = true;
+            } else {
+                queue.add(e);
+            }
             notifyAll();
         }
 
-        /** Waits until the version differs from {@code seen} or {@code maxMillis} pass. */
-        public synchronized void await(long seen, long maxMillis) throws InterruptedException {
+        synchronized void resync() {
+            resync = true;
+            notifyAll();
+        }
+
+        /** Waits up to {@code maxMillis} for events or a resync and takes them; empty news if the wait timed out. */
+        public synchronized News await(long maxMillis) throws InterruptedException {
             long deadline = System.nanoTime() + maxMillis * 1_000_000;
             long left;
-            while (version == seen && (left = deadline - System.nanoTime()) > 0) {
+            while (queue.isEmpty() && !resync && (left = deadline - System.nanoTime()) > 0) {
                 wait(Math.max(1, left / 1_000_000));
             }
+            News news = new News(List.copyOf(queue), resync);
+            queue.clear();
+            resync = false;
+            return news;
         }
 
         @Override
         public void close() {
-            owner.watches.computeIfPresent(jobId, (id, w) -> --w.users == 0 ? null : w);
+            owner.watches.computeIfPresent(jobId, (id, list) -> {
+                list.remove(this);
+                return list.isEmpty() ? null : list;
+            });
         }
     }
 
-    private final ConcurrentHashMap<Long, Watch> watches = new ConcurrentHashMap<>();
-    private final DataSource db;
-    private final boolean enabled;
-    private PgListener listener;
+    private final ConcurrentHashMap<Long, List<Watch>> watches = new ConcurrentHashMap<>();
+    private final List<Consumer<Event>> listeners = new CopyOnWriteArrayList<>();
+    private volatile boolean connected;
 
-    JobEvents(DataSource db, @ConfigProperty(name = "bunshin.api.listen", defaultValue = "true") boolean enabled) {
-        this.db = db;
-        this.enabled = enabled;
-    }
-
-    void start(@Observes StartupEvent event) {
-        if (!enabled) {
-            LOG.info("bunshin.api.listen=false: streams poll the database");
-            return;
-        }
-        listener = new PgListener(db, "bunshin-job-events", List.of(CHANNEL), (channel, payload) -> {
-            if (channel == null) {
-                watches.values().forEach(Watch::bump); // (re)connected: let every stream re-read
-            } else {
-                signal(payload);
-            }
-        });
-    }
-
-    void stop(@Observes ShutdownEvent event) {
-        if (listener != null) {
-            listener.close();
-        }
-    }
-
-    /** Whether notifications are arriving now (else a waiting stream should poll). */
-    public boolean listening() {
-        return listener != null && listener.listening();
-    }
-
-    /** Starts watching a job; close the watch when the stream ends. */
+    /** Starts watching a job for one stream; close the watch when the stream ends. */
     public Watch watch(long jobId) {
-        return watches.compute(jobId, (id, w) -> {
-            Watch x = w != null ? w : new Watch(this, id);
-            x.users++;
-            return x;
+        Watch w = new Watch(this, jobId);
+        watches.compute(jobId, (id, list) -> {
+            List<Watch> l = list != null ? list : new CopyOnWriteArrayList<>();
+            l.add(w);
+            return l;
         });
+        return w;
     }
 
-    private void signal(String payload) {
-        long id;
-        try {
-            id = Long.parseLong(payload);
-        } catch (NumberFormatException e) {
-            LOG.warnf("ignoring a %s notification with payload %s", CHANNEL, payload);
-            return;
+    /** Whether events are arriving now (else a waiting stream should poll the database). */
+    public boolean listening() {
+        return connected;
+    }
+
+    /** Also hands every event to {@code listener} (on the consumer's thread: keep it short). */
+    public void addListener(Consumer<Event> listener) {
+        listeners.add(listener);
+    }
+
+    public void removeListener(Consumer<Event> listener) {
+        listeners.remove(listener);
+    }
+
+    /** An event from the topic. */
+    void deliver(Event event) {
+        switch (event) {
+            case JobEvent j -> {
+                List<Watch> ws = watches.get(j.job());
+                if (ws != null) ws.forEach(w -> w.offer(j));
+            }
+            // A batch cancel ends its jobs in one statement, announced once: every stream checks its job.
+            case BatchEvent b -> {
+                if (b.status().startsWith("cancel")) resyncAll();
+            }
         }
-        Watch w = watches.get(id);
-        if (w != null) {
-            w.bump();
-        }
+        for (Consumer<Event> l : listeners) l.accept(event);
+    }
+
+    /**
+     * The consumer has (re)joined or left the topic. Events published while it was away are lost to it, so every
+     * stream reads the database once now.
+     */
+    void connected(boolean now) {
+        connected = now;
+        resyncAll();
+    }
+
+    private void resyncAll() {
+        watches.values().forEach(ws -> ws.forEach(Watch::resync));
     }
 }

@@ -1,7 +1,9 @@
 package dev.bunshin.submitter.jobs;
 
 import dev.bunshin.submitter.api.ApiException;
+import dev.bunshin.db.JobStatus;
 import dev.bunshin.db.JobsTable;
+import dev.bunshin.protocol.events.JobEvent;
 import dev.bunshin.db.SqlRetry;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import dev.bunshin.submitter.api.Tenant;
@@ -9,6 +11,9 @@ import io.quarkus.panache.common.Parameters;
 import io.quarkus.panache.common.Sort;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.EntityManager;
+import jakarta.transaction.Status;
+import jakarta.transaction.Synchronization;
+import jakarta.transaction.TransactionSynchronizationRegistry;
 import jakarta.transaction.Transactional;
 import org.hibernate.Session;
 
@@ -29,9 +34,13 @@ public class JobService {
     static final int CANCEL_ATTEMPTS = 6;
 
     private final EntityManager em;
+    private final EventsOut events;
+    private final TransactionSynchronizationRegistry transactions;
 
-    JobService(EntityManager em) {
+    JobService(EntityManager em, EventsOut events, TransactionSynchronizationRegistry transactions) {
         this.em = em;
+        this.events = events;
+        this.transactions = transactions;
     }
 
     /** A queued job owned by {@code tenant}. */
@@ -102,6 +111,7 @@ public class JobService {
     public boolean cancel(long id, Tenant tenant) {
         find(id, tenant);
         if (em.unwrap(Session.class).doReturningWork(c -> JobsTable.cancel(c, id))) {
+            afterCommit(() -> events.publish(JobEvent.status(id, JobStatus.CANCELLED.sql())));
             return true;
         }
         Job job = find(id, tenant);
@@ -120,5 +130,18 @@ public class JobService {
     public int cancelBatch(String batchId) {
         return SqlRetry.run(CANCEL_ATTEMPTS, () -> QuarkusTransaction.requiringNew().call(
                 () -> em.unwrap(Session.class).doReturningWork(c -> JobsTable.cancelBatch(c, batchId))));
+    }
+
+    /** Runs {@code action} once the current transaction has committed (not at all if it rolls back). */
+    private void afterCommit(Runnable action) {
+        transactions.registerInterposedSynchronization(new Synchronization() {
+            @Override
+            public void beforeCompletion() {}
+
+            @Override
+            public void afterCompletion(int status) {
+                if (status == Status.STATUS_COMMITTED) action.run();
+            }
+        });
     }
 }

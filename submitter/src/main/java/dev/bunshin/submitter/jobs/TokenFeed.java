@@ -1,5 +1,6 @@
 package dev.bunshin.submitter.jobs;
 
+import dev.bunshin.protocol.events.JobEvent;
 import dev.bunshin.submitter.api.ApiException;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -17,9 +18,10 @@ import java.util.List;
  * Follows a job's tokens as the tail stage worker writes them to {@code job_tokens}, for every streaming API
  * (job SSE, OpenAI and Ollama streams, blocking completions). Reads the job row and the tokens after the last one
  * delivered, in one statement, so a finished status comes with every token written before the job ended; then
- * waits for {@link JobEvents} to say the job changed (a NOTIFY at the tail's commit), or, while no listener is
- * connected, polls. Tokens are delivered in position order without gaps: a position not yet visible (a concurrent
- * insert) is waited for while the job runs.
+ * takes the next tokens from the job's events ({@link JobEvents}: the tail publishes each commit's tokens to Kafka)
+ * without touching the database, until an event ends the job or cannot be used (a gap, a lost connection), or a
+ * quiet spell passes: then it reads again. While no events arrive (no broker), it polls. Tokens are delivered in
+ * position order without gaps or duplicates.
  */
 @ApplicationScoped
 public class TokenFeed {
@@ -95,47 +97,73 @@ public class TokenFeed {
             throws IOException, InterruptedException {
         int next = after + 1;
         long lastActivity = System.nanoTime();
+        boolean read = true;
         while (true) {
-            long seen = watch.version(); // before the read: a commit after it moves the version and ends the wait
-            End state;
-            List<Token> rows = new ArrayList<>();
-            try (Connection c = ds.getConnection()) {
-                state = read(c, jobId, next, rows);
-                if (state == null) {
-                    throw ApiException.notFound("id", "job_not_found", "job " + jobId + " does not exist");
+            if (read) {
+                // The watch was opened before this read: an event of a commit the read misses is queued, and one of
+                // a commit it saw is a duplicate, skipped by position below.
+                End state;
+                List<Token> rows = new ArrayList<>();
+                try (Connection c = ds.getConnection()) {
+                    state = read(c, jobId, next, rows);
+                    if (state == null) {
+                        throw ApiException.notFound("id", "job_not_found", "job " + jobId + " does not exist");
+                    }
+                } catch (SQLException e) {
+                    throw new IOException("reading tokens of job " + jobId + ": " + e.getMessage(), e);
                 }
-            } catch (SQLException e) {
-                throw new IOException("reading tokens of job " + jobId + ": " + e.getMessage(), e);
-            }
-            boolean finished = Job.isFinished(state.status());
-            int delivered = 0;
-            for (Token t : rows) {
-                if (t.position() != next && !finished) {
-                    break; // a gap: the missing position's insert is not visible yet
+                boolean finished = Job.isFinished(state.status());
+                int delivered = 0;
+                for (Token t : rows) {
+                    if (t.position() != next && !finished) {
+                        break; // a gap: the missing position's insert is not visible yet
+                    }
+                    listener.token(t);
+                    next = t.position() + 1;
+                    delivered++;
                 }
-                listener.token(t);
-                next = t.position() + 1;
-                delivered++;
-            }
-            if (finished && rows.size() < PAGE) {
-                // token_count is the tail's; the positions delivered are what the client saw
-                return new End(state.status(), state.finishReason(), state.error(),
-                        Math.max(state.tokenCount(), next), state.promptTokens(), state.text());
-            }
-            if (delivered > 0) {
-                lastActivity = System.nanoTime();
-                if (rows.size() == PAGE) {
-                    continue;
+                if (finished && rows.size() < PAGE) {
+                    // token_count is the tail's; the positions delivered are what the client saw
+                    return new End(state.status(), state.finishReason(), state.error(),
+                            Math.max(state.tokenCount(), next), state.promptTokens(), state.text());
                 }
-            } else if ((System.nanoTime() - lastActivity) / 1_000_000 >= idleMillis) {
+                if (delivered > 0) {
+                    lastActivity = System.nanoTime();
+                    if (rows.size() == PAGE) {
+                        continue;
+                    }
+                }
+                read = false;
+            }
+            if ((System.nanoTime() - lastActivity) / 1_000_000 >= idleMillis) {
                 listener.idle();
                 lastActivity = System.nanoTime();
             }
-            // Notified: wake on the job's next commit, re-reading now and then in case one was missed; and wake in
-            // time for the next keep-alive, so a quiet stream sends one every idleMillis, not up to a poll later.
+            // Listening: the tokens come in events; read again only after a quiet spell (an event lost) or when an
+            // event cannot be used. Not listening: poll. Either way wake in time for the next keep-alive.
             long untilIdle = idleMillis - (System.nanoTime() - lastActivity) / 1_000_000;
             long wait = events.listening() ? notifiedPollMillis : pollMillis;
-            watch.await(seen, Math.max(1, Math.min(wait, untilIdle)));
+            JobEvents.News news = watch.await(Math.max(1, Math.min(wait, untilIdle)));
+            if (news.resync() || news.events().isEmpty()) {
+                read = news.resync() || untilIdle >= wait; // not for a keep-alive wake-up alone
+                continue;
+            }
+            for (JobEvent e : news.events()) {
+                for (JobEvent.Token t : e.tokens()) {
+                    if (t.position() < next) continue; // already delivered (from the database or an event)
+                    if (t.position() > next) {
+                        read = true; // a gap: an event was lost
+                        break;
+                    }
+                    listener.token(new Token(t.position(), t.tokenId(), t.text()));
+                    next++;
+                    lastActivity = System.nanoTime();
+                }
+                if (read || e.ends()) {
+                    read = true; // how it ended (its text, counts) is the row's
+                    break;
+                }
+            }
         }
     }
 
