@@ -30,12 +30,24 @@ public class Completions {
         return jobs.create(spec, tenant);
     }
 
-    /** Blocks until the job ends; its final state and text. */
-    public JobService.Snapshot await(Job job) {
+    /**
+     * Blocks until the job ends; its final state and text. A {@code client} that goes away meanwhile cancels the
+     * job (within {@link TokenFeed#CHECK_MILLIS}): the snapshot is then the cancelled job, for nobody.
+     */
+    public JobService.Snapshot await(Job job, Client client) {
         try {
-            feed.follow(job.id, Integer.MAX_VALUE - 1, t -> { });
+            feed.follow(job.id, Integer.MAX_VALUE - 1, new TokenFeed.Listener() {
+                @Override
+                public void token(TokenFeed.Token t) {
+                }
+
+                @Override
+                public void check() throws IOException {
+                    client.check();
+                }
+            });
         } catch (IOException e) {
-            throw new IllegalStateException("waiting for job " + job.id + ": " + e.getMessage(), e);
+            cancelQuietly(job);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted waiting for job " + job.id, e);
@@ -45,12 +57,13 @@ public class Completions {
 
     /**
      * Streams the job's tokens, sending {@code keepAlive} while none come (queued, or silent); returns the final
-     * snapshot. IOException (client gone) cancels the job.
+     * snapshot. IOException (a write failed, or {@code client} went away: checked every
+     * {@link TokenFeed#CHECK_MILLIS} while waiting) cancels the job.
      */
-    public JobService.Snapshot stream(Job job, TokenFeed.Listener listener, TokenFeed.KeepAlive keepAlive)
-            throws IOException {
+    public JobService.Snapshot stream(Job job, TokenFeed.Listener listener, TokenFeed.KeepAlive keepAlive,
+                                      Client client) throws IOException {
         try {
-            feed.follow(job.id, -1, TokenFeed.Listener.withKeepAlive(listener, keepAlive));
+            feed.follow(job.id, -1, TokenFeed.Listener.withKeepAlive(listener, keepAlive, client));
         } catch (IOException e) {
             cancelQuietly(job);
             throw e;
@@ -71,7 +84,7 @@ public class Completions {
         long id = job.id;
         try {
             jobs.cancel(id, own(job));
-            LOG.debugf("job %d cancelled: its streaming client went away", id);
+            LOG.debugf("job %d cancelled: its client went away", id);
         } catch (RuntimeException e) {
             // already ended: nothing to cancel
         }

@@ -37,17 +37,28 @@ public class TokenFeed {
         void token(Token t) throws IOException;
 
         /**
+         * Called at least every {@link #CHECK_MILLIS} while the feed waits: throwing (IOException: the client went
+         * away) stops the feed, as from {@link #token}.
+         */
+        default void check() throws IOException {}
+
+        /**
          * Called after {@code bunshin.api.keepalive-ms} without tokens (queued, or a silent stretch), and again after
          * each such interval: a chance to send a keep-alive, so proxies and clients do not time the stream out.
          */
         default void idle() throws IOException {}
 
-        /** A listener of tokens that answers idleness with {@code keepAlive}. */
-        static Listener withKeepAlive(Listener tokens, KeepAlive keepAlive) {
+        /** A listener of tokens that answers idleness with {@code keepAlive} and checks on {@code client}. */
+        static Listener withKeepAlive(Listener tokens, KeepAlive keepAlive, Client client) {
             return new Listener() {
                 @Override
                 public void token(Token t) throws IOException {
                     tokens.token(t);
+                }
+
+                @Override
+                public void check() throws IOException {
+                    client.check();
                 }
 
                 @Override
@@ -64,6 +75,8 @@ public class TokenFeed {
     }
 
     private static final int PAGE = 512;
+    /** How often a waiting feed asks its listener whether to go on ({@link Listener#check}). */
+    static final long CHECK_MILLIS = 500;
 
     private final DataSource ds;
     private final JobEvents events;
@@ -96,10 +109,12 @@ public class TokenFeed {
     private End follow(long jobId, int after, Listener listener, JobEvents.Watch watch)
             throws IOException, InterruptedException {
         int next = after + 1;
-        long lastActivity = System.nanoTime();
+        long lastActivity = System.nanoTime(); // the last token or keep-alive sent
+        long lastHeard = System.nanoTime(); // the last read or event
         boolean read = true;
         while (true) {
             if (read) {
+                lastHeard = System.nanoTime();
                 // The watch was opened before this read: an event of a commit the read misses is queued, and one of
                 // a commit it saw is a duplicate, skipped by position below.
                 End state;
@@ -142,12 +157,16 @@ public class TokenFeed {
             // Listening: the tokens come in events; read again only after a quiet spell (an event lost) or when an
             // event cannot be used. Not listening: poll. Either way wake in time for the next keep-alive.
             long untilIdle = idleMillis - (System.nanoTime() - lastActivity) / 1_000_000;
-            long wait = events.listening() ? notifiedPollMillis : pollMillis;
-            JobEvents.News news = watch.await(Math.max(1, Math.min(wait, untilIdle)));
+            long poll = events.listening() ? notifiedPollMillis : pollMillis;
+            long untilPoll = poll - (System.nanoTime() - lastHeard) / 1_000_000;
+            JobEvents.News news = watch.await(Math.max(1, Math.min(Math.min(untilPoll, untilIdle), CHECK_MILLIS)));
+            listener.check();
             if (news.resync() || news.events().isEmpty()) {
-                read = news.resync() || untilIdle >= wait; // not for a keep-alive wake-up alone
+                // read on a resync or after a quiet spell; not for a keep-alive or client check wake-up alone
+                read = news.resync() || (System.nanoTime() - lastHeard) / 1_000_000 >= poll;
                 continue;
             }
+            lastHeard = System.nanoTime();
             for (JobEvent e : news.events()) {
                 for (JobEvent.Token t : e.tokens()) {
                     if (t.position() < next) continue; // already delivered (from the database or an event)

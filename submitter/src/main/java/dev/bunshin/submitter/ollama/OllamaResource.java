@@ -5,6 +5,10 @@ import dev.bunshin.submitter.api.ApiException;
 import dev.bunshin.submitter.model.ChatTemplates;
 import dev.bunshin.submitter.jobs.Completions;
 import dev.bunshin.submitter.api.EventStream;
+import dev.bunshin.submitter.api.RequestClient;
+import dev.bunshin.submitter.jobs.Client;
+import io.vertx.core.http.HttpServerResponse;
+import jakarta.ws.rs.core.Context;
 import dev.bunshin.submitter.api.Fields;
 import dev.bunshin.submitter.api.RequestTenant;
 import dev.bunshin.submitter.jobs.Job;
@@ -113,7 +117,7 @@ public class OllamaResource {
     @Consumes(MediaType.WILDCARD)
     @Produces({MediaType.APPLICATION_JSON, NDJSON})
     @RunOnVirtualThread
-    public Response generate(byte[] body) {
+    public Response generate(byte[] body, @Context HttpServerResponse response) {
         Fields f = Fields.parse(mapper, body);
         ServedModel m = models.resolve(name(f), "model");
         String prompt = f.string("prompt");
@@ -151,7 +155,7 @@ public class OllamaResource {
             spec = JobSpecs.build(m, "ollama-generate", r.prompt(), "prompt", true, o.maxTokens(), o.sampling(),
                     r.stopTokens());
         }
-        return run(spec, stream, false);
+        return run(spec, stream, false, RequestClient.of(response));
     }
 
     @POST
@@ -159,7 +163,7 @@ public class OllamaResource {
     @Consumes(MediaType.WILDCARD)
     @Produces({MediaType.APPLICATION_JSON, NDJSON})
     @RunOnVirtualThread
-    public Response chat(byte[] body) {
+    public Response chat(byte[] body, @Context HttpServerResponse response) {
         Fields f = Fields.parse(mapper, body);
         ServedModel m = models.resolve(name(f), "model");
         boolean stream = !Boolean.FALSE.equals(f.bool("stream"));
@@ -178,10 +182,10 @@ public class OllamaResource {
         ChatTemplates.Rendered r = ChatTemplates.render(m, messages, true);
         JobSpec spec = JobSpecs.build(m, "ollama-chat", r.prompt(), "messages", true, o.maxTokens(), o.sampling(),
                 r.stopTokens());
-        return run(spec, stream, true);
+        return run(spec, stream, true, RequestClient.of(response));
     }
 
-    private Response run(JobSpec spec, boolean stream, boolean chat) {
+    private Response run(JobSpec spec, boolean stream, boolean chat, Client client) {
         Job job = completions.submit(spec, tenant.get());
         if (stream) {
             return Response.ok((jakarta.ws.rs.core.StreamingOutput) out -> {
@@ -190,11 +194,11 @@ public class OllamaResource {
                     if (!t.text().isEmpty()) {
                         nd.line(piece(job, t.text(), chat));
                     }
-                }, () -> nd.line(piece(job, "", chat)));
+                }, () -> nd.line(piece(job, "", chat)), client);
                 nd.line(last(s, "", chat));
             }, NDJSON).build();
         }
-        JobService.Snapshot s = completions.await(job);
+        JobService.Snapshot s = completions.await(job, client);
         if (Job.FAILED.equals(s.job().status)) {
             throw Completions.failed(s.job());
         }

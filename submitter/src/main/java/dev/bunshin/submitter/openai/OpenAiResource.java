@@ -3,6 +3,9 @@ package dev.bunshin.submitter.openai;
 import dev.bunshin.submitter.api.ApiException;
 import dev.bunshin.submitter.jobs.Completions;
 import dev.bunshin.submitter.api.EventStream;
+import dev.bunshin.submitter.api.RequestClient;
+import io.vertx.core.http.HttpServerResponse;
+import jakarta.ws.rs.core.Context;
 import dev.bunshin.submitter.api.Fields;
 import dev.bunshin.submitter.api.RequestTenant;
 import dev.bunshin.submitter.jobs.Job;
@@ -69,7 +72,7 @@ public class OpenAiResource {
     @Consumes(MediaType.WILDCARD)
     @Produces({MediaType.APPLICATION_JSON, MediaType.SERVER_SENT_EVENTS})
     @RunOnVirtualThread
-    public Response completions(byte[] body) {
+    public Response completions(byte[] body, @Context HttpServerResponse response) {
         Fields f = Fields.parse(mapper, body);
         Job job = completions.submit(requests.completion(f), tenant.get());
         if (Boolean.TRUE.equals(f.bool("stream"))) {
@@ -80,12 +83,12 @@ public class OpenAiResource {
                     if (!t.text().isEmpty()) {
                         sse.event(null, null, OpenAiObjects.completionChunk(job, t.text(), null));
                     }
-                }, () -> sse.comment(KEEP_ALIVE));
+                }, () -> sse.comment(KEEP_ALIVE), RequestClient.of(response));
                 end(sse, s, OpenAiObjects.completionChunk(s.job(), "", OpenAiObjects.finishReason(s.job().finishReason)),
                         usage ? OpenAiObjects.usageChunk(s.job(), "text_completion", s.tokenCount()) : null);
             });
         }
-        JobService.Snapshot s = completions.await(job);
+        JobService.Snapshot s = completions.await(job, RequestClient.of(response));
         if (Job.FAILED.equals(s.job().status)) {
             throw Completions.failed(s.job());
         }
@@ -97,7 +100,7 @@ public class OpenAiResource {
     @Consumes(MediaType.WILDCARD)
     @Produces({MediaType.APPLICATION_JSON, MediaType.SERVER_SENT_EVENTS})
     @RunOnVirtualThread
-    public Response chat(byte[] body) {
+    public Response chat(byte[] body, @Context HttpServerResponse response) {
         Fields f = Fields.parse(mapper, body);
         Job job = completions.submit(requests.chat(f), tenant.get());
         if (Boolean.TRUE.equals(f.bool("stream"))) {
@@ -112,12 +115,12 @@ public class OpenAiResource {
                     if (!t.text().isEmpty()) {
                         sse.event(null, null, OpenAiObjects.chatChunk(job, Map.of("content", t.text()), null));
                     }
-                }, () -> sse.comment(KEEP_ALIVE));
+                }, () -> sse.comment(KEEP_ALIVE), RequestClient.of(response));
                 end(sse, s, OpenAiObjects.chatChunk(s.job(), Map.of(), OpenAiObjects.finishReason(s.job().finishReason)),
                         usage ? OpenAiObjects.usageChunk(s.job(), "chat.completion.chunk", s.tokenCount()) : null);
             });
         }
-        JobService.Snapshot s = completions.await(job);
+        JobService.Snapshot s = completions.await(job, RequestClient.of(response));
         if (Job.FAILED.equals(s.job().status)) {
             throw Completions.failed(s.job());
         }
