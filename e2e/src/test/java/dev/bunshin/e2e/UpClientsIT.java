@@ -1,23 +1,18 @@
 package dev.bunshin.e2e;
 
-import dev.bunshin.engine.TestModels;
 import dev.bunshin.launcher.LocalStack;
-import dev.bunshin.launcher.UpOptions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -30,24 +25,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class UpClientsIT {
 
-    static final Path HOME = Path.of("..").toAbsolutePath().normalize();
-    static final Path NODE_DIR = HOME.resolve("submitter/src/test/node");
+    static final Path NODE_DIR = UpStack.HOME.resolve("submitter/src/test/node");
 
     static LocalStack stack;
 
     @BeforeAll
     static void up() throws Exception {
-        Path model = TestModels.stories260K();
-        // Under target/: as root, PostgreSQL runs as another user, who must be able to reach the data dir.
-        Path dataDir = Path.of("target/up-clients-it").toAbsolutePath();
-        System.setProperty("bunshin.home", HOME.toString());
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
-        stack = LocalStack.start(UpOptions.parse(new String[] {
-                "--model", model.toString(), "--workers", "2", "--port", Integer.toString(port),
-                "--data-dir", dataDir.toString(), "--threads", "1"}), System.out);
+        stack = UpStack.start("up-clients-it");
         if (!Files.isDirectory(NODE_DIR.resolve("node_modules/openai")) || !Files.isDirectory(NODE_DIR.resolve("node_modules/ollama"))) {
             node(List.of("npm", "ci", "--no-audit", "--no-fund"), 300);
         }
@@ -84,24 +68,6 @@ class UpClientsIT {
     }
 
     private static String node(List<String> command, long timeoutSeconds) throws Exception {
-        Path log = Files.createTempFile("node", ".log");
-        ProcessBuilder pb = new ProcessBuilder(command).directory(NODE_DIR.toFile()).redirectErrorStream(true)
-                .redirectOutput(log.toFile());
-        pb.environment().put("BUNSHIN_URL", stack == null ? "" : stack.apiUrl());
-        Process p;
-        try {
-            p = pb.start();
-        } catch (IOException e) {
-            throw new IllegalStateException(command.getFirst() + " is needed for this test (Node 20+): " + e.getMessage(), e);
-        }
-        boolean ended = p.waitFor(timeoutSeconds, TimeUnit.SECONDS);
-        if (!ended) {
-            p.destroyForcibly();
-        }
-        String out = Files.readString(log, StandardCharsets.UTF_8);
-        System.out.println("--- " + String.join(" ", command) + "\n" + out);
-        assertTrue(ended, String.join(" ", command) + " timed out:\n" + out);
-        assertEquals(0, p.exitValue(), String.join(" ", command) + " failed:\n" + out);
-        return out;
+        return Command.run(command, NODE_DIR, Map.of("BUNSHIN_URL", stack == null ? "" : stack.apiUrl()), timeoutSeconds);
     }
 }

@@ -216,9 +216,11 @@ function renderThroughput(t) {
 }
 
 function renderQueue(queue, jobs) {
-  const count = (label, n, id) => el('div', { id }, el('b', {}, n), el('span', { class: 'muted' }, label));
-  $('queue').replaceChildren(count('queued', queue.queued, 'queue-queued'), count('running', queue.running, 'queue-running'),
-    ...['completed', 'failed', 'cancelled'].map((s) => count(s + ' (newest ' + jobs.counted + ')', jobs.by_status[s])));
+  const count = (label, n, id, title) => el('div', { id, title }, el('b', {}, n), el('span', { class: 'muted' }, label));
+  $('queue').replaceChildren(count('queued', queue.queued, 'queue-queued', 'all tenants'),
+    count('running', queue.running, 'queue-running', 'all tenants'),
+    ...['completed', 'failed', 'cancelled'].map((s) => count(s, jobs.by_status[s], null,
+      'among your newest ' + jobs.counted + ' jobs')));
   $('jobs').tBodies[0].replaceChildren(...jobs.recent.map((j) => el('tr', { 'data-job-id': j.id },
     el('td', {}, j.id + (j.batch_id ? ' (batch)' : '')),
     el('td', {}, j.kind),

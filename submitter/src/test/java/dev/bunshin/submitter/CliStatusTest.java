@@ -14,7 +14,6 @@ import java.io.PrintStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -51,15 +50,7 @@ class CliStatusTest {
             assertTrue(text.lines().anyMatch(l -> l.matches("1\\s+" + w1 + "\\s+\\[2, 5\\)\\s+\\|\\.{16}#{24}\\|")), text);
             assertTrue(text.contains("queue: ") && text.contains(" queued, ") && text.contains("rate: "), text);
         } finally {
-            try (Connection c = ClusterApiTest.db().getConnection();
-                 PreparedStatement plans = c.prepareStatement("DELETE FROM stage_plans WHERE worker_id IN (?, ?)");
-                 PreparedStatement workers = c.prepareStatement("DELETE FROM workers WHERE id IN (?, ?)")) {
-                for (PreparedStatement ps : List.of(plans, workers)) {
-                    ps.setString(1, w0);
-                    ps.setString(2, w1);
-                    ps.executeUpdate();
-                }
-            }
+            TestDb.removeWorkers(w0, w1);
         }
     }
 }

@@ -62,16 +62,8 @@ class ClusterApiTest {
     }
 
     @AfterEach
-    void removeThem() throws Exception {
-        try (Connection c = db().getConnection();
-             PreparedStatement plans = c.prepareStatement("DELETE FROM stage_plans WHERE worker_id IN (?, ?)");
-             PreparedStatement workers = c.prepareStatement("DELETE FROM workers WHERE id IN (?, ?)")) {
-            for (PreparedStatement ps : List.of(plans, workers)) {
-                ps.setString(1, W0);
-                ps.setString(2, W1);
-                ps.executeUpdate();
-            }
-        }
+    void removeThem() {
+        TestDb.removeWorkers(W0, W1);
     }
 
     static AgroalDataSource db() {
