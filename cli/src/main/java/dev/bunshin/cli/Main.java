@@ -50,6 +50,8 @@ public final class Main {
               worker --join HOST --database URL --model M  one stage worker joining a stack on another machine
               demo [options]                               start everything and run a demo batch
               batch [options]                              submit a batch of prompts to a running submitter
+              status [--url URL] [--api-key KEY]           a running Bunshin's workers, plan, queue and token rate
+                                                           (the data of the dashboard at URL/ui)
 
             Project:
               test                                         build and run every test (mvn -B -ntp verify)
@@ -92,9 +94,10 @@ public final class Main {
                 case "worker" -> Worker.run(rest, out, err);
                 case "demo" -> Demo.run(rest);
                 case "batch" -> BatchCommand.run(rest, err);
+                case "status" -> StatusCommand.run(rest, out, err);
                 case "test" -> throw new UsageException("test is run by the ./bunshin script (mvn -B -ntp verify)");
                 default -> throw new UsageException("unknown command " + command + " (commands: models, inspect, plan, "
-                        + "generate, tokenize, bench, up, worker, demo, batch, test, help)");
+                        + "generate, tokenize, bench, up, worker, demo, batch, status, test, help)");
             };
         } catch (UsageException e) {
             err.println("bunshin " + e.getMessage());

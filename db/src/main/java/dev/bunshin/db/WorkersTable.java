@@ -94,6 +94,33 @@ public final class WorkersTable {
     }
 
     /**
+     * {@code model}'s workers for an operator: the live ones and those heard from within {@code recent}, live first,
+     * then in registration order. One indexed read ({@code workers_model_status}).
+     */
+    public static List<WorkerRow> shown(Connection c, String model, Duration recent) throws SQLException {
+        List<WorkerRow> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT id, host, backend, backend_detail, memory_bytes, threads, speed_gflops, status,
+                       coalesce(loaded_epoch, 0) AS loaded_epoch, load_error,
+                       (extract(epoch FROM clock_timestamp() - last_heartbeat) * 1000)::bigint AS age_ms
+                FROM workers
+                WHERE model = ? AND (status = 'live' OR last_heartbeat > clock_timestamp() - make_interval(secs => ?))
+                ORDER BY status <> 'live', registered_at, id""")) {
+            ps.setString(1, model);
+            ps.setDouble(2, recent.toMillis() / 1000.0);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new WorkerRow(rs.getString("id"), rs.getString("host"), rs.getString("backend"),
+                            rs.getString("backend_detail"), rs.getLong("memory_bytes"), rs.getInt("threads"),
+                            rs.getDouble("speed_gflops"), rs.getString("status"), rs.getInt("loaded_epoch"),
+                            rs.getString("load_error"), Math.max(0, rs.getLong("age_ms"))));
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
      * Incarnation {@code incarnation} of worker {@code id} is still there (heartbeats do not wake the scheduler: V12). False if its row is not live for this
      * incarnation (marked lost while it was silent, or taken over by a newer process).
      */

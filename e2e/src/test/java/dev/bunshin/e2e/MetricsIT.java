@@ -31,7 +31,7 @@ class MetricsIT {
 
     @BeforeAll
     static void up() throws Exception {
-        stack = UpStack.start("metrics-it", 2);
+        stack = UpStack.start("metrics-it");
     }
 
     @AfterAll

@@ -5,16 +5,14 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -33,7 +31,7 @@ class UpClientsIT {
 
     @BeforeAll
     static void up() throws Exception {
-        stack = UpStack.start("up-clients-it", 2);
+        stack = UpStack.start("up-clients-it");
         if (!Files.isDirectory(NODE_DIR.resolve("node_modules/openai")) || !Files.isDirectory(NODE_DIR.resolve("node_modules/ollama"))) {
             node(List.of("npm", "ci", "--no-audit", "--no-fund"), 300);
         }
@@ -70,24 +68,6 @@ class UpClientsIT {
     }
 
     private static String node(List<String> command, long timeoutSeconds) throws Exception {
-        Path log = Files.createTempFile("node", ".log");
-        ProcessBuilder pb = new ProcessBuilder(command).directory(NODE_DIR.toFile()).redirectErrorStream(true)
-                .redirectOutput(log.toFile());
-        pb.environment().put("BUNSHIN_URL", stack == null ? "" : stack.apiUrl());
-        Process p;
-        try {
-            p = pb.start();
-        } catch (IOException e) {
-            throw new IllegalStateException(command.getFirst() + " is needed for this test (Node 20+): " + e.getMessage(), e);
-        }
-        boolean ended = p.waitFor(timeoutSeconds, TimeUnit.SECONDS);
-        if (!ended) {
-            p.destroyForcibly();
-        }
-        String out = Files.readString(log, StandardCharsets.UTF_8);
-        System.out.println("--- " + String.join(" ", command) + "\n" + out);
-        assertTrue(ended, String.join(" ", command) + " timed out:\n" + out);
-        assertEquals(0, p.exitValue(), String.join(" ", command) + " failed:\n" + out);
-        return out;
+        return Command.run(command, NODE_DIR, Map.of("BUNSHIN_URL", stack == null ? "" : stack.apiUrl()), timeoutSeconds);
     }
 }

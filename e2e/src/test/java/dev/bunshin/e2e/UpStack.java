@@ -6,30 +6,32 @@ import dev.bunshin.launcher.UpOptions;
 
 import java.net.ServerSocket;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
-/** The whole system as {@code ./bunshin up} starts it, in this JVM, for the tests that need the packaged apps. */
+/**
+ * The whole system as {@code ./bunshin up} starts it, from the apps packaged in this reactor: a real Kafka broker and
+ * PostgreSQL, the scheduler, the submitter on a free port, and two stage workers generating with stories260K.
+ */
 final class UpStack {
 
-    /** The checkout whose {@code <module>/target/quarkus-app} the stack runs. */
+    /** The repository root: where LocalStack finds the packaged apps. */
     static final Path HOME = Path.of("..").toAbsolutePath().normalize();
 
-    private UpStack() {
-    }
+    private UpStack() {}
 
-    /**
-     * {@code up --model stories260K --workers N --threads 1} on a free API port, its data under
-     * {@code target/<dir>}: as root, PostgreSQL runs as another user, who must be able to reach the data dir.
-     */
-    static LocalStack start(String dir, int workers) throws Exception {
-        Path model = TestModels.stories260K();
-        Path dataDir = Path.of("target", dir).toAbsolutePath();
+    /** @param name its data directory under target/; {@code extra}: more {@code up} options */
+    static LocalStack start(String name, String... extra) throws Exception {
+        // Under target/: as root, PostgreSQL runs as another user, who must be able to reach the data dir.
+        Path dataDir = Path.of("target", name).toAbsolutePath();
         System.setProperty("bunshin.home", HOME.toString());
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
-        return LocalStack.start(UpOptions.parse(new String[] {
-                "--model", model.toString(), "--workers", Integer.toString(workers), "--port", Integer.toString(port),
-                "--data-dir", dataDir.toString(), "--threads", "1"}), System.out);
+        List<String> args = new ArrayList<>(List.of("--model", TestModels.stories260K().toString(), "--workers", "2",
+                "--port", Integer.toString(port), "--data-dir", dataDir.toString(), "--threads", "1"));
+        args.addAll(List.of(extra));
+        return LocalStack.start(UpOptions.parse(args.toArray(String[]::new)), System.out);
     }
 }

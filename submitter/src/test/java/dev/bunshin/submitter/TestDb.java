@@ -121,4 +121,17 @@ final class TestDb {
     static void fail(long job, String error) {
         table(c -> JobsTable.fail(c, job, error));
     }
+
+    /** Deletes played workers and the stage plans that name them. */
+    static void removeWorkers(String... ids) {
+        for (String table : List.of("stage_plans WHERE worker_id", "workers WHERE id")) {
+            try (Connection c = Arc.container().instance(AgroalDataSource.class).get().getConnection();
+                 PreparedStatement ps = c.prepareStatement("DELETE FROM " + table + " = ANY (?)")) {
+                ps.setArray(1, c.createArrayOf("text", ids));
+                ps.executeUpdate();
+            } catch (SQLException e) {
+                throw new IllegalStateException("removing workers " + List.of(ids) + ": " + e.getMessage(), e);
+            }
+        }
+    }
 }

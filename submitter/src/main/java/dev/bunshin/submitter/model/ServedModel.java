@@ -101,6 +101,11 @@ public final class ServedModel implements AutoCloseable {
         return planned > 0 ? planned : trainedContextLength;
     }
 
+    /** Transformer blocks in the model (GGUF {@code <arch>.block_count}): what a stage plan splits. */
+    public int layerCount() {
+        return info.nLayers();
+    }
+
     /** The context the model was trained with (GGUF {@code <arch>.context_length}). */
     public int trainedContextLength() {
         return trainedContextLength;
