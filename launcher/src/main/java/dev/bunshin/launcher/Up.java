@@ -51,6 +51,7 @@ public final class Up {
             out.println("Stopped.");
         }, "bunshin-up-stop"));
         out.println("Bunshin is up: " + stack.apiUrl());
+        out.println("Dashboard: " + stack.apiUrl() + "/ui/   (in a terminal: ./bunshin status --url " + stack.apiUrl() + ")");
         out.println("Model id: " + stack.modelId() + (stack.syntheticModel() ? "  (RANDOM WEIGHTS: its text is noise)" : ""));
         out.println("Logs: " + stack.logs() + "/*.log");
         out.println("Metrics (Prometheus): " + String.join(", ", stack.metricsUrls().entrySet().stream()

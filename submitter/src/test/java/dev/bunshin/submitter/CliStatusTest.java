@@ -22,6 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** {@code ./bunshin status} against the running submitter: workers, the plan as bars, the queue and the rate. */
 @QuarkusTest
 @WithTestResource(TestPostgres.class)
+@WithTestResource(TestKafka.class)
 class CliStatusTest {
 
     @TestHTTPResource("/")

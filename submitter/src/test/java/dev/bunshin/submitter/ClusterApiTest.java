@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bunshin.db.PlanTable;
 import dev.bunshin.db.StagePlan;
 import dev.bunshin.db.WorkersTable;
+import dev.bunshin.protocol.events.EventPublisher;
+import dev.bunshin.protocol.events.JobEvent;
+import dev.bunshin.submitter.jobs.JobEvents;
 import io.agroal.api.AgroalDataSource;
 import io.quarkus.arc.Arc;
 import io.quarkus.test.common.WithTestResource;
@@ -36,6 +39,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @QuarkusTest
 @WithTestResource(TestPostgres.class)
+@WithTestResource(TestKafka.class)
 class ClusterApiTest {
 
     static final String MODEL = "stories260K"; // 5 layers
@@ -185,6 +189,27 @@ class ClusterApiTest {
             }
             long ms = (System.nanoTime() - t0) / 1_000_000;
             assertTrue(ms >= 350, "three snapshots 200 ms apart took " + ms + " ms");
+        }
+    }
+
+    @Test
+    void aJobThatEndsBringsTheNextSnapshotAtOnceNotAfterTheInterval() throws Exception {
+        JobEvents events = Arc.container().instance(JobEvents.class).get();
+        for (int i = 0; i < 300 && !events.listening(); i++) Thread.sleep(100);
+        assertTrue(events.listening(), "the submitter follows " + EventPublisher.TOPIC);
+        long id = JobApiTest.submit("{\"prompt\":\"Once upon a time\",\"max_tokens\":5}");
+        TestDb.start(id);
+        try (SseClient sse = SseClient.open(base.resolve("/v1/cluster/events?interval_ms=60000"), null);
+             EventPublisher tail = new EventPublisher(TestKafka.broker().bootstrapServers())) {
+            SseClient.Event first = sse.next();
+            assertEquals("running", recent(JSON.readTree(first.data()), id).get("status").asText());
+            long t0 = System.nanoTime();
+            TestDb.finish(id, "stop");
+            tail.publish(JobEvent.status(id, "completed"));
+            SseClient.Event next = sse.next();
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertEquals("completed", recent(JSON.readTree(next.data()), id).get("status").asText());
+            assertTrue(ms < 10_000, "the snapshot after the job ended came " + ms + " ms later, not within seconds");
         }
     }
 

@@ -26,6 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @QuarkusTest
 @TestProfile(TenantsTest.TwoTenantsAndAnAdmin.class)
 @WithTestResource(TestPostgres.class)
+@WithTestResource(TestKafka.class)
 class ClusterTenantsTest {
 
     static final ObjectMapper JSON = new ObjectMapper();

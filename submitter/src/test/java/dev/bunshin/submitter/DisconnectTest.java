@@ -53,7 +53,8 @@ class DisconnectTest {
 
     @Test
     void anOllamaGenerateWhoseClientLeavesIsCancelled() throws Exception {
-        assertCancelledAfterLeaving("/api/generate", "{\"model\":\"stories260K\",\"prompt\":\"Once upon a time\"}", true);
+        // (Ollama's NDJSON stream sends its headers with its first line: a token or a keep-alive, a minute away here.)
+        assertCancelledAfterLeaving("/api/generate", "{\"model\":\"stories260K\",\"prompt\":\"Once upon a time\"}", false);
     }
 
     @Test

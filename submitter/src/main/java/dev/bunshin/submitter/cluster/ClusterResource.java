@@ -21,7 +21,8 @@ import java.util.Map;
 
 /**
  * What the cluster is doing: {@code GET /v1/cluster} answers one snapshot, {@code GET /v1/cluster/events} sends one
- * every {@code interval_ms} as server-sent events ({@code event: cluster}) until the client goes away. The
+ * every {@code interval_ms}, and at once when a job starts or ends or a batch moves (the live events), as
+ * server-sent events ({@code event: cluster}) until the client goes away. The
  * dashboard at {@code /ui} and {@code ./bunshin status} read these.
  */
 @Path("/v1/cluster")
@@ -35,11 +36,13 @@ public class ClusterResource {
     static final int DEFAULT_INTERVAL_MS = 1000, MIN_INTERVAL_MS = 200, MAX_INTERVAL_MS = 60_000;
 
     private final ClusterService cluster;
+    private final ClusterChanges changes;
     private final ObjectMapper mapper;
     private final RequestTenant tenant;
 
-    ClusterResource(ClusterService cluster, ObjectMapper mapper, RequestTenant tenant) {
+    ClusterResource(ClusterService cluster, ClusterChanges changes, ObjectMapper mapper, RequestTenant tenant) {
         this.cluster = cluster;
+        this.changes = changes;
         this.mapper = mapper;
         this.tenant = tenant;
     }
@@ -76,10 +79,15 @@ public class ClusterResource {
                 .build();
     }
 
-    /** Snapshots until the server shuts down; a write to a client that left throws IOException. */
+    /**
+     * Snapshots until the server shuts down, every {@code interval} ms and on each change the events announce
+     * ({@link ClusterChanges}); a write to a client that left throws IOException.
+     */
     private void stream(EventStream sse, Tenant who, int nJobs, int nBatches, int interval) throws IOException {
         sse.comment("cluster snapshots every " + interval + " ms");
         while (!cluster.closing()) {
+            long seen = changes.version(); // before the read: a change during it brings the next one early
+            long sent = System.nanoTime();
             try {
                 sse.event(null, "cluster", cluster.snapshot(who, nJobs, nBatches));
             } catch (IllegalStateException e) {
@@ -88,7 +96,9 @@ public class ClusterResource {
                 sse.comment("snapshot unavailable: database unreachable");
             }
             try {
-                Thread.sleep(interval);
+                changes.await(seen, interval);
+                long since = (System.nanoTime() - sent) / 1_000_000;
+                if (since < ClusterChanges.MIN_GAP_MILLIS) Thread.sleep(ClusterChanges.MIN_GAP_MILLIS - since);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new InterruptedIOException("cluster stream interrupted");

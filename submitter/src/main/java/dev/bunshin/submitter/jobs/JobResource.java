@@ -2,6 +2,9 @@ package dev.bunshin.submitter.jobs;
 
 import dev.bunshin.submitter.api.ApiException;
 import dev.bunshin.submitter.api.EventStream;
+import dev.bunshin.submitter.api.RequestClient;
+import io.vertx.core.http.HttpServerResponse;
+import jakarta.ws.rs.core.Context;
 import dev.bunshin.submitter.api.Fields;
 import dev.bunshin.submitter.api.RequestTenant;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -105,10 +108,12 @@ public class JobResource {
     @Path("{id}/events")
     @Produces({MediaType.SERVER_SENT_EVENTS, MediaType.APPLICATION_JSON})
     @RunOnVirtualThread
-    public Response events(@PathParam("id") String id, @HeaderParam("Last-Event-ID") String lastEventId) {
+    public Response events(@PathParam("id") String id, @HeaderParam("Last-Event-ID") String lastEventId,
+                           @Context HttpServerResponse response) {
         long jobId = parseId(id);
         jobs.find(jobId, tenant.get()); // 404 as JSON before the stream starts
         int after = lastEventId == null || lastEventId.isBlank() ? -1 : position("Last-Event-ID", lastEventId.trim());
+        Client client = RequestClient.of(response);
         StreamingOutput body = out -> {
             EventStream sse = new EventStream(out, mapper).openSse();
             try {
@@ -125,6 +130,11 @@ public class JobResource {
                     @Override
                     public void idle() throws IOException {
                         sse.comment("waiting");
+                    }
+
+                    @Override
+                    public void check() throws IOException {
+                        client.check(); // a client that left ends the stream (the job goes on)
                     }
                 });
                 sse.event(null, "done", done(jobId, end));

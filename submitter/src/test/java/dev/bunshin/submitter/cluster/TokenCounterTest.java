@@ -1,6 +1,7 @@
 package dev.bunshin.submitter.cluster;
 
 import dev.bunshin.db.JobsTable;
+import dev.bunshin.submitter.TestKafka;
 import dev.bunshin.submitter.TestPostgres;
 import io.agroal.api.AgroalDataSource;
 import io.quarkus.test.common.WithTestResource;
@@ -21,6 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The token counter equals sum(token_count) of its model's jobs while summing only the jobs that may change. */
 @QuarkusTest
 @WithTestResource(TestPostgres.class)
+@WithTestResource(TestKafka.class)
 class TokenCounterTest {
 
     static final String MODEL = "token-counter-test";
