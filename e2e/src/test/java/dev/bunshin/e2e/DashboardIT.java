@@ -36,6 +36,7 @@ class DashboardIT {
     static final Path NODE_DIR = UpStack.HOME.resolve("e2e/src/test/node");
     static final Path SCREENSHOT = Path.of("target/dashboard.png").toAbsolutePath();
     static final String KEY = "dashboard-it-key";
+    static final String ADMIN = "dashboard-it-admin";
 
     static LocalStack stack;
 
@@ -44,7 +45,7 @@ class DashboardIT {
         // First what the browser needs: a missing chromium should fail in seconds, not after the stack is up.
         Command.run(List.of("bash", UpStack.HOME.resolve("scripts/install-browser.sh").toString()), UpStack.HOME,
                 Map.of(), 600);
-        stack = UpStack.start("dashboard-it", "--api-key", KEY);
+        stack = UpStack.start("dashboard-it", "--api-key", KEY, "--admin-key", ADMIN);
     }
 
     @AfterAll
@@ -70,6 +71,15 @@ class DashboardIT {
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(200, r.statusCode(), r.body());
         assertTrue(r.body().contains("\"text\":" + text), "page text " + text + " vs " + r.body());
+
+        // up --admin-key: the operator's key sees the tenant's job too; an unknown key sees nothing.
+        HttpResponse<String> admin = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create(stack.apiUrl() + "/v1/jobs/" + job)).header("Authorization", "Bearer " + ADMIN).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, admin.statusCode(), admin.body());
+        assertEquals(401, HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create(stack.apiUrl() + "/v1/jobs/" + job)).header("Authorization", "Bearer nobody").build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode());
     }
 
     @Test

@@ -49,7 +49,9 @@ public final class Demo {
         }
         try (LocalStack stack = LocalStack.start(options, out)) {
             out.println("Bunshin is up: " + stack.apiUrl() + " (logs " + stack.logs() + "/*.log)");
-            String key = options.apiKey() != null ? options.apiKey() : System.getenv("BUNSHIN_API_KEY");
+            String key = options.apiKey() != null ? options.apiKey()
+                    : options.adminKeys() != null ? options.adminKeys().split(",")[0].strip()
+                    : System.getenv("BUNSHIN_API_KEY");
             new Client(stack.apiUrl(), stack.modelId(), key, out).demo();
             out.println("Demo finished; stopping.");
             return 0;

@@ -227,9 +227,12 @@ public final class LocalStack implements AutoCloseable {
         Map<String, String> submitter = new LinkedHashMap<>();
         submitter.put("quarkus.http.port", Integer.toString(apiPort));
         submitter.put("quarkus.http.host", binding.bind());
+        if (options.adminKeys() != null) {
+            submitter.put("bunshin.api.admin-keys", options.adminKeys());
+        }
         if (options.apiKey() != null) {
             submitter.put("bunshin.api.key", options.apiKey()); // in the environment, not on the command line
-        } else if (binding.beyondLoopback()) {
+        } else if (options.adminKeys() == null && binding.beyondLoopback()) {
             out.println("WARNING: the API on " + binding.bind() + " accepts requests from any host without a key:"
                     + " pass --api-key KEY to require one");
         }

@@ -19,12 +19,15 @@ import java.util.Objects;
  * @param kafkaPort the embedded Kafka's port; 0: 9092 if free when binding beyond loopback, else any free port
  * @param dbPort the embedded PostgreSQL's port; 0: 5432 if free when binding beyond loopback, else any free port
  * @param apiKey the key API clients must send (passed to the submitter as {@code bunshin.api.key}), or null
+ * @param adminKeys keys that see and act on every tenant's jobs, batches and files (the submitter's
+ *                  {@code bunshin.api.admin-keys}), or null
  * @param maxRestarts how often one child may be restarted within 10 minutes before {@code up} gives up; 0: never
  * @param backend what the stage workers run the layers with: {@code java} or {@code llama.cpp}
  */
 public record UpOptions(String model, int workers, int port, int schedulerPort, Path dataDir, String kafka,
                         String database, String dbUser, String dbPassword, int threads, String bind,
-                        String advertise, int kafkaPort, int dbPort, String apiKey, int maxRestarts, String backend) {
+                        String advertise, int kafkaPort, int dbPort, String apiKey, String adminKeys, int maxRestarts,
+                        String backend) {
 
     public static final String USAGE = """
             usage: ./bunshin up [options]
@@ -45,6 +48,8 @@ public record UpOptions(String model, int workers, int port, int schedulerPort, 
               --db-port P            the embedded PostgreSQL's port (default 5432 with --bind if free, else any)
               --api-key KEY          the API wants "Authorization: Bearer KEY" (several: comma-separated;
                                      default: no key, and a warning when --bind reaches beyond this machine)
+              --admin-key KEY        a key that sees and acts on every tenant's jobs, batches and files
+                                     (several: comma-separated; each --api-key is a tenant of its own)
               --max-restarts N       a child that dies is restarted (after 1 s, 2 s, 4 s, ... up to 30 s); one that
                                      dies more than N times within 10 minutes stops everything (default 5; 0: the
                                      first death stops everything)
@@ -86,6 +91,9 @@ public record UpOptions(String model, int workers, int port, int schedulerPort, 
         if (apiKey != null && apiKey.isBlank()) {
             throw new IllegalArgumentException("--api-key must not be empty");
         }
+        if (adminKeys != null && adminKeys.isBlank()) {
+            throw new IllegalArgumentException("--admin-key must not be empty");
+        }
         if (maxRestarts < 0) {
             throw new IllegalArgumentException("--max-restarts must be 0 or more: " + maxRestarts);
         }
@@ -116,6 +124,7 @@ public record UpOptions(String model, int workers, int port, int schedulerPort, 
         int kafkaPort = 0;
         int dbPort = 0;
         String apiKey = null;
+        String adminKeys = null;
         int maxRestarts = RestartPolicy.DEFAULT.maxRestarts();
         String backend = Options.DEFAULT_BACKEND;
         for (Options.Option option : Options.parse(args, USAGE)) {
@@ -137,13 +146,14 @@ public record UpOptions(String model, int workers, int port, int schedulerPort, 
                 case "--kafka-port" -> kafkaPort = Options.intValue(name, value);
                 case "--db-port" -> dbPort = Options.intValue(name, value);
                 case "--api-key" -> apiKey = value;
+                case "--admin-key" -> adminKeys = adminKeys == null ? value : adminKeys + "," + value;
                 case "--max-restarts" -> maxRestarts = Options.intValue(name, value);
                 case "--backend" -> backend = value;
                 default -> throw new IllegalArgumentException("unknown option: " + name + "\n" + USAGE);
             }
         }
         return new UpOptions(model, workers, port, schedulerPort, dataDir, kafka, database, dbUser, dbPassword,
-                threads, bind, advertise, kafkaPort, dbPort, apiKey, maxRestarts, backend);
+                threads, bind, advertise, kafkaPort, dbPort, apiKey, adminKeys, maxRestarts, backend);
     }
 
     /**

@@ -48,6 +48,16 @@ class UpOptionsTest {
     }
 
     @Test
+    void adminKeysAddUpAndGoToTheSubmitter() {
+        UpOptions o = UpOptions.parse(new String[] {"--api-key", "tenant", "--admin-key", "a1", "--admin-key=a2"});
+        assertEquals("a1,a2", o.adminKeys());
+        assertEquals("tenant", o.apiKey());
+        assertEquals(null, UpOptions.parse(new String[0]).adminKeys());
+        assertEquals("--admin-key must not be empty", assertThrows(IllegalArgumentException.class,
+                () -> UpOptions.parse(new String[] {"--admin-key", " "})).getMessage());
+    }
+
+    @Test
     void upRejectsBadUsageWithExitCode2() {
         assertEquals(2, Up.run(new String[] {"--workers"}));
     }
