@@ -66,19 +66,25 @@ class WorkerJoinIT {
 
             // The line up printed, run as a user would (ours adds only an id, a thread, a GiB and a data dir).
             String join = stack.joinCommand();
-            Matcher m = Pattern.compile("BUNSHIN_DB_PASSWORD=(\\S+) \\./bunshin worker (.*)").matcher(join);
+            Matcher m = Pattern.compile("BUNSHIN_KAFKA_PASSWORD=(\\S+) BUNSHIN_DB_PASSWORD=(\\S+) \\./bunshin worker (.*)")
+                    .matcher(join);
             assertTrue(m.matches(), join);
-            assertEquals(password, m.group(1));
+            String kafkaPassword = m.group(1);
+            assertEquals(Files.readString(dataDir.resolve("kafka-password")).strip(), kafkaPassword);
+            assertEquals(password, m.group(2));
             List<String> command = new ArrayList<>(List.of(
                     Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-cp", System.getProperty("java.class.path"), "-Dbunshin.home=" + HOME,
                     "dev.bunshin.launcher.Worker"));
-            command.addAll(Arrays.asList(m.group(2).split(" ")));
+            command.addAll(Arrays.asList(m.group(3).split(" ")));
             command.addAll(List.of("--id", "joined-1", "--threads", "1", "--memory", "1G",
                     "--data-dir", dataDir.resolve("joiner").toString()));
             Path out = dataDir.resolve("worker-command.out");
             ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile());
-            pb.environment().put("BUNSHIN_DB_PASSWORD", m.group(1));
+            pb.environment().put("BUNSHIN_DB_PASSWORD", password);
+            // The broker on the bind address wants a login: the joined worker's producers and consumers log in
+            // with this (SCRAM), where the stack's own apps use its loopback listener.
+            pb.environment().put("BUNSHIN_KAFKA_PASSWORD", kafkaPassword);
             Process worker = pb.start();
             List<ProcessHandle> children = List.of();
             try {

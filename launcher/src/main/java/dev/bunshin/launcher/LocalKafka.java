@@ -1,5 +1,12 @@
 package dev.bunshin.launcher;
 
+import dev.bunshin.protocol.KafkaCredentials;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ScramCredentialInfo;
+import org.apache.kafka.clients.admin.ScramMechanism;
+import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -40,12 +47,16 @@ public final class LocalKafka implements AutoCloseable {
 
     private final ChildProcess process;
     private final int port;
+    private final int localPort;
     private final Binding binding;
+    private final boolean authenticated;
 
-    private LocalKafka(ChildProcess process, int port, Binding binding) {
+    private LocalKafka(ChildProcess process, int port, int localPort, Binding binding, boolean authenticated) {
         this.process = process;
         this.port = port;
+        this.localPort = localPort;
         this.binding = binding;
+        this.authenticated = authenticated;
     }
 
     /** Starts a broker on a free port with its data and its log ({@code kafka.log}) under {@code dir}. */
@@ -72,15 +83,30 @@ public final class LocalKafka implements AutoCloseable {
      * @param port the client port, or 0 for a free one
      */
     public static LocalKafka start(Path dir, Binding binding, int port, Path log) {
+        return start(dir, binding, port, 0, log, null);
+    }
+
+    /**
+     * As above; with a {@code password}, clients on {@code binding} must log in (SASL/SCRAM-SHA-256 as
+     * {@link KafkaCredentials#USER} with that password: what {@code worker --join} does), and this machine's
+     * processes use a second listener on 127.0.0.1:{@code localPort} ({@link #bootstrapServers()}) that needs no
+     * login. The password is set at every start (kept nowhere but in the broker's metadata, hashed).
+     *
+     * @param localPort the loopback listener's port when authenticated, or 0 for a free one
+     */
+    public static LocalKafka start(Path dir, Binding binding, int port, int localPort, Path log, String password) {
         Objects.requireNonNull(dir, "dir == null");
         Objects.requireNonNull(binding, "binding == null");
         Path home = dir.toAbsolutePath();
         int clientPort = Ports.orFree(port);
+        boolean authenticated = password != null;
+        int loopbackPort = authenticated ? Ports.orFree(localPort) : clientPort;
         int controllerPort = Ports.free();
         try {
             Files.createDirectories(home.resolve("data"));
             Path config = home.resolve("server.properties");
-            Files.writeString(config, serverProperties(home.resolve("data"), binding, clientPort, controllerPort));
+            Files.writeString(config, serverProperties(home.resolve("data"), binding, clientPort,
+                    authenticated ? loopbackPort : 0, controllerPort));
             Path log4j = home.resolve("log4j2.properties");
             Files.writeString(log4j, LOG4J);
 
@@ -98,9 +124,10 @@ public final class LocalKafka implements AutoCloseable {
             server.addAll(List.of("kafka.Kafka", config.toString()));
             ChildProcess child = ChildProcess.start("kafka", server, home, Map.of(), log, "TERM",
                     Duration.ofSeconds(30));
-            LocalKafka kafka = new LocalKafka(child, clientPort, binding);
+            LocalKafka kafka = new LocalKafka(child, clientPort, loopbackPort, binding, authenticated);
             try {
                 kafka.awaitStarted(log, logStart);
+                if (authenticated) kafka.setPassword(password);
             } catch (RuntimeException e) {
                 child.close();
                 throw e;
@@ -111,13 +138,31 @@ public final class LocalKafka implements AutoCloseable {
         }
     }
 
-    /** {@code <advertised host>:port} ({@code 127.0.0.1:port} by default), for {@code bootstrap.servers}. */
+    /**
+     * For this machine's clients: the loopback listener when other machines must log in, else
+     * {@code <advertised host>:port} ({@code 127.0.0.1:port} by default).
+     */
     public String bootstrapServers() {
+        return authenticated ? Binding.hostPort(Binding.LOOPBACK, localPort) : sharedBootstrapServers();
+    }
+
+    /** For other machines' clients: {@code <advertised host>:port} (where they log in, when authenticated). */
+    public String sharedBootstrapServers() {
         return Binding.hostPort(binding.advertise(), port);
+    }
+
+    /** Whether clients on the bind address must log in (SASL/SCRAM). */
+    public boolean authenticated() {
+        return authenticated;
     }
 
     public int port() {
         return port;
+    }
+
+    /** The loopback listener's port (the client port itself when not authenticated). */
+    public int localPort() {
+        return localPort;
     }
 
     /** The broker JVM's pid. */
@@ -143,6 +188,21 @@ public final class LocalKafka implements AutoCloseable {
     @Override
     public void close() {
         process.close();
+    }
+
+    /** Creates or updates the SCRAM user that other machines log in as, through the loopback listener. */
+    private void setPassword(String password) {
+        try (Admin admin = Admin.create(Map.<String, Object>of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrapServers()))) {
+            admin.alterUserScramCredentials(List.of(new UserScramCredentialUpsertion(KafkaCredentials.USER,
+                    new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_256, 8192), password))).all()
+                    .get(60, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("could not set Kafka's SCRAM user " + KafkaCredentials.USER + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted setting Kafka's SCRAM user", e);
+        }
     }
 
     private void awaitStarted(Path log, long logStart) throws IOException {
@@ -175,7 +235,8 @@ public final class LocalKafka implements AutoCloseable {
                 "-cp", brokerClasspath()));
     }
 
-    static String serverProperties(Path dataDir, Binding binding, int clientPort, int controllerPort) {
+    /** @param localPort the loopback listener's port when clients on {@code binding} must log in, else 0 */
+    static String serverProperties(Path dataDir, Binding binding, int clientPort, int localPort, int controllerPort) {
         return String.join("\n",
                 "# Written by dev.bunshin.launcher.LocalKafka at every start; edits are overwritten.",
                 "process.roles=broker,controller",
@@ -183,14 +244,9 @@ public final class LocalKafka implements AutoCloseable {
                 // A static one-voter quorum: the voters live in this file, not in the log, so ports may change
                 // between restarts of the same data directory.
                 "controller.quorum.voters=1@127.0.0.1:" + controllerPort,
-                // Clients (here and on other machines) on --bind; the controller only ever talks to itself.
-                "listeners=PLAINTEXT://" + Binding.hostPort(binding.bind(), clientPort)
-                        + ",CONTROLLER://127.0.0.1:" + controllerPort,
-                // What metadata tells clients to connect to: a wildcard would be useless to them.
-                "advertised.listeners=PLAINTEXT://" + Binding.hostPort(binding.advertise(), clientPort),
+                localPort == 0 ? openListeners(binding, clientPort, controllerPort)
+                        : authenticatedListeners(binding, clientPort, localPort, controllerPort),
                 "controller.listener.names=CONTROLLER",
-                "inter.broker.listener.name=PLAINTEXT",
-                "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
                 "log.dirs=" + dataDir,
                 // The scheduler creates its topics explicitly; this is for anything created on first use.
                 "num.partitions=8",
@@ -212,6 +268,37 @@ public final class LocalKafka implements AutoCloseable {
                 "num.io.threads=4",
                 "")
                 .replace("\\", "\\\\");
+    }
+
+    /** One listener for every client, here and on other machines, on --bind: no login. */
+    private static String openListeners(Binding binding, int clientPort, int controllerPort) {
+        return String.join("\n",
+                // Clients (here and on other machines) on --bind; the controller only ever talks to itself.
+                "listeners=PLAINTEXT://" + Binding.hostPort(binding.bind(), clientPort)
+                        + ",CONTROLLER://127.0.0.1:" + controllerPort,
+                // What metadata tells clients to connect to: a wildcard would be useless to them.
+                "advertised.listeners=PLAINTEXT://" + Binding.hostPort(binding.advertise(), clientPort),
+                "inter.broker.listener.name=PLAINTEXT",
+                "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT");
+    }
+
+    /**
+     * Other machines on --bind must log in (SASL/SCRAM-SHA-256: nothing on the LAN reads or writes a topic without
+     * the password); this machine's processes use a loopback listener. SASL_PLAINTEXT: the password never crosses
+     * the wire (SCRAM), the records do, in the clear, as the database's do.
+     */
+    private static String authenticatedListeners(Binding binding, int clientPort, int localPort, int controllerPort) {
+        return String.join("\n",
+                "listeners=SHARED://" + Binding.hostPort(binding.bind(), clientPort)
+                        + ",LOCAL://127.0.0.1:" + localPort + ",CONTROLLER://127.0.0.1:" + controllerPort,
+                "advertised.listeners=SHARED://" + Binding.hostPort(binding.advertise(), clientPort)
+                        + ",LOCAL://127.0.0.1:" + localPort,
+                "inter.broker.listener.name=LOCAL",
+                "listener.security.protocol.map=CONTROLLER:PLAINTEXT,LOCAL:PLAINTEXT,SHARED:SASL_PLAINTEXT",
+                "sasl.enabled.mechanisms=" + KafkaCredentials.MECHANISM,
+                "listener.name.shared.sasl.enabled.mechanisms=" + KafkaCredentials.MECHANISM,
+                "listener.name.shared.scram-sha-256.sasl.jaas.config="
+                        + "org.apache.kafka.common.security.scram.ScramLoginModule required;");
     }
 
     /** The jars of kafka_2.13 4.4.0 and its dependencies, as resolved by Maven when the launcher was built. */

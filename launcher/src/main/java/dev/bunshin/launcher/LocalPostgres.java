@@ -248,7 +248,7 @@ public final class LocalPostgres implements AutoCloseable {
                     }
                     if (INVALID_PASSWORD.equals(e.getSQLState())) {
                         throw new IllegalStateException("PostgreSQL on port " + port + " rejects the"
-                                + " default password: it was given a generated one (" + DatabasePassword.FILE
+                                + " default password: it was given a generated one (" + KeptPassword.DATABASE_FILE
                                 + " in the data directory); put that file back, or start with a fresh data directory");
                     }
                     last = e; // "the database system is starting up"

@@ -79,7 +79,10 @@ public final class LocalStack implements AutoCloseable {
         return binding;
     }
 
-    /** Kafka's {@code bootstrap.servers}, as the apps (here and elsewhere) get it: the advertised host. */
+    /**
+     * Kafka's {@code bootstrap.servers} as this machine's apps get it: the advertised host, or with {@code --bind} the
+     * broker's loopback listener (other machines log in on the advertised one: see {@link #joinCommand()}).
+     */
     public String bootstrapServers() {
         return bootstrapServers;
     }
@@ -181,21 +184,28 @@ public final class LocalStack implements AutoCloseable {
                     + " (" + binding.advertiseSource() + ")");
         }
         String bootstrap = options.kafka();
+        String remoteBootstrap = bootstrap;
+        String kafkaPassword = null;
         if (bootstrap == null) {
             int kafkaPort = preferredPort(options.kafkaPort(), DEFAULT_KAFKA_PORT, "Kafka", "--kafka-port", out);
             out.println("Starting Kafka (log " + logs.resolve("kafka.log") + ") ...");
-            LocalKafka kafka = LocalKafka.start(dataDir.resolve("kafka"), binding, kafkaPort, logs.resolve("kafka.log"));
+            // Shared: other machines log in (SCRAM); this machine's apps use a loopback listener.
+            String password = binding.shared() ? KeptPassword.kafka(dataDir) : null;
+            LocalKafka kafka = LocalKafka.start(dataDir.resolve("kafka"), binding, kafkaPort, 0,
+                    logs.resolve("kafka.log"), password);
             placement.started("kafka", List.of(kafka.pid()));
-            // Again on the same port: the apps' bootstrap.servers names it.
+            // Again on the same ports: the apps' bootstrap.servers names them.
             supervisor.add("kafka", kafka.process(), () -> LocalKafka.start(dataDir.resolve("kafka"), binding,
-                    kafka.port(), logs.resolve("kafka.log")).process());
+                    kafka.port(), kafka.localPort(), logs.resolve("kafka.log"), password).process());
             bootstrap = kafka.bootstrapServers();
+            remoteBootstrap = kafka.sharedBootstrapServers();
+            kafkaPassword = password;
         }
         String jdbcUrl = options.database();
         String remoteJdbcUrl = jdbcUrl;
         String dbUser = options.dbUser() == null ? LocalPostgres.USER : options.dbUser();
         String dbPassword = options.dbPassword() != null ? options.dbPassword()
-                : jdbcUrl != null ? LocalPostgres.PASSWORD : DatabasePassword.forDataDir(dataDir, binding.shared());
+                : jdbcUrl != null ? LocalPostgres.PASSWORD : KeptPassword.database(dataDir, binding.shared());
         if (jdbcUrl == null) {
             int dbPort = preferredPort(options.dbPort(), DEFAULT_DB_PORT, "PostgreSQL", "--db-port", out);
             out.println("Starting PostgreSQL (log " + logs.resolve("postgres.log") + ") ...");
@@ -211,7 +221,7 @@ public final class LocalStack implements AutoCloseable {
         this.bootstrapServers = bootstrap;
         this.jdbcUrl = jdbcUrl;
         this.remoteJdbcUrl = remoteJdbcUrl;
-        this.joinCommand = joinCommand(options, bootstrap, remoteJdbcUrl, dbUser, dbPassword);
+        this.joinCommand = joinCommand(options, remoteBootstrap, kafkaPassword, remoteJdbcUrl, dbUser, dbPassword);
 
         Map<String, String> common = commonConfig(bootstrap, jdbcUrl, dbUser, dbPassword, model);
 
@@ -339,10 +349,13 @@ public final class LocalStack implements AutoCloseable {
     }
 
     /** See {@link #joinCommand()}. */
-    private String joinCommand(UpOptions options, String bootstrap, String remoteJdbcUrl, String dbUser,
-                               String dbPassword) {
+    private String joinCommand(UpOptions options, String bootstrap, String kafkaPassword, String remoteJdbcUrl,
+                               String dbUser, String dbPassword) {
         boolean byPath = model.synthetic() || options.model() != null && Files.isRegularFile(Path.of(options.model()));
         StringBuilder line = new StringBuilder();
+        if (kafkaPassword != null) {
+            line.append(WorkerOptions.KAFKA_PASSWORD_ENV + "=").append(shellQuote(kafkaPassword)).append(' ');
+        }
         line.append("BUNSHIN_DB_PASSWORD=").append(shellQuote(dbPassword)).append(" ./bunshin worker --join ")
                 .append(bootstrap).append(" --database ").append(remoteJdbcUrl);
         if (!dbUser.equals(LocalPostgres.USER)) {

@@ -27,7 +27,8 @@ final class QuarkusApp implements AutoCloseable {
      * {@code quarkus.datasource.password}), not as {@code -D}: a command line is visible to every user in
      * {@code ps} and is written at the top of the log.
      */
-    static final java.util.Set<String> SECRET_KEYS = java.util.Set.of("quarkus.datasource.password", "bunshin.api.key");
+    static final java.util.Set<String> SECRET_KEYS = java.util.Set.of("quarkus.datasource.password", "bunshin.api.key",
+            "bunshin.api.admin-keys", "bunshin.kafka.password");
 
     private final String name;
     private final ChildProcess process;

@@ -60,7 +60,7 @@ public final class Up {
         if (binding.shared()) {
             out.println("API for other machines: http://" + Binding.hostPort(binding.advertise(),
                     java.net.URI.create(stack.apiUrl()).getPort()));
-            java.nio.file.Path kept = stack.dataDir().resolve(DatabasePassword.FILE);
+            java.nio.file.Path kept = stack.dataDir().resolve(KeptPassword.DATABASE_FILE);
             out.println("Another machine joins as a stage worker with this one line (run in a Bunshin checkout there"
                     + (java.nio.file.Files.exists(kept) ? "; the password is kept in " + kept + " and printed only here"
                     : "") + "):");

@@ -104,8 +104,12 @@ public final class Worker {
         Map<String, String> common = LocalStack.commonConfig(options.kafka(), options.database(), options.dbUser(),
                 options.dbPassword(), model);
         Path log = dataDir.resolve("logs").resolve(options.id() + ".log");
+        Map<String, String> own = LocalStack.workerConfig(options.id(), memoryGiB, threads, options.backend());
+        if (options.kafkaPassword() != null) {
+            own.put("bunshin.kafka.password", options.kafkaPassword()); // in its environment, like every secret
+        }
         QuarkusApp app = LocalStack.launch(LocalStack.projectHome(), "stage-worker", options.id(), memoryGiB + "g",
-                common, LocalStack.workerConfig(options.id(), memoryGiB, threads, options.backend()), dataDir, log);
+                common, own, dataDir, log);
         app.awaitReadyOrStop(LocalStack.APP_READY_TIMEOUT);
         return app;
     }
@@ -134,7 +138,7 @@ public final class Worker {
             if ("28P01".equals(e.getSQLState()) || "28000".equals(e.getSQLState())) {
                 throw new IllegalStateException("the database at " + options.database() + " rejected user "
                         + options.dbUser() + " with this password (" + e.getSQLState() + "): take the password from"
-                        + " the command ./bunshin up printed, or from its <data-dir>/" + DatabasePassword.FILE);
+                        + " the command ./bunshin up printed, or from its <data-dir>/" + KeptPassword.DATABASE_FILE);
             }
             throw new IllegalStateException("cannot reach the database at " + options.database() + " (--database): "
                     + e.getMessage());

@@ -23,13 +23,17 @@ import java.util.Objects;
  * @param dataDir where its log goes ({@code <data-dir>/logs/<id>.log})
  * @param maxRestarts how often the worker may be restarted within 10 minutes before the command gives up
  * @param backend what the worker runs its layers with: {@code java} or {@code llama.cpp}
+ * @param kafkaPassword the SCRAM password of the stack's Kafka (from --kafka-password-file or
+ *                      $BUNSHIN_KAFKA_PASSWORD; {@code up --bind} requires it), or null for a broker without login
  */
 public record WorkerOptions(String kafka, String database, String dbUser, String dbPassword, String model,
                             String modelId, int memoryGiB, int threads, String id, Path dataDir,
-                            int maxRestarts, String backend) {
+                            int maxRestarts, String backend, String kafkaPassword) {
 
     /** The environment variable the join command that {@code up} prints sets: not visible in {@code ps}. */
     public static final String PASSWORD_ENV = "BUNSHIN_DB_PASSWORD";
+    /** As {@link #PASSWORD_ENV}, for Kafka's password. */
+    public static final String KAFKA_PASSWORD_ENV = "BUNSHIN_KAFKA_PASSWORD";
 
     public static final String USAGE = """
             usage: ./bunshin worker --join HOST[:PORT] --database JDBC_URL --model MODEL [options]
@@ -40,6 +44,9 @@ public record WorkerOptions(String kafka, String database, String dbUser, String
               --db-password-file F     a file holding the database password (or set BUNSHIN_DB_PASSWORD;
                                        --db-password P works too, but shows the password in ps)
               --db-user USER           the database user (default bunshin)
+              --kafka-password-file F  a file holding Kafka's password (or set BUNSHIN_KAFKA_PASSWORD): the
+                                       stack's broker wants a login from other machines (up --bind keeps it in
+                                       <data-dir>/kafka-password and prints it in the join command)
               --model MODEL            a .gguf file or an Ollama model name: the stack's model, on this machine
               --model-id ID            register under this model id (default: the file or Ollama name)
               --memory NG              memory for this worker in GiB, e.g. 8G (default: from the model's size)
@@ -105,6 +112,7 @@ public record WorkerOptions(String kafka, String database, String dbUser, String
         String dbUser = LocalPostgres.USER;
         String dbPassword = null;
         String passwordFile = null;
+        String kafkaPasswordFile = null;
         String model = null;
         String modelId = null;
         int memoryGiB = 0;
@@ -122,6 +130,7 @@ public record WorkerOptions(String kafka, String database, String dbUser, String
                 case "--db-user" -> dbUser = value;
                 case "--db-password" -> dbPassword = value;
                 case "--db-password-file" -> passwordFile = value;
+                case "--kafka-password-file" -> kafkaPasswordFile = value;
                 case "--model" -> model = value;
                 case "--model-id" -> modelId = value;
                 case "--memory" -> memoryGiB = gib(value);
@@ -137,12 +146,14 @@ public record WorkerOptions(String kafka, String database, String dbUser, String
             throw new IllegalArgumentException("--db-password and --db-password-file: give one of them");
         }
         if (passwordFile != null) {
-            dbPassword = readPasswordFile(passwordFile);
+            dbPassword = readPasswordFile("--db-password-file", passwordFile);
         } else if (dbPassword == null) {
             dbPassword = env.get(PASSWORD_ENV);
         }
+        String kafkaPassword = kafkaPasswordFile != null ? readPasswordFile("--kafka-password-file", kafkaPasswordFile) : env.get(KAFKA_PASSWORD_ENV);
+        if (kafkaPassword != null && kafkaPassword.isBlank()) kafkaPassword = null;
         return new WorkerOptions(kafka, database, dbUser, dbPassword, model, modelId, memoryGiB, threads,
-                id == null ? defaultId() : id, dataDir, maxRestarts, backend);
+                id == null ? defaultId() : id, dataDir, maxRestarts, backend, kafkaPassword);
     }
 
     static boolean wantsHelp(String[] args) {
@@ -172,15 +183,15 @@ public record WorkerOptions(String kafka, String database, String dbUser, String
         return g;
     }
 
-    private static String readPasswordFile(String file) {
+    private static String readPasswordFile(String option, String file) {
         try {
             String password = Files.readString(Path.of(file), StandardCharsets.UTF_8).strip();
             if (password.isEmpty()) {
-                throw new IllegalArgumentException("--db-password-file " + file + " is empty");
+                throw new IllegalArgumentException(option + " " + file + " is empty");
             }
             return password;
         } catch (IOException e) {
-            throw new IllegalArgumentException("--db-password-file " + file + ": cannot read it (" + e + ")");
+            throw new IllegalArgumentException(option + " " + file + ": cannot read it (" + e + ")");
         }
     }
 

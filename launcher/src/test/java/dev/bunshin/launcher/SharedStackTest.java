@@ -1,5 +1,6 @@
 package dev.bunshin.launcher;
 
+import dev.bunshin.protocol.KafkaCredentials;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.Node;
@@ -50,7 +51,7 @@ class SharedStackTest {
             // A first start on the default bind makes a cluster with the default password ...
             try (LocalStack stack = start(model, data, "--workers", "1")) {
                 assertFalse(stack.binding().shared());
-                assertFalse(Files.exists(data.resolve(DatabasePassword.FILE)), "no password file on loopback");
+                assertFalse(Files.exists(data.resolve(KeptPassword.DATABASE_FILE)), "no password file on loopback");
                 try (Connection c = DriverManager.getConnection(stack.jdbcUrl(), LocalPostgres.USER,
                         LocalPostgres.PASSWORD)) {
                     assertTrue(c.isValid(5));
@@ -69,12 +70,27 @@ class SharedStackTest {
             try (LocalStack stack = start(model, data, console, shared)) {
                 assertTrue(stack.binding().shared());
                 assertEquals(BIND, stack.binding().advertise());
-                Path passwordFile = data.resolve(DatabasePassword.FILE);
+                Path passwordFile = data.resolve(KeptPassword.DATABASE_FILE);
                 password = Files.readString(passwordFile).strip();
                 assertEquals(24, password.length(), password);
                 assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(passwordFile)));
 
-                assertEquals(List.of(BIND + ":" + kafkaPort), advertisedBrokers(stack.bootstrapServers()));
+                // Kafka: other machines log in on the bind address (SCRAM, the kept password); this machine's apps use
+                // a loopback listener that needs none.
+                Path kafkaPasswordFile = data.resolve(KeptPassword.KAFKA_FILE);
+                String kafkaPassword = Files.readString(kafkaPasswordFile).strip();
+                assertEquals(24, kafkaPassword.length(), kafkaPassword);
+                assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(kafkaPasswordFile)));
+                String broker = BIND + ":" + kafkaPort;
+                assertTrue(stack.bootstrapServers().startsWith("127.0.0.1:"), stack.bootstrapServers());
+                assertEquals(List.of(broker), advertisedBrokers(broker,
+                        new KafkaCredentials(KafkaCredentials.USER, kafkaPassword).clientSettings()));
+                Exception wrong = assertThrows(Exception.class, () -> advertisedBrokers(broker,
+                        new KafkaCredentials(KafkaCredentials.USER, "not-the-password").clientSettings()));
+                assertTrue(String.valueOf(wrong.getCause()).contains("SaslAuthenticationException"), wrong.toString());
+                assertThrows(Exception.class, () -> advertisedBrokers(broker, Map.of(
+                        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5000,
+                        AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 3000)), "no login, no metadata");
 
                 String url = "jdbc:postgresql://" + BIND + ":" + dbPort + "/bunshin";
                 assertEquals(url, stack.remoteJdbcUrl());
@@ -97,8 +113,10 @@ class SharedStackTest {
                     String text = Files.readString(stack.logs().resolve(log + ".log"));
                     assertFalse(text.contains(password), log + ".log holds the password");
                     assertFalse(text.contains("k3y"), log + ".log holds the API key");
+                    assertFalse(text.contains(kafkaPassword), log + ".log holds Kafka's password");
                 }
-                assertEquals("BUNSHIN_DB_PASSWORD=" + password + " ./bunshin worker --join " + BIND + ":" + kafkaPort
+                assertEquals("BUNSHIN_KAFKA_PASSWORD=" + kafkaPassword + " BUNSHIN_DB_PASSWORD=" + password
+                        + " ./bunshin worker --join " + BIND + ":" + kafkaPort
                         + " --database " + url + " --model " + model.toAbsolutePath() + " --model-id tiny-model",
                         stack.joinCommand());
                 ProcessHandle.current().descendants().forEach(h -> pids.add(h.pid()));
@@ -111,7 +129,7 @@ class SharedStackTest {
 
             // A restart keeps the password, and the cluster still takes it.
             try (LocalStack stack = start(model, data, shared)) {
-                assertEquals(password, Files.readString(data.resolve(DatabasePassword.FILE)).strip());
+                assertEquals(password, Files.readString(data.resolve(KeptPassword.DATABASE_FILE)).strip());
                 try (Connection c = DriverManager.getConnection(stack.remoteJdbcUrl(), LocalPostgres.USER, password)) {
                     assertTrue(c.isValid(5));
                 }
@@ -128,7 +146,7 @@ class SharedStackTest {
     @Test
     void aClusterWithAGeneratedPasswordRefusesTheDefaultOneLoudly() throws Exception {
         Path dir = TestDirs.fresh("postgres-generated");
-        String generated = DatabasePassword.generate();
+        String generated = KeptPassword.generate();
         try (LocalPostgres postgres = LocalPostgres.start(dir, Binding.of(BIND, null), 0, dir.resolve("pg.log"),
                 generated)) {
             assertTrue(postgres.jdbcUrl().startsWith("jdbc:postgresql://" + BIND + ":"), postgres.jdbcUrl());
@@ -168,12 +186,12 @@ class SharedStackTest {
     @Test
     void theKeptPasswordIsReusedAndLoopbackAloneNeedsNone() throws Exception {
         Path dir = TestDirs.fresh("db-password");
-        assertEquals(LocalPostgres.PASSWORD, DatabasePassword.forDataDir(dir, false));
-        String generated = DatabasePassword.forDataDir(dir, true);
+        assertEquals(LocalPostgres.PASSWORD, KeptPassword.database(dir, false));
+        String generated = KeptPassword.database(dir, true);
         assertNotEquals(LocalPostgres.PASSWORD, generated);
-        assertEquals(generated, DatabasePassword.forDataDir(dir, true));
-        assertEquals(generated, DatabasePassword.forDataDir(dir, false), "once generated, always used");
-        assertNotEquals(generated, DatabasePassword.generate());
+        assertEquals(generated, KeptPassword.database(dir, true));
+        assertEquals(generated, KeptPassword.database(dir, false), "once generated, always used");
+        assertNotEquals(generated, KeptPassword.generate());
     }
 
     private static LocalStack start(Path model, Path data, String... more) {
@@ -209,8 +227,10 @@ class SharedStackTest {
     }
 
     /** The brokers as the cluster's metadata names them to clients. */
-    private static List<String> advertisedBrokers(String bootstrap) throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+    private static List<String> advertisedBrokers(String bootstrap, Map<String, Object> settings) throws Exception {
+        Map<String, Object> config = new java.util.HashMap<>(settings);
+        config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        try (Admin admin = Admin.create(config)) {
             Collection<Node> nodes = admin.describeCluster().nodes().get(30, TimeUnit.SECONDS);
             return nodes.stream().map(n -> n.host() + ":" + n.port()).toList();
         }

@@ -31,8 +31,15 @@ public final class ActivationProducer {
     /** As {@link #create(String, int)}, with the producer's delivery timeout (at least 2 s). */
     public static KafkaProducer<Long, ActivationRecord> create(String bootstrapServers, int maxRecordBytes,
                                                                Duration deliveryTimeout) {
-        return new KafkaProducer<>(settings(bootstrapServers, maxRecordBytes, deliveryTimeout), new LongSerializer(),
-                new ActivationSerializer());
+        return create(bootstrapServers, maxRecordBytes, deliveryTimeout, null);
+    }
+
+    /** As above, logging in with {@code credentials} (null: none, the broker's loopback listener). */
+    public static KafkaProducer<Long, ActivationRecord> create(String bootstrapServers, int maxRecordBytes,
+                                                               Duration deliveryTimeout, KafkaCredentials credentials) {
+        Map<String, Object> p = settings(bootstrapServers, maxRecordBytes, deliveryTimeout);
+        p.putAll(KafkaCredentials.settingsOf(credentials));
+        return new KafkaProducer<>(p, new LongSerializer(), new ActivationSerializer());
     }
 
     /** The settings, each with why it is set. */

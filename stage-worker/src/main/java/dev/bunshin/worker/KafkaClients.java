@@ -3,6 +3,7 @@ package dev.bunshin.worker;
 import dev.bunshin.db.StagePlan;
 import dev.bunshin.protocol.ActivationProducer;
 import dev.bunshin.protocol.ActivationRecord;
+import dev.bunshin.protocol.KafkaCredentials;
 import dev.bunshin.protocol.Topics;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -23,13 +24,15 @@ final class KafkaClients {
     private KafkaClients() {}
 
     static KafkaProducer<Long, ActivationRecord> producer(WorkerSettings s) {
-        return ActivationProducer.create(s.bootstrapServers(), s.maxRecordBytes(), s.deliveryTimeout());
+        return ActivationProducer.create(s.bootstrapServers(), s.maxRecordBytes(), s.deliveryTimeout(),
+                s.kafkaCredentials());
     }
 
     /** A consumer assigned every partition of the stage's topic (waiting for the topic to exist). */
     static KafkaConsumer<byte[], byte[]> consumer(WorkerSettings settings, StagePlan.Stage s) throws InterruptedException {
         Map<String, Object> p = new HashMap<>();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
+        p.putAll(KafkaCredentials.settingsOf(settings.kafkaCredentials()));
         // Offsets belong to the stage, not the worker: whoever runs the stage next continues from them.
         p.put(ConsumerConfig.GROUP_ID_CONFIG, Topics.stageGroup(settings.modelId(), s.index()));
         // We commit after the outputs are acknowledged (at-least-once), never on a timer.

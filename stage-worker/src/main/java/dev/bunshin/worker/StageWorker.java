@@ -76,7 +76,7 @@ public final class StageWorker implements AutoCloseable {
         this.settings = settings;
         this.registration = new WorkerRegistration(db, settings);
         this.database = new DatabaseRetry(settings.id(), () -> running);
-        this.events = new EventPublisher(settings.bootstrapServers());
+        this.events = new EventPublisher(settings.bootstrapServers(), settings.kafkaCredentials());
         this.metrics = new WorkerMetrics(registry, settings, this::stage, this::epoch);
         this.follower = new PlanFollower(db, settings, registration, ledger, database, events, metrics.tail());
         this.heartbeat = Executors.newSingleThreadScheduledExecutor(

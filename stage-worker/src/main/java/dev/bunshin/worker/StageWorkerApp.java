@@ -2,6 +2,7 @@ package dev.bunshin.worker;
 
 import dev.bunshin.protocol.WirePrecision;
 import io.micrometer.core.instrument.MeterRegistry;
+import dev.bunshin.protocol.KafkaCredentials;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -64,13 +65,20 @@ public class StageWorkerApp {
     @ConfigProperty(name = "bunshin.worker.delivery-timeout", defaultValue = "10m")
     Duration deliveryTimeout;
 
+    /** Set when this worker joins a broker's authenticated listener from another machine (worker --join). */
+    @ConfigProperty(name = "bunshin.kafka.username", defaultValue = KafkaCredentials.USER)
+    String kafkaUsername;
+    @ConfigProperty(name = "bunshin.kafka.password")
+    Optional<String> kafkaPassword;
+
     private StageWorker worker;
 
     void onStart(@Observes StartupEvent ev) throws Exception {
         String h = host.orElse(InetAddress.getLocalHost().getHostName());
         worker = new StageWorker(db, new WorkerSettings(id, modelId, Path.of(model), bootstrapServers, h,
                 dev.bunshin.models.plan.ByteSize.parse(memory), threads, speed, heartbeat, maxBatchTokens, maxSequences,
-                WirePrecision.parse(precision), maxRecordBytes, backend, microBatches, deliveryTimeout), registry);
+                WirePrecision.parse(precision), maxRecordBytes, backend, microBatches, deliveryTimeout,
+                kafkaPassword.map(p -> new KafkaCredentials(kafkaUsername, p)).orElse(null)), registry);
         worker.onFatal(t -> Quarkus.asyncExit(1));
         worker.start();
     }

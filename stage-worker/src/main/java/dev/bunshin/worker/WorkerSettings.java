@@ -2,6 +2,7 @@ package dev.bunshin.worker;
 
 import dev.bunshin.llama.StageBackends;
 import dev.bunshin.protocol.ActivationProducer;
+import dev.bunshin.protocol.KafkaCredentials;
 import dev.bunshin.protocol.WirePrecision;
 
 import java.nio.file.Path;
@@ -30,11 +31,14 @@ import java.util.Objects;
  *                         of the plan ({@code bunshin.worker.micro-batches})
  * @param deliveryTimeout  how long the producer retries a record before the worker resends it
  *                         ({@code bunshin.worker.delivery-timeout}; a broker outage is ridden out either way)
+ * @param kafkaCredentials the SCRAM user of an authenticated broker listener ({@code bunshin.kafka.username},
+ *                         {@code bunshin.kafka.password}: a worker that joins from another machine), or null
  */
 public record WorkerSettings(String id, String modelId, Path model, String bootstrapServers, String host,
                              long memoryBytes, int threads, double speedGflops, Duration heartbeat,
                              int maxBatchTokens, int maxSequences, WirePrecision precision,
-                             int maxRecordBytes, String backend, int microBatches, Duration deliveryTimeout) {
+                             int maxRecordBytes, String backend, int microBatches, Duration deliveryTimeout,
+                             KafkaCredentials kafkaCredentials) {
 
     /**
      * Positions per engine call unless told: enough to batch prefill well, small enough that a round of prompts
@@ -56,6 +60,15 @@ public record WorkerSettings(String id, String modelId, Path model, String boots
             throw new IllegalArgumentException("worker " + id + ": bunshin.worker.backend must be one of "
                     + StageBackends.NAMES + ", got \"" + backend + "\"");
         }
+    }
+
+    /** Without Kafka credentials (the broker's loopback listener, or a broker without authentication). */
+    public WorkerSettings(String id, String modelId, Path model, String bootstrapServers, String host,
+                          long memoryBytes, int threads, double speedGflops, Duration heartbeat,
+                          int maxBatchTokens, int maxSequences, WirePrecision precision,
+                          int maxRecordBytes, String backend, int microBatches, Duration deliveryTimeout) {
+        this(id, modelId, model, bootstrapServers, host, memoryBytes, threads, speedGflops, heartbeat, maxBatchTokens,
+                maxSequences, precision, maxRecordBytes, backend, microBatches, deliveryTimeout, null);
     }
 
     /** With the producer's default delivery timeout ({@link ActivationProducer#DEFAULT_DELIVERY_TIMEOUT}). */

@@ -1,5 +1,6 @@
 package dev.bunshin.protocol.events;
 
+import dev.bunshin.protocol.KafkaCredentials;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -34,7 +35,14 @@ public final class EventPublisher implements AutoCloseable {
     private volatile long lastLog;
 
     public EventPublisher(String bootstrapServers) {
-        this.producer = new KafkaProducer<>(settings(bootstrapServers), new StringSerializer(), new ByteArraySerializer());
+        this(bootstrapServers, null);
+    }
+
+    /** Logging in with {@code credentials} (null: none, the broker's loopback listener). */
+    public EventPublisher(String bootstrapServers, KafkaCredentials credentials) {
+        Map<String, Object> p = settings(bootstrapServers);
+        p.putAll(KafkaCredentials.settingsOf(credentials));
+        this.producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
     }
 
     /** The producer settings, each with why it is set. */
