@@ -30,7 +30,7 @@ final class BenchCommand {
 
     static int run(String[] argv, PrintStream out, PrintStream err) throws Exception {
         if (argv.length == 0) {
-            throw new UsageException("bench: missing what to benchmark (bench engine MODEL, bench pipeline MODEL, bench cluster MODEL, bench events, bench make-models DIR)");
+            throw new UsageException("bench: missing what to benchmark (bench engine MODEL, bench pipeline MODEL, bench cluster MODEL, bench events, bench chaos MODEL, bench make-models DIR)");
         }
         String[] rest = Arrays.copyOfRange(argv, 1, argv.length);
         return switch (argv[0]) {
@@ -39,7 +39,8 @@ final class BenchCommand {
             case "pipeline" -> PipelineBench.run(rest, out, err);
             case "cluster" -> ClusterBench.run(rest, out, err);
             case "events" -> EventsBench.run(rest, out, err);
-            default -> throw new UsageException("bench: unknown benchmark " + argv[0] + " (engine, pipeline, cluster, events, make-models)");
+            case "chaos" -> ChaosBench.run(rest, out, err);
+            default -> throw new UsageException("bench: unknown benchmark " + argv[0] + " (engine, pipeline, cluster, events, chaos, make-models)");
         };
     }
 

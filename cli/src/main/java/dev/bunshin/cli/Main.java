@@ -41,6 +41,9 @@ public final class Main {
                                                            N simulated hosts (pinned, namespaced) vs the best single node
               bench events [--rates 1000,4000,max] [--tails 2] [--jobs 32] [--seconds 8] [--reps 3] [--json]
                                                            how streams learn of tokens: per-token NOTIFY vs Kafka events
+              bench chaos MODEL [--workers 2] [--seconds 180] [--kill-every 20] [--rate 1] [--tokens 48]
+                          [--targets worker,scheduler,submitter,kafka,postgres] [--seed S] [--json]
+                                                           a soak: jobs keep coming while processes get kill -9
               bench make-models DIR [--mixes Q8_0,Q4_0,Q4_K_M] [--layers L] [--tiny] [--force]
                                                            write synthetic TinyLlama-shaped models (≈1 GB each)
 
