@@ -75,6 +75,24 @@ public class Completions {
         return jobs.snapshot(job.id, own(job));
     }
 
+    /** What a streamed answer writes, from its first byte to its last; throws when the client is gone. */
+    public interface Body {
+        void write() throws IOException;
+    }
+
+    /**
+     * Writes a streamed answer: a write that fails anywhere in it cancels the job — also one before the first
+     * token (a client that left between its request and its stream's first bytes leaves nobody to read either).
+     */
+    public void answer(Job job, Body body) throws IOException {
+        try {
+            body.write();
+        } catch (IOException e) {
+            cancelQuietly(job);
+            throw e;
+        }
+    }
+
     /** The tenant that created the job (and so may see and cancel it). */
     private static Tenant own(Job job) {
         return new Tenant(job.owner, false);

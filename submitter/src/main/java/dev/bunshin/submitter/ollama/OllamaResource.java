@@ -188,7 +188,7 @@ public class OllamaResource {
     private Response run(JobSpec spec, boolean stream, boolean chat, Client client) {
         Job job = completions.submit(spec, tenant.get());
         if (stream) {
-            return Response.ok((jakarta.ws.rs.core.StreamingOutput) out -> {
+            return Response.ok((jakarta.ws.rs.core.StreamingOutput) out -> completions.answer(job, () -> {
                 EventStream nd = new EventStream(out, mapper).open();
                 JobService.Snapshot s = completions.stream(job, t -> {
                     if (!t.text().isEmpty()) {
@@ -196,7 +196,7 @@ public class OllamaResource {
                     }
                 }, () -> nd.line(piece(job, "", chat)), client);
                 nd.line(last(s, "", chat));
-            }, NDJSON).build();
+            }), NDJSON).build();
         }
         JobService.Snapshot s = completions.await(job, client);
         if (Job.FAILED.equals(s.job().status)) {

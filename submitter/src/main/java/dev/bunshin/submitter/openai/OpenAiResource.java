@@ -77,7 +77,7 @@ public class OpenAiResource {
         Job job = completions.submit(requests.completion(f), tenant.get());
         if (Boolean.TRUE.equals(f.bool("stream"))) {
             boolean usage = OpenAiRequests.includeUsage(f);
-            return sse(out -> {
+            return sse(out -> completions.answer(job, () -> {
                 EventStream sse = new EventStream(out, mapper).openSse();
                 JobService.Snapshot s = completions.stream(job, t -> {
                     if (!t.text().isEmpty()) {
@@ -86,7 +86,7 @@ public class OpenAiResource {
                 }, () -> sse.comment(KEEP_ALIVE), RequestClient.of(response));
                 end(sse, s, OpenAiObjects.completionChunk(s.job(), "", OpenAiObjects.finishReason(s.job().finishReason)),
                         usage ? OpenAiObjects.usageChunk(s.job(), "text_completion", s.tokenCount()) : null);
-            });
+            }));
         }
         JobService.Snapshot s = completions.await(job, RequestClient.of(response));
         if (Job.FAILED.equals(s.job().status)) {
@@ -105,7 +105,7 @@ public class OpenAiResource {
         Job job = completions.submit(requests.chat(f), tenant.get());
         if (Boolean.TRUE.equals(f.bool("stream"))) {
             boolean usage = OpenAiRequests.includeUsage(f);
-            return sse(out -> {
+            return sse(out -> completions.answer(job, () -> {
                 EventStream sse = new EventStream(out, mapper).openSse();
                 Map<String, Object> role = new LinkedHashMap<>();
                 role.put("role", "assistant");
@@ -118,7 +118,7 @@ public class OpenAiResource {
                 }, () -> sse.comment(KEEP_ALIVE), RequestClient.of(response));
                 end(sse, s, OpenAiObjects.chatChunk(s.job(), Map.of(), OpenAiObjects.finishReason(s.job().finishReason)),
                         usage ? OpenAiObjects.usageChunk(s.job(), "chat.completion.chunk", s.tokenCount()) : null);
-            });
+            }));
         }
         JobService.Snapshot s = completions.await(job, RequestClient.of(response));
         if (Job.FAILED.equals(s.job().status)) {

@@ -54,10 +54,12 @@ class TokenFeedSeamTest {
         return id;
     }
 
-    /** The tail's commit of one token (not the last). */
+    /** The tail's commit of one token (not the last): one transaction, as the tail's. */
     private void store(long job, int position) {
         try (Connection c = db.getConnection()) {
+            c.setAutoCommit(false);
             JobsTable.appendTokens(c, List.of(new JobsTable.Token(job, position, 100 + position, text(position), null, null)));
+            c.commit();
         } catch (SQLException e) {
             throw new IllegalStateException(e);
         }
@@ -66,8 +68,10 @@ class TokenFeedSeamTest {
     /** The tail's commit of the last token, ending the job. */
     private void storeLast(long job, int position) throws SQLException {
         try (Connection c = db.getConnection()) {
+            c.setAutoCommit(false); // the token and the job's end in one transaction, as the tail commits them
             JobsTable.appendTokens(c, List.of(new JobsTable.Token(job, position, 100 + position, text(position), "stop",
                     "whole text")));
+            c.commit();
         }
     }
 
