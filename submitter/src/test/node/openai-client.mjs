@@ -51,6 +51,36 @@ for await (const chunk of await client.chat.completions.create({ model, messages
 }
 check(role === 'assistant' && chatStreamed === reply.content, `streamed chat equals the blocking one: ${JSON.stringify(chatStreamed)}`);
 
+// Logprobs: greedy, so each token is the first and likeliest of its alternatives; the stream's equal the answer's.
+const lp = await client.chat.completions.create({ model, messages, max_tokens: 6, temperature: 0, seed: 1,
+  logprobs: true, top_logprobs: 3 });
+const entries = lp.choices[0].logprobs?.content ?? [];
+check(entries.length === lp.usage.completion_tokens && entries.every(e => typeof e.token === 'string'
+  && e.logprob <= 0 && Array.isArray(e.bytes) && e.top_logprobs.length === 3
+  && e.top_logprobs[0].logprob === e.logprob && e.top_logprobs[1].logprob <= e.logprob
+  && e.top_logprobs[2].logprob <= e.top_logprobs[1].logprob),
+  `chat logprobs: ${JSON.stringify(entries.map(e => [e.token, e.logprob]))}`);
+const streamedEntries = [];
+for await (const chunk of await client.chat.completions.create({ model, messages, max_tokens: 6, temperature: 0,
+  seed: 1, logprobs: true, top_logprobs: 3, stream: true })) {
+  streamedEntries.push(...(chunk.choices[0]?.logprobs?.content ?? []));
+}
+// (two jobs: the same tokens, the same logprobs but for float noise should the engine batch them differently)
+check(streamedEntries.length === entries.length && streamedEntries.every((e, i) => e.token === entries[i].token
+  && Math.abs(e.logprob - entries[i].logprob) < 1e-3 && e.top_logprobs.length === entries[i].top_logprobs.length),
+  `streamed chat logprobs equal the answer's: ${streamedEntries.length} entries`);
+const clp = await client.completions.create({ model, prompt: 'Once upon a time', max_tokens: 4, temperature: 0, logprobs: 2 });
+const cl = clp.choices[0].logprobs;
+check(cl && cl.tokens.length === clp.usage.completion_tokens && cl.token_logprobs.length === cl.tokens.length
+  && cl.top_logprobs.every(t => Object.keys(t).length >= 1 && Object.keys(t).length <= 2) && cl.text_offset[0] === 0,
+  `completion logprobs: ${JSON.stringify(cl)}`);
+try {
+  await client.chat.completions.create({ model, messages, top_logprobs: 2 });
+  check(false, 'top_logprobs without logprobs is refused');
+} catch (e) {
+  check(e instanceof OpenAI.BadRequestError && e.param === 'top_logprobs', `top_logprobs alone -> ${e.status} param=${e.param}`);
+}
+
 try {
   await client.completions.create({ model, prompt: 'x', max_tokens: 0 });
   check(false, 'max_tokens 0 is refused');

@@ -39,10 +39,25 @@ public final class JobsTable {
      * @param stopTokens extra token ids that end generation (chat end-of-turn)
      * @param ageSeconds seconds since the job was created when the row was read, on the database's clock (so a
      *                   worker on another machine can time the job without trusting its own clock against it)
+     * @param logprobs   how many alternatives per token the job wants logprobs for (0..20), or -1: no logprobs
      */
     public record Sampling(long id, int[] promptTokens, int maxTokens, float temperature, int topK, float topP,
                            float minP, float repeatPenalty, float presencePenalty, float frequencyPenalty, long seed,
-                           List<String> stop, int[] stopTokens, double ageSeconds) {
+                           List<String> stop, int[] stopTokens, double ageSeconds, int logprobs) {
+    }
+
+    /**
+     * A token's log-probability and its top alternatives (V20), for a job that asked for them.
+     *
+     * @param topIds      the most likely tokens, most likely first // [k]
+     * @param topLogprobs their log-probabilities // [k]
+     */
+    public record Logprobs(float logprob, int[] topIds, float[] topLogprobs) {
+        public Logprobs {
+            if (topIds.length != topLogprobs.length) {
+                throw new IllegalArgumentException(topIds.length + " top ids but " + topLogprobs.length + " logprobs");
+            }
+        }
     }
 
     /**
@@ -52,8 +67,15 @@ public final class JobsTable {
      * @param text         the text this token releases (complete UTF-8, stop strings held back)
      * @param finishReason null, or how the job ends with this token ({@code stop}, {@code length})
      * @param finalText    the job's whole output when it ends with this token, else null
+     * @param logprobs     its logprobs if the job asked for them, else null
      */
-    public record Token(long jobId, int position, int tokenId, String text, String finishReason, String finalText) {
+    public record Token(long jobId, int position, int tokenId, String text, String finishReason, String finalText,
+                        Logprobs logprobs) {
+        /** A token without logprobs. */
+        public Token(long jobId, int position, int tokenId, String text, String finishReason, String finalText) {
+            this(jobId, position, tokenId, text, finishReason, finalText, null);
+        }
+
         public boolean ends() {
             return finishReason != null;
         }
@@ -278,7 +300,7 @@ public final class JobsTable {
         try (PreparedStatement ps = c.prepareStatement("""
                 SELECT prompt_tokens, max_tokens, temperature, top_k, top_p, min_p, repeat_penalty,
                        presence_penalty, frequency_penalty, seed, stop, stop_tokens,
-                       extract(epoch FROM clock_timestamp() - created_at) AS age
+                       extract(epoch FROM clock_timestamp() - created_at) AS age, coalesce(logprobs, -1) AS logprobs
                 FROM jobs WHERE id = ? AND status = ?""")) {
             ps.setLong(1, jobId);
             ps.setString(2, JobStatus.RUNNING.sql());
@@ -289,7 +311,7 @@ public final class JobsTable {
                         rs.getFloat("repeat_penalty"), rs.getFloat("presence_penalty"),
                         rs.getFloat("frequency_penalty"), rs.getLong("seed"),
                         List.of((String[]) rs.getArray("stop").getArray()), SqlArrays.ints(rs.getArray("stop_tokens")),
-                        rs.getDouble("age"));
+                        rs.getDouble("age"), rs.getInt("logprobs"));
             }
         }
     }
@@ -370,7 +392,8 @@ public final class JobsTable {
             for (int k = 0; k < counts.length; k++) updated[order[k]] = counts[k] > 0;
         }
         try (PreparedStatement ps = c.prepareStatement("""
-                INSERT INTO job_tokens (job_id, position, token_id, text) VALUES (?, ?, ?, ?)
+                INSERT INTO job_tokens (job_id, position, token_id, text, logprob, top_ids, top_logprobs)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (job_id, position) DO NOTHING""")) {
             for (int k = 0; k < inOrder.size(); k++) {
                 if (!updated[order[k]]) continue;
@@ -379,6 +402,18 @@ public final class JobsTable {
                 ps.setInt(2, t.position());
                 ps.setInt(3, t.tokenId());
                 ps.setString(4, t.text());
+                Logprobs lp = t.logprobs();
+                if (lp == null) {
+                    ps.setNull(5, java.sql.Types.REAL);
+                    ps.setNull(6, java.sql.Types.ARRAY);
+                    ps.setNull(7, java.sql.Types.ARRAY);
+                } else {
+                    ps.setFloat(5, lp.logprob());
+                    ps.setArray(6, c.createArrayOf("integer", Arrays.stream(lp.topIds()).boxed().toArray()));
+                    Float[] top = new Float[lp.topLogprobs().length];
+                    for (int i = 0; i < top.length; i++) top[i] = lp.topLogprobs()[i];
+                    ps.setArray(7, c.createArrayOf("real", top));
+                }
                 ps.addBatch();
             }
             ps.executeBatch();

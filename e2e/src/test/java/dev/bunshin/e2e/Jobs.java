@@ -19,6 +19,10 @@ final class Jobs {
     record Token(int position, int tokenId, String text) {
     }
 
+    /** A token's logprobs as the tail stored them (V20). */
+    record Logprobs(int tokenId, float logprob, int[] topIds, float[] topLogprobs) {
+    }
+
     private final DataSource db;
 
     Jobs(DataSource db) {
@@ -35,9 +39,15 @@ final class Jobs {
 
     long insert(String model, String prompt, int[] promptTokens, int maxTokens, String[] stop, int[] stopTokens)
             throws SQLException {
+        return insert(model, prompt, promptTokens, maxTokens, stop, stopTokens, null);
+    }
+
+    /** @param logprobs how many alternatives per token to store logprobs for; null: none */
+    long insert(String model, String prompt, int[] promptTokens, int maxTokens, String[] stop, int[] stopTokens,
+                Integer logprobs) throws SQLException {
         try (Connection c = db.getConnection(); PreparedStatement ps = c.prepareStatement(
-                "INSERT INTO jobs (model, prompt, prompt_tokens, max_tokens, stop, stop_tokens) "
-                + "VALUES (?, ?, ?, ?, ?, ?) RETURNING id")) {
+                "INSERT INTO jobs (model, prompt, prompt_tokens, max_tokens, stop, stop_tokens, logprobs) "
+                + "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id")) {
             Integer[] boxed = new Integer[promptTokens.length];
             for (int i = 0; i < boxed.length; i++) boxed[i] = promptTokens[i];
             ps.setString(1, model);
@@ -48,11 +58,29 @@ final class Jobs {
             Integer[] stops = new Integer[stopTokens.length];
             for (int i = 0; i < stops.length; i++) stops[i] = stopTokens[i];
             ps.setArray(6, c.createArrayOf("integer", stops));
+            ps.setObject(7, logprobs, java.sql.Types.INTEGER);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getLong(1);
             }
         }
+    }
+
+    /** The job's tokens' logprobs in position order (null entries for tokens without). */
+    List<Logprobs> logprobs(long id) throws SQLException {
+        List<Logprobs> out = new ArrayList<>();
+        try (Connection c = db.getConnection(); PreparedStatement ps = c.prepareStatement("""
+                SELECT token_id, logprob, top_ids, top_logprobs FROM job_tokens WHERE job_id = ? ORDER BY position""")) {
+            ps.setLong(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    float lp = rs.getFloat(2);
+                    out.add(rs.wasNull() ? null : new Logprobs(rs.getInt(1), lp,
+                            dev.bunshin.db.SqlArrays.ints(rs.getArray(3)), dev.bunshin.db.SqlArrays.floats(rs.getArray(4))));
+                }
+            }
+        }
+        return out;
     }
 
     void cancel(long id) throws SQLException {

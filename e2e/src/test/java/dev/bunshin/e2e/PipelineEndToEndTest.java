@@ -28,6 +28,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,6 +52,11 @@ class PipelineEndToEndTest {
     private static final int MAX_TOKENS = 48;
     /** Small records force chunked prefills: 44 B header + 1 KiB headroom + 16 positions of 64 floats. */
     private static final int SMALL_RECORDS = 44 + 1024 + 16 * 64 * 4;
+
+        /** Alternatives asked per job; null: none (the tail computes nothing and stores none). */
+    private static final Integer[] LOGPROBS_K = {5, 20, null};
+    private static final int LOGPROBS_MAX_TOKENS = 24;
+    private static final double LOGPROBS_TOLERANCE = 1e-4;
 
     private static Infra infra;
     private static Path model;
@@ -133,16 +139,8 @@ class PipelineEndToEndTest {
     @Test
     void theTailPublishesEveryCommittedTokenAsAnEvent() throws Exception {
         String id = freshModelId("events");
-        Map<String, Object> config = new HashMap<>();
-        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, infra.kafka.bootstrapServers());
-        config.put(ConsumerConfig.GROUP_ID_CONFIG, "e2e-events-" + System.nanoTime());
-        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config, new StringDeserializer(),
-                new ByteArrayDeserializer());
+        try (KafkaConsumer<String, byte[]> consumer = eventsConsumer();
              Pipeline p = new Pipeline(infra, id, model, 2, SMALL_RECORDS)) {
-            consumer.subscribe(List.of(EventPublisher.TOPIC));
-            for (int i = 0; i < 300 && consumer.assignment().isEmpty(); i++) consumer.poll(Duration.ofMillis(100));
-            assertFalse(consumer.assignment().isEmpty(), "subscribed to " + EventPublisher.TOPIC);
             p.awaitPlan(2, Duration.ofSeconds(60));
             List<Long> ids = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
@@ -431,6 +429,110 @@ class PipelineEndToEndTest {
             assertTrue(ticks >= 5 && ticks <= 100, "an idle scheduler ticked " + ticks + " times in 2 s");
             assertNoWorkerFailed(p);
         }
+    }
+
+    /** The reference: log-softmax in double over the whole vocabulary, by definition (temperature 1, no penalty). */
+    private static double[] logSoftmax(float[] logits) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (float l : logits) max = Math.max(max, l);
+        double z = 0;
+        for (float l : logits) z += Math.exp(l - max);
+        double[] out = new double[logits.length];
+        for (int i = 0; i < logits.length; i++) out[i] = logits[i] - max - Math.log(z);
+        return out;
+    }
+
+    /**
+     * Greedy jobs that ask for logprobs, through two stages: every stored token's logprob is the largest among its
+     * alternatives and equals the log-softmax of the in-process engine's logits for that step, the alternatives are
+     * the k most likely tokens in descending order, and the tail's events carry the same logprobs. A job that asked
+     * for none gets none.
+     */
+    @Test
+    void greedyJobsGetTheLogprobsOfTheEnginesDistributionInRowsAndEvents() throws Exception {
+        String id = freshModelId("logprobs");
+        try (KafkaConsumer<String, byte[]> consumer = eventsConsumer();
+             Pipeline p = new Pipeline(infra, id, model, 2, SMALL_RECORDS)) {
+            p.awaitPlan(2, Duration.ofSeconds(60));
+            List<Long> ids = new ArrayList<>();
+            List<int[]> prompts = new ArrayList<>();
+            for (int i = 0; i < LOGPROBS_K.length; i++) {
+                prompts.add(tokenizer.encode(PROMPTS[i], true, false));
+                ids.add(jobs.insert(id, PROMPTS[i], prompts.get(i), LOGPROBS_MAX_TOKENS, new String[0], new int[0],
+                        LOGPROBS_K[i]));
+            }
+            Map<Long, Map<Integer, JobEvent.Token>> events = new HashMap<>();
+            long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+            int ended = 0;
+            while (System.nanoTime() < deadline && ended < ids.size()) {
+                for (var r : consumer.poll(Duration.ofMillis(200))) {
+                    for (Event e : EventCodec.decode(r.value())) {
+                        if (e instanceof JobEvent j && ids.contains(j.job())) {
+                            for (JobEvent.Token t : j.tokens()) {
+                                events.computeIfAbsent(j.job(), k -> new HashMap<>()).put(t.position(), t);
+                            }
+                            if (j.ends()) ended++;
+                        }
+                    }
+                }
+            }
+            List<Jobs.Row> rows = jobs.awaitDone(ids, Duration.ofSeconds(60));
+            for (int i = 0; i < ids.size(); i++) {
+                long job = ids.get(i);
+                assertEquals("completed", rows.get(i).status(), rows.get(i).toString());
+                Reference.Output want = Reference.greedy(file, tokenizer, prompts.get(i), LOGPROBS_MAX_TOKENS);
+                List<Jobs.Logprobs> stored = jobs.logprobs(job);
+                assertEquals(want.tokens().size(), stored.size(), "job " + job);
+                for (int g = 0; g < stored.size(); g++) {
+                    Jobs.Logprobs lp = stored.get(g);
+                    JobEvent.Token event = events.getOrDefault(job, Map.of()).get(g);
+                    assertNotNull(event, "job " + job + " token " + g + " came in an event");
+                    if (LOGPROBS_K[i] == null) {
+                        assertNull(lp, "job " + job + " asked for no logprobs");
+                        assertNull(event.logprobs());
+                        continue;
+                    }
+                    String at = "job " + job + " token " + g;
+                    assertNotNull(lp, at);
+                    assertEquals(want.tokens().get(g), lp.tokenId(), at);
+                    double[] ref = logSoftmax(want.logits().get(g));
+                    assertEquals(ref[lp.tokenId()], lp.logprob(), LOGPROBS_TOLERANCE, at);
+                    assertEquals(LOGPROBS_K[i], lp.topIds().length, at);
+                    // greedy: the chosen token is the most likely, and the list falls from its logprob
+                    assertEquals(lp.tokenId(), lp.topIds()[0], at);
+                    assertEquals(lp.logprob(), lp.topLogprobs()[0], at);
+                    for (int k = 0; k < LOGPROBS_K[i]; k++) {
+                        assertTrue(lp.logprob() >= lp.topLogprobs()[k], at);
+                        if (k > 0) assertTrue(lp.topLogprobs()[k - 1] >= lp.topLogprobs()[k], at + " sorted");
+                        assertEquals(ref[lp.topIds()[k]], lp.topLogprobs()[k], LOGPROBS_TOLERANCE,
+                                at + " alternative " + k);
+                    }
+                    // the k-th alternative is at least as likely as every token left out
+                    double[] sorted = ref.clone();
+                    Arrays.sort(sorted);
+                    int k = LOGPROBS_K[i];
+                    assertEquals(sorted[sorted.length - k], lp.topLogprobs()[k - 1], LOGPROBS_TOLERANCE, at);
+                    assertNotNull(event.logprobs(), at + " event");
+                    assertEquals(lp.logprob(), event.logprobs().logprob(), at + " event");
+                    assertArrayEquals(lp.topIds(), event.logprobs().topIds(), at + " event");
+                    assertArrayEquals(lp.topLogprobs(), event.logprobs().topLogprobs(), at + " event");
+                }
+            }
+            assertNoWorkerFailed(p);
+        }
+    }
+    /** A consumer of the events topic from now on, already assigned its partitions. */
+    private static KafkaConsumer<String, byte[]> eventsConsumer() {
+        Map<String, Object> config = new HashMap<>();
+        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, infra.kafka.bootstrapServers());
+        config.put(ConsumerConfig.GROUP_ID_CONFIG, "e2e-events-" + System.nanoTime());
+        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+        KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config, new StringDeserializer(),
+                new ByteArrayDeserializer());
+        consumer.subscribe(List.of(EventPublisher.TOPIC));
+        for (int i = 0; i < 300 && consumer.assignment().isEmpty(); i++) consumer.poll(Duration.ofMillis(100));
+        assertFalse(consumer.assignment().isEmpty(), "subscribed to " + EventPublisher.TOPIC);
+        return consumer;
     }
 
     private static void assertNoWorkerFailed(Pipeline p) {

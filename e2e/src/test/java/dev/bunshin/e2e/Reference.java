@@ -16,7 +16,8 @@ import java.util.List;
 /** The engine's in-process greedy output: the whole model in one StageRunner, no Kafka, no database. */
 final class Reference {
 
-    record Output(List<Integer> tokens, String text, String finishReason) {
+    /** @param logits per generated token, the logits it was chosen from // [n][nVocab] */
+    record Output(List<Integer> tokens, String text, String finishReason, List<float[]> logits) {
     }
 
     private Reference() {}
@@ -37,12 +38,14 @@ final class Reference {
             float[] logits = r.forward(List.of(StageInput.ofTokens(1, 0, prompt))).getFirst().logits();
             int pos = prompt.length;
             List<Integer> ids = new ArrayList<>();
+            List<float[]> seen = new ArrayList<>();
             TokenDecoder decoder = tok.newDecoder();
             StringBuilder text = new StringBuilder();
             String finish = "length";
             for (int g = 0; g < maxTokens; g++) {
                 int t = argmax(logits);
                 ids.add(t);
+                seen.add(logits);
                 if (tok.isEndOfGeneration(t)) {
                     finish = "stop";
                     break;
@@ -52,7 +55,7 @@ final class Reference {
                 logits = r.forward(List.of(StageInput.ofTokens(1, pos++, new int[]{t}))).getFirst().logits();
             }
             text.append(decoder.flush());
-            return new Output(ids, text.toString(), finish);
+            return new Output(ids, text.toString(), finish, seen);
         }
     }
 

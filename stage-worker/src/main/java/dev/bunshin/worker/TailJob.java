@@ -3,6 +3,7 @@ package dev.bunshin.worker;
 import dev.bunshin.db.JobsTable;
 import dev.bunshin.engine.sample.Sampler;
 import dev.bunshin.engine.sample.StopStrings;
+import dev.bunshin.engine.sample.TokenLogprobs;
 import dev.bunshin.engine.tokenizer.TokenDecoder;
 import dev.bunshin.engine.tokenizer.Tokenizer;
 
@@ -20,6 +21,8 @@ final class TailJob {
     private final int maxTokens;
     private final int contextLength;
     final Sampler sampler;
+    /** How many alternatives per token the job wants logprobs for, or -1: none (and nothing is computed). */
+    private final int logprobs;
     private final Set<Integer> stopTokens;
     private final Tokenizer tokenizer;
     private final TokenDecoder decoder;
@@ -36,8 +39,12 @@ final class TailJob {
     final TailMetrics.JobClock clock = new TailMetrics.JobClock();
 
     TailJob(long id, int[] prompt, int maxTokens, int contextLength, Sampler sampler, Set<Integer> stopTokens,
-            java.util.List<String> stopStrings, Tokenizer tokenizer) {
+            java.util.List<String> stopStrings, Tokenizer tokenizer, int logprobs) {
+        if (logprobs > TokenLogprobs.MAX_TOP) {
+            throw new IllegalArgumentException("job " + id + ": logprobs " + logprobs + " > " + TokenLogprobs.MAX_TOP);
+        }
         this.id = id;
+        this.logprobs = logprobs;
         this.promptLength = prompt.length;
         this.maxTokens = maxTokens;
         this.contextLength = contextLength;
@@ -50,13 +57,20 @@ final class TailJob {
         this.historyLength = prompt.length;
     }
 
-    /** Samples generated token {@link #next} from the logits of the position before it. */
-    int sample(float[] logits) {
-        return sampler.sample(logits, history, historyLength, next);
+    /**
+     * Samples generated token {@link #next} from the logits of the position before it and accepts it (the row to
+     * write). Its logprobs, if the job asked, come from the very array the sampler chose from.
+     */
+    JobsTable.Token step(float[] logits) {
+        float[] seen = sampler.penalised(logits, history, historyLength);
+        int token = sampler.choose(seen, next);
+        if (logprobs < 0) return accept(token, null);
+        TokenLogprobs lp = TokenLogprobs.of(seen, sampler.params().temperature(), token, logprobs);
+        return accept(token, new JobsTable.Logprobs(lp.logprob(), lp.topIds(), lp.topLogprobs()));
     }
 
     /** Accepts generated token {@link #next}: releases its text and decides whether the job ends (the row to write). */
-    JobsTable.Token accept(int token) {
+    private JobsTable.Token accept(int token, JobsTable.Logprobs lp) {
         int position = next;
         if (historyLength == history.length) history = Arrays.copyOf(history, history.length * 2);
         history[historyLength++] = token;
@@ -78,11 +92,12 @@ final class TailJob {
             else released.append(stops.flush());
         }
         text.append(released);
-        return new JobsTable.Token(id, position, token, released.toString(), finish, finish != null ? text.toString() : null);
+        return new JobsTable.Token(id, position, token, released.toString(), finish,
+                finish != null ? text.toString() : null, lp);
     }
 
     /** Rebuilds state from a token already stored in job_tokens. */
     void replay(int token) {
-        accept(token);
+        accept(token, null);
     }
 }

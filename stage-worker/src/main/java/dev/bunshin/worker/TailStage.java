@@ -117,7 +117,9 @@ final class TailStage {
             if (!updated[i]) continue;
             JobsTable.Token t = s.steps().get(i);
             tokens.computeIfAbsent(t.jobId(), k -> new ArrayList<>())
-                    .add(new JobEvent.Token(t.position(), t.tokenId(), t.text()));
+                    .add(new JobEvent.Token(t.position(), t.tokenId(), t.text(), t.logprobs() == null ? null
+                            : new JobEvent.Logprobs(t.logprobs().logprob(), t.logprobs().topIds(),
+                            t.logprobs().topLogprobs())));
             if (t.ends()) ends.put(t.jobId(), t.finishReason());
         }
         List<JobEvent> out = new ArrayList<>(tokens.size() + s.failures().size());
@@ -158,7 +160,7 @@ final class TailStage {
                             + " (record " + r + ")");
                     continue;
                 }
-                steps.add(job.accept(job.sample(l.logits())));
+                steps.add(job.step(l.logits()));
             }
         } catch (SQLException | RuntimeException e) {
             for (JobsTable.Token t : steps) jobs.remove(t.jobId());
@@ -226,7 +228,7 @@ final class TailStage {
         Set<Integer> stopTokens = new HashSet<>();
         for (int t : row.stopTokens()) stopTokens.add(t);
         TailJob job = new TailJob(id, row.promptTokens(), row.maxTokens(), contextLength, new Sampler(p), stopTokens,
-                row.stop(), tokenizer);
+                row.stop(), tokenizer, row.logprobs());
         job.clock.created(row.ageSeconds());
         for (int token : JobsTable.generatedTokens(c, id)) job.replay(token);
         jobs.put(id, job);

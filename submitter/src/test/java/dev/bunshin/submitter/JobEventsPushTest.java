@@ -1,5 +1,7 @@
 package dev.bunshin.submitter;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.bunshin.db.JobsTable;
 import dev.bunshin.protocol.events.EventPublisher;
 import dev.bunshin.protocol.events.JobEvent;
 import dev.bunshin.submitter.jobs.JobEvents;
@@ -96,6 +98,39 @@ class JobEventsPushTest {
             assertEquals("done", done.event());
             assertTrue(done.data().contains("\"completed\""), done.data());
             assertTrue(ms < POLL_MS / 5, "the end took " + ms + " ms");
+        }
+    }
+
+    @Test
+    void aChatStreamsLogprobsComeWithTheTailsEvents() throws Exception {
+        awaitListening();
+        long before = TestDb.maxJobId();
+        try (SseClient sse = SseClient.post(base.resolve("/v1/chat/completions"), "{\"messages\":[{\"role\":\"user\","
+                + "\"content\":\"Hi\"}],\"stream\":true,\"max_tokens\":5,\"logprobs\":true,\"top_logprobs\":2}")) {
+            assertEquals(200, sse.response.statusCode());
+            assertTrue(sse.next().data().contains("\"role\":\"assistant\""));
+            long id = Long.parseLong(TestDb.query("SELECT min(id)::text FROM jobs WHERE kind = 'chat' AND id > ?", before));
+            TestDb.start(id);
+            Thread.sleep(300); // the stream has read the (empty) job and now waits
+            for (int p = 0; p < 2; p++) {
+                long t0 = System.nanoTime();
+                JobsTable.Logprobs lp = TestDb.logprobs(p, 20 + p, 2);
+                TestDb.token(id, p, 20 + p, " t" + p, 2);
+                tail.publish(new JobEvent(id, "running", null, List.of(new JobEvent.Token(p, 20 + p, " t" + p,
+                        new JobEvent.Logprobs(lp.logprob(), lp.topIds(), lp.topLogprobs())))));
+                JsonNode choice = OpenAiApiTest.JSON.readTree(sse.next().data()).get("choices").get(0);
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                assertTrue(ms < POLL_MS / 5, "token " + p + " took " + ms + " ms: woken by a poll, not by its event");
+                assertEquals(" t" + p, choice.get("delta").get("content").asText());
+                JsonNode entry = choice.get("logprobs").get("content").get(0);
+                assertEquals(-(p + 1) / 4.0, entry.get("logprob").asDouble(), 1e-6);
+                assertEquals(2, entry.get("top_logprobs").size());
+                assertEquals(-(p + 1) / 4.0 - 1, entry.get("top_logprobs").get(1).get("logprob").asDouble(), 1e-6);
+            }
+            TestDb.finish(id, "length");
+            tail.publish(JobEvent.status(id, "completed"));
+            assertEquals("length", OpenAiApiTest.JSON.readTree(sse.next().data()).get("choices").get(0)
+                    .get("finish_reason").asText());
         }
     }
 

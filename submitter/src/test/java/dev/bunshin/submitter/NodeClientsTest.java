@@ -112,23 +112,27 @@ class NodeClientsTest {
 
     /**
      * The tail stage, played: every queued job gets min(max_tokens, 5) tokens chosen from its prompt tokens (so the
-     * same request gets the same answer, as greedy decoding would), then ends with length or stop.
+     * same request gets the same answer, as greedy decoding would), with {@link TestDb#logprobs} if it asked for
+     * them, then ends with length or stop.
      */
     private void playPipeline() {
         while (playing.get()) {
             String queued = TestDb.query("SELECT string_agg(id || ':' || max_tokens || ':' || "
-                    + "(SELECT coalesce(sum(t), 0) FROM unnest(prompt_tokens) t), ',') FROM jobs WHERE status = 'queued'");
+                    + "(SELECT coalesce(sum(t), 0) FROM unnest(prompt_tokens) t) || ':' || coalesce(logprobs, -1), ',') "
+                    + "FROM jobs WHERE status = 'queued'");
             if (queued != null) {
                 for (String row : queued.split(",")) {
                     String[] f = row.split(":");
                     long id = Long.parseLong(f[0]);
                     int max = Integer.parseInt(f[1]);
                     long seed = Long.parseLong(f[2]);
+                    int k = Integer.parseInt(f[3]);
                     int n = Math.min(max, 5);
                     TestDb.start(id);
                     for (int p = 0; p < n; p++) {
                         int w = (int) ((seed + p) % WORDS.size());
-                        TestDb.token(id, p, 300 + w, WORDS.get(w));
+                        if (k < 0) TestDb.token(id, p, 300 + w, WORDS.get(w));
+                        else TestDb.token(id, p, 300 + w, WORDS.get(w), k);
                     }
                     TestDb.finish(id, n == max ? "length" : "stop");
                 }

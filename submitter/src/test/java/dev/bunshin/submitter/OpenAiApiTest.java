@@ -181,6 +181,10 @@ class OpenAiApiTest {
 
     /** POSTs and reads the SSE stream's data fields to its end. */
     List<String> sse(String path, String body) throws Exception {
+        return sse(base, path, body);
+    }
+
+    static List<String> sse(URI base, String path, String body) throws Exception {
         HttpResponse<java.io.InputStream> r = SseClient.HTTP.send(HttpRequest.newBuilder(base.resolve(path))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofInputStream());

@@ -39,6 +39,13 @@ final class SseClient implements AutoCloseable {
         return new SseClient(HTTP.send(b.build(), HttpResponse.BodyHandlers.ofInputStream()));
     }
 
+    /** POSTs a JSON body to a streaming route (OpenAI's, Ollama's) and opens its stream. */
+    static SseClient post(URI uri, String json) throws IOException, InterruptedException {
+        HttpRequest r = HttpRequest.newBuilder(uri).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)).build();
+        return new SseClient(HTTP.send(r, HttpResponse.BodyHandlers.ofInputStream()));
+    }
+
     /** The next event, or null at the end of the stream. */
     Event next() throws IOException {
         String id = null, event = null;

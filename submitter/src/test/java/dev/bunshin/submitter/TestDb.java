@@ -68,6 +68,30 @@ final class TestDb {
         table(c -> JobsTable.appendTokens(c, List.of(new JobsTable.Token(job, position, tokenId, text, null, null))));
     }
 
+    /**
+     * The tail writes one token with the logprobs it computes for a job that asked for {@code k} alternatives
+     * ({@link #logprobs}).
+     */
+    static void token(long job, int position, int tokenId, String text, int k) {
+        table(c -> JobsTable.appendTokens(c, List.of(new JobsTable.Token(job, position, tokenId, text, null, null,
+                logprobs(position, tokenId, k)))));
+    }
+
+    /**
+     * The logprobs the played tail gives token {@code position}: {@code -(position + 1) / 4}; its alternatives are
+     * itself then ids 300, 301, … with logprobs one lower each time, {@code k} of them.
+     */
+    static JobsTable.Logprobs logprobs(int position, int tokenId, int k) {
+        float lp = -(position + 1) / 4f;
+        int[] ids = new int[k];
+        float[] lps = new float[k];
+        for (int i = 0; i < k; i++) {
+            ids[i] = i == 0 ? tokenId : 299 + i;
+            lps[i] = lp - i;
+        }
+        return new JobsTable.Logprobs(lp, ids, lps);
+    }
+
     /** The job ends: final text is the concatenation of its tokens. */
     static void finish(long job, String finishReason) {
         table(c -> JobsTable.complete(c, job, finishReason));
@@ -75,7 +99,8 @@ final class TestDb {
 
     /**
      * Plays the pipeline for the next job of this kind queued after {@code afterId}: waits for it, writes the
-     * tokens (each text one token), ends it. Runs in the background; completes with the job id.
+     * tokens (each text one token, ids 100, 101, …; with {@link #logprobs} when the job asked for them), ends it.
+     * Runs in the background; completes with the job id.
      */
     static java.util.concurrent.CompletableFuture<Long> playNext(String kind, long afterId, String finishReason,
                                                                   String... texts) {
@@ -87,9 +112,11 @@ final class TestDb {
                 if (id != null) {
                     long job = Long.parseLong(id);
                     start(job);
+                    String k = query("SELECT logprobs::text FROM jobs WHERE id = ?", job);
                     for (int i = 0; i < texts.length; i++) {
                         sleep(15);
-                        token(job, i, 100 + i, texts[i]);
+                        if (k == null) token(job, i, 100 + i, texts[i]);
+                        else token(job, i, 100 + i, texts[i], Integer.parseInt(k));
                     }
                     if ("error".equals(finishReason)) {
                         fail(job, "stage worker 1 lost");

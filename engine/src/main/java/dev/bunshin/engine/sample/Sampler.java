@@ -31,6 +31,17 @@ public final class Sampler {
      * @param step          index of the token being sampled (seeds the random draw for this step)
      */
     public int sample(float[] logits, int[] history, int historyLength, long step) {
+        return choose(penalised(logits, history, historyLength), step);
+    }
+
+    /**
+     * The logits as this sampler sees them before it truncates: after the penalties. A copy when the penalties
+     * change anything ({@code logits} is never modified), else {@code logits} itself. {@link TokenLogprobs} are
+     * computed from this very array, so they describe the distribution the token was drawn from.
+     *
+     * @param logits F32 [nVocab]
+     */
+    public float[] penalised(float[] logits, int[] history, int historyLength) {
         if (logits.length == 0) {
             throw new IllegalArgumentException("no logits");
         }
@@ -43,10 +54,21 @@ public final class Sampler {
             logits = logits.clone();
             applyPenalties(logits, history, historyLength);
         }
-        if (params.greedy()) {
-            return argmax(logits);
+        return logits;
+    }
+
+    /**
+     * Chooses the token from logits {@link #penalised} already: argmax when greedy, else top-k → top-p → min-p →
+     * temperature → softmax → the draw of {@code step}.
+     */
+    public int choose(float[] penalised, long step) {
+        if (penalised.length == 0) {
+            throw new IllegalArgumentException("no logits");
         }
-        Candidates c = Candidates.of(logits);
+        if (params.greedy()) {
+            return argmax(penalised);
+        }
+        Candidates c = Candidates.of(penalised);
         c.topK(params.topK());
         c.topPThenMinP(params.topP(), params.minP());
         c.temperature(params.temperature());

@@ -19,9 +19,13 @@ import java.util.List;
  * <pre>
  * {"type":"job","job":12,"status":"running","finish_reason":null,
  *  "tokens":[{"position":0,"token_id":450,"text":" Once"}]}
+ * {"type":"job","job":13,"status":"running","finish_reason":null,
+ *  "tokens":[{"position":0,"token_id":450,"text":" Once","logprob":-0.12,"top_ids":[450,9038],"top_logprobs":[-0.12,-2.3]}]}
  * {"type":"batch","batch":"batch_3f…","status":"in_progress","completed":10,"failed":0,"total":500}
  * [{"type":"job","job":12,…},{"type":"job","job":13,…}]
  * </pre>
+ * A token's {@code logprob}, {@code top_ids} and {@code top_logprobs} are there only when its job asked for logprobs;
+ * absent, the token has none (so events of older tails read as before).
  */
 public final class EventCodec {
 
@@ -55,7 +59,15 @@ public final class EventCodec {
                 o.put("type", "job").put("job", j.job()).put("status", j.status()).put("finish_reason", j.finishReason());
                 ArrayNode tokens = o.putArray("tokens");
                 for (JobEvent.Token t : j.tokens()) {
-                    tokens.addObject().put("position", t.position()).put("token_id", t.tokenId()).put("text", t.text());
+                    ObjectNode to = tokens.addObject().put("position", t.position()).put("token_id", t.tokenId())
+                            .put("text", t.text());
+                    if (t.logprobs() != null) {
+                        to.put("logprob", t.logprobs().logprob());
+                        ArrayNode ids = to.putArray("top_ids");
+                        for (int id : t.logprobs().topIds()) ids.add(id);
+                        ArrayNode lps = to.putArray("top_logprobs");
+                        for (float lp : t.logprobs().topLogprobs()) lps.add(lp);
+                    }
                 }
             }
             case BatchEvent b -> o.put("type", "batch").put("batch", b.batch()).put("status", b.status())
@@ -97,7 +109,7 @@ public final class EventCodec {
                     }
                     for (JsonNode t : array) {
                         tokens.add(new JobEvent.Token(integer(t, "position", bytes), integer(t, "token_id", bytes),
-                                t.path("text").isTextual() ? t.get("text").asText() : null));
+                                t.path("text").isTextual() ? t.get("text").asText() : null, logprobs(t, bytes)));
                     }
                     JsonNode reason = o.path("finish_reason");
                     yield new JobEvent(number(o, "job", bytes), text(o, "status", bytes),
@@ -110,6 +122,30 @@ public final class EventCodec {
         } catch (IllegalArgumentException e) {
             throw new ProtocolException("bad event: " + e.getMessage() + " in " + preview(bytes));
         }
+    }
+
+    /** A token's optional logprobs: null when it has no {@code logprob} field. */
+    private static JobEvent.Logprobs logprobs(JsonNode t, byte[] bytes) {
+        JsonNode lp = t.path("logprob");
+        if (lp.isMissingNode() || lp.isNull()) return null;
+        if (!lp.isNumber()) throw new ProtocolException("event field logprob is not a number: " + preview(bytes));
+        JsonNode ids = t.path("top_ids");
+        JsonNode lps = t.path("top_logprobs");
+        if (!ids.isArray() || !lps.isArray() || ids.size() != lps.size()) {
+            throw new ProtocolException("event fields top_ids and top_logprobs are not arrays of one length: "
+                    + preview(bytes));
+        }
+        int[] topIds = new int[ids.size()];
+        float[] topLogprobs = new float[lps.size()];
+        for (int i = 0; i < topIds.length; i++) {
+            if (!ids.get(i).isInt() || !lps.get(i).isNumber()) {
+                throw new ProtocolException("event top_ids/top_logprobs entry " + i + " is not a number: "
+                        + preview(bytes));
+            }
+            topIds[i] = ids.get(i).asInt();
+            topLogprobs[i] = (float) lps.get(i).asDouble();
+        }
+        return new JobEvent.Logprobs((float) lp.asDouble(), topIds, topLogprobs);
     }
 
     private static String text(JsonNode o, String field, byte[] bytes) {

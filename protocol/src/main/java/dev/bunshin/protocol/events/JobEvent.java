@@ -14,8 +14,48 @@ import java.util.List;
  */
 public record JobEvent(long job, String status, String finishReason, List<Token> tokens) implements Event {
 
-    /** One stored token: its position among the generated tokens, its id, and its text (as stored). */
-    public record Token(int position, int tokenId, String text) {}
+    /**
+     * One stored token: its position among the generated tokens, its id, its text (as stored), and its logprobs if
+     * its job asked for them (else null).
+     */
+    public record Token(int position, int tokenId, String text, Logprobs logprobs) {
+        /** A token without logprobs. */
+        public Token(int position, int tokenId, String text) {
+            this(position, tokenId, text, null);
+        }
+    }
+
+    /**
+     * A token's log-probability and its top alternatives, most likely first.
+     *
+     * @param topIds      [k]
+     * @param topLogprobs [k]
+     */
+    public record Logprobs(float logprob, int[] topIds, float[] topLogprobs) {
+        public Logprobs {
+            if (topIds.length != topLogprobs.length) {
+                throw new IllegalArgumentException(topIds.length + " top ids but " + topLogprobs.length + " logprobs");
+            }
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Logprobs l && Float.compare(logprob, l.logprob) == 0
+                    && java.util.Arrays.equals(topIds, l.topIds) && java.util.Arrays.equals(topLogprobs, l.topLogprobs);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * (31 * Float.hashCode(logprob) + java.util.Arrays.hashCode(topIds))
+                    + java.util.Arrays.hashCode(topLogprobs);
+        }
+
+        @Override
+        public String toString() {
+            return "Logprobs[" + logprob + ", top " + java.util.Arrays.toString(topIds) + " "
+                    + java.util.Arrays.toString(topLogprobs) + "]";
+        }
+    }
 
     public JobEvent {
         if (status == null || status.isBlank()) throw new IllegalArgumentException("job " + job + ": blank status");

@@ -40,6 +40,23 @@ class EventCodecTest {
     }
 
     @Test
+    void logprobsTravelWithTheirTokensAndTheirAbsenceMeansNone() {
+        JobEvent.Logprobs lp = new JobEvent.Logprobs(-0.125f, new int[]{450, 9038}, new float[]{-0.125f, -2.5f});
+        JobEvent e = new JobEvent(13, "running", null, List.of(new JobEvent.Token(0, 450, " Once", lp),
+                new JobEvent.Token(1, 9, "x", new JobEvent.Logprobs(-1f, new int[0], new float[0]))));
+        String json = new String(EventCodec.encode(e), StandardCharsets.UTF_8);
+        assertTrue(json.contains("{\"position\":0,\"token_id\":450,\"text\":\" Once\",\"logprob\":-0.125,"
+                + "\"top_ids\":[450,9038],\"top_logprobs\":[-0.125,-2.5]}"), json);
+        assertEquals(List.of(e), EventCodec.decode(EventCodec.encode(e)));
+        JobEvent old = (JobEvent) decode1("{\"type\":\"job\",\"job\":1,\"status\":\"running\","
+                + "\"tokens\":[{\"position\":0,\"token_id\":1,\"text\":\"a\"}]}");
+        assertEquals(null, old.tokens().getFirst().logprobs());
+        assertTrue(assertThrows(ProtocolException.class, () -> decode("{\"type\":\"job\",\"job\":1,\"status\":\"running\","
+                + "\"tokens\":[{\"position\":0,\"token_id\":1,\"logprob\":-1,\"top_ids\":[1]}]}")).getMessage()
+                .contains("top_ids and top_logprobs"));
+    }
+
+    @Test
     void badRecordsAreRefusedNamingWhatIsWrong() {
         assertEquals("event field job is not an integer: {\"type\":\"job\",\"job\":\"x\",\"status\":\"running\"}",
                 assertThrows(ProtocolException.class, () -> decode("{\"type\":\"job\",\"job\":\"x\",\"status\":\"running\"}"))
@@ -58,6 +75,10 @@ class EventCodecTest {
     void aStatusChangeWithoutTokensDoesNotEndARunningJob() {
         assertFalse(JobEvent.status(3, "running").ends());
         assertTrue(JobEvent.status(3, "cancelled").ends());
+    }
+
+    private static Event decode1(String s) {
+        return decode(s).getFirst();
     }
 
     private static List<Event> decode(String s) {

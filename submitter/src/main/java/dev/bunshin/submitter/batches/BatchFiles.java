@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bunshin.submitter.jobs.Job;
 import dev.bunshin.submitter.jobs.JobService;
 import dev.bunshin.submitter.jobs.JobView;
+import dev.bunshin.submitter.jobs.TokenFeed;
+import dev.bunshin.submitter.model.ServedModels;
+import dev.bunshin.submitter.openai.OpenAiLogprobs;
 import dev.bunshin.submitter.openai.OpenAiObjects;
 import dev.bunshin.submitter.openai.OpenAiRequests;
 import io.quarkus.narayana.jta.QuarkusTransaction;
@@ -35,10 +38,14 @@ public class BatchFiles {
     private final ObjectMapper mapper;
     private final JobService jobs;
     private final int pageSize;
+    private final ServedModels models;
+    private final TokenFeed feed;
 
-    BatchFiles(EntityManager em, ObjectMapper mapper, JobService jobs,
+    BatchFiles(EntityManager em, ObjectMapper mapper, JobService jobs, ServedModels models, TokenFeed feed,
                @ConfigProperty(name = "bunshin.api.batch-page", defaultValue = "1000") int pageSize) {
         this.em = em;
+        this.models = models;
+        this.feed = feed;
         this.mapper = mapper;
         this.jobs = jobs;
         this.pageSize = pageSize;
@@ -115,8 +122,10 @@ public class BatchFiles {
             response.put("status_code", 200);
             response.put("request_id", String.valueOf(j.id));
             response.put("body", switch (j.kind) {
-                case OpenAiRequests.COMPLETION -> OpenAiObjects.completion(j, s.text(), s.tokenCount());
-                case OpenAiRequests.CHAT -> OpenAiObjects.chat(j, s.text(), s.tokenCount());
+                case OpenAiRequests.COMPLETION -> OpenAiObjects.completion(j, s.text(), s.tokenCount(),
+                        OpenAiLogprobs.answer(j, models, feed));
+                case OpenAiRequests.CHAT -> OpenAiObjects.chat(j, s.text(), s.tokenCount(),
+                        OpenAiLogprobs.answer(j, models, feed));
                 default -> JobView.of(s);
             });
             line.put("response", response);

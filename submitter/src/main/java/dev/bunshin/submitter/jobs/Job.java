@@ -58,6 +58,8 @@ public class Job extends PanacheEntityBase {
     public String[] stop;
     @Column(name = "stop_tokens")
     public int[] stopTokens;
+    /** How many alternatives per token the job reports logprobs for (V20); null: no logprobs. */
+    public Integer logprobs;
     public String status;
     @Column(name = "finish_reason")
     public String finishReason;
@@ -109,6 +111,7 @@ public class Job extends PanacheEntityBase {
         j.seed = spec.seed();
         j.stop = spec.stop().toArray(String[]::new);
         j.stopTokens = spec.stopTokens();
+        j.logprobs = spec.logprobs();
         j.status = QUEUED;
         j.tokenCount = 0;
         return j;

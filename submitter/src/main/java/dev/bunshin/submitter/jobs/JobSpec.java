@@ -8,7 +8,13 @@ import java.util.List;
  * @param kind         completion | chat | job | ollama-generate | ollama-chat (what the response looks like)
  * @param promptTokens the prompt as token ids, BOS included when the model wants it
  * @param stopTokens   extra token ids that end generation (a chat template's end-of-turn)
+ * @param logprobs     how many alternatives per token to report logprobs for (0..20), or null: no logprobs
  */
 public record JobSpec(String model, String kind, String prompt, int[] promptTokens, int maxTokens, Sampling sampling,
-               long seed, List<String> stop, int[] stopTokens) {
+               long seed, List<String> stop, int[] stopTokens, Integer logprobs) {
+
+    /** The same job, reporting logprobs with {@code k} alternatives per token (null: none). */
+    public JobSpec withLogprobs(Integer k) {
+        return new JobSpec(model, kind, prompt, promptTokens, maxTokens, sampling, seed, stop, stopTokens, k);
+    }
 }

@@ -1,5 +1,6 @@
 package dev.bunshin.submitter.jobs;
 
+import dev.bunshin.db.SqlArrays;
 import dev.bunshin.protocol.events.JobEvent;
 import dev.bunshin.submitter.api.ApiException;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -26,7 +27,12 @@ import java.util.List;
 @ApplicationScoped
 public class TokenFeed {
 
-    public record Token(int position, int tokenId, String text) {}
+    /** A stored token; {@code logprobs} null unless its job asked for them (jobs.logprobs, V20). */
+    public record Token(int position, int tokenId, String text, JobEvent.Logprobs logprobs) {
+        public Token(int position, int tokenId, String text) {
+            this(position, tokenId, text, null);
+        }
+    }
 
     /** How the job ended. {@code text} is jobs.text (null if the tail set none). */
     public record End(String status, String finishReason, String error, int tokenCount, int promptTokens,
@@ -174,7 +180,7 @@ public class TokenFeed {
                         read = true; // a gap: an event was lost
                         break;
                     }
-                    listener.token(new Token(t.position(), t.tokenId(), t.text()));
+                    listener.token(new Token(t.position(), t.tokenId(), t.text(), t.logprobs()));
                     next++;
                     lastActivity = System.nanoTime();
                 }
@@ -202,9 +208,9 @@ public class TokenFeed {
     private static End read(Connection c, long jobId, int from, List<Token> rows) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("""
                 SELECT j.status, j.finish_reason, j.error, j.token_count, cardinality(j.prompt_tokens), j.text,
-                       t.position, t.token_id, t.text
+                       t.position, t.token_id, t.text, t.logprob, t.top_ids, t.top_logprobs
                   FROM jobs j
-                  LEFT JOIN LATERAL (SELECT position, token_id, text FROM job_tokens
+                  LEFT JOIN LATERAL (SELECT position, token_id, text, logprob, top_ids, top_logprobs FROM job_tokens
                                       WHERE job_id = j.id AND position >= ? ORDER BY position LIMIT %d) t ON true
                  WHERE j.id = ?
                  ORDER BY t.position""".formatted(PAGE))) {
@@ -217,14 +223,44 @@ public class TokenFeed {
                         state = new End(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getInt(5),
                                 rs.getString(6));
                     }
-                    int position = rs.getInt(7);
+                    rs.getInt(7);
                     if (!rs.wasNull()) {
-                        rows.add(new Token(position, rs.getInt(8), rs.getString(9)));
+                        rows.add(token(rs, 7));
                     }
                 }
             }
             return state;
         }
+    }
+
+    /**
+     * Every stored token of a job, in position order, with its logprobs: what a blocking answer or a batch output
+     * line that asked for logprobs reports.
+     */
+    public List<Token> tokens(long jobId) throws IOException {
+        List<Token> out = new ArrayList<>();
+        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement("""
+                SELECT position, token_id, text, logprob, top_ids, top_logprobs FROM job_tokens
+                 WHERE job_id = ? ORDER BY position""")) {
+            ps.setLong(1, jobId);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) out.add(token(rs, 1));
+            }
+        } catch (SQLException e) {
+            throw new IOException("reading tokens of job " + jobId + ": " + e.getMessage(), e);
+        }
+        return out;
+    }
+
+    /** The token in columns {@code at}.. of a row: position, token_id, text, logprob, top_ids, top_logprobs. */
+    private static Token token(ResultSet rs, int at) throws SQLException {
+        int position = rs.getInt(at);
+        int tokenId = rs.getInt(at + 1);
+        String text = rs.getString(at + 2);
+        float logprob = rs.getFloat(at + 3);
+        if (rs.wasNull()) return new Token(position, tokenId, text);
+        return new Token(position, tokenId, text, new JobEvent.Logprobs(logprob,
+                SqlArrays.ints(rs.getArray(at + 4)), SqlArrays.floats(rs.getArray(at + 5))));
     }
 
     private static End readState(Connection c, long jobId) throws SQLException {

@@ -21,42 +21,45 @@ public final class OpenAiObjects {
         return reason == null ? null : "length".equals(reason) ? "length" : "stop";
     }
 
-    public static Map<String, Object> completion(Job job, String text, int tokens) {
+    /** @param logprobs the choice's logprobs object ({@link OpenAiLogprobs}), or null */
+    public static Map<String, Object> completion(Job job, String text, int tokens, Map<String, Object> logprobs) {
         Map<String, Object> choice = new LinkedHashMap<>();
         choice.put("text", text);
         choice.put("index", 0);
-        choice.put("logprobs", null);
+        choice.put("logprobs", logprobs);
         choice.put("finish_reason", finishReason(job.finishReason));
         return object("cmpl-" + job.id, "text_completion", job, choice, usage(job, tokens));
     }
 
-    static Map<String, Object> completionChunk(Job job, String text, String finishReason) {
+    static Map<String, Object> completionChunk(Job job, String text, String finishReason, Map<String, Object> logprobs) {
         Map<String, Object> choice = new LinkedHashMap<>();
         choice.put("text", text);
         choice.put("index", 0);
-        choice.put("logprobs", null);
+        choice.put("logprobs", logprobs);
         choice.put("finish_reason", finishReason);
         return object("cmpl-" + job.id, "text_completion", job, choice, null);
     }
 
-    public static Map<String, Object> chat(Job job, String text, int tokens) {
+    /** @param logprobs the choice's logprobs object ({@link OpenAiLogprobs}), or null */
+    public static Map<String, Object> chat(Job job, String text, int tokens, Map<String, Object> logprobs) {
         Map<String, Object> message = new LinkedHashMap<>();
         message.put("role", "assistant");
         message.put("content", text);
         Map<String, Object> choice = new LinkedHashMap<>();
         choice.put("index", 0);
         choice.put("message", message);
-        choice.put("logprobs", null);
+        choice.put("logprobs", logprobs);
         choice.put("finish_reason", finishReason(job.finishReason));
         return object("chatcmpl-" + job.id, "chat.completion", job, choice, usage(job, tokens));
     }
 
     /** A chat stream chunk: {@code delta} holds the role (first chunk) or content; the last has finish_reason. */
-    static Map<String, Object> chatChunk(Job job, Map<String, Object> delta, String finishReason) {
+    static Map<String, Object> chatChunk(Job job, Map<String, Object> delta, String finishReason,
+                                         Map<String, Object> logprobs) {
         Map<String, Object> choice = new LinkedHashMap<>();
         choice.put("index", 0);
         choice.put("delta", delta);
-        choice.put("logprobs", null);
+        choice.put("logprobs", logprobs);
         choice.put("finish_reason", finishReason);
         return object("chatcmpl-" + job.id, "chat.completion.chunk", job, choice, null);
     }

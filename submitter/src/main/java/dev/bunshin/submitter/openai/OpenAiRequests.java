@@ -1,5 +1,6 @@
 package dev.bunshin.submitter.openai;
 
+import dev.bunshin.engine.sample.TokenLogprobs;
 import dev.bunshin.submitter.api.ApiException;
 import dev.bunshin.submitter.model.ChatTemplates;
 import dev.bunshin.submitter.api.Fields;
@@ -20,8 +21,9 @@ import java.util.Set;
 
 /**
  * Reads OpenAI {@code /v1/completions} and {@code /v1/chat/completions} request bodies into {@link JobSpec}s.
- * Unsupported options that would change the answer (n &gt; 1, echo, logprobs, tools) are refused by name rather
- * than silently ignored.
+ * Unsupported options that would change the answer (n &gt; 1, echo, tools) are refused by name rather than
+ * silently ignored. Logprobs: chat's {@code logprobs: true} with {@code top_logprobs} 0..20 alternatives, the legacy
+ * completions' {@code logprobs} 0..20 (OpenAI allows 5; more is accepted) become {@link JobSpec#logprobs}.
  */
 @ApplicationScoped
 public class OpenAiRequests {
@@ -59,9 +61,11 @@ public class OpenAiRequests {
         } else {
             prompt = f.string("prompt");
         }
+        Integer logprobs = f.integer("logprobs");
+        if (logprobs != null) top(logprobs, "logprobs");
         Sampling sampling = Sampling.OPENAI.read(f);
         return JobSpecs.build(model, COMPLETION, prompt, "prompt", false, MaxTokens.of(f.integer("max_tokens"), "max_tokens"),
-                sampling, null);
+                sampling, null).withLogprobs(logprobs);
     }
 
     public JobSpec chat(Fields f) {
@@ -75,9 +79,14 @@ public class OpenAiRequests {
         toolChoice(f, "function_call");
         f.bool("parallel_tool_calls");
         responseFormat(f);
+        boolean logprobs = Boolean.TRUE.equals(f.bool("logprobs"));
         Integer topLogprobs = f.integer("top_logprobs");
-        if (topLogprobs != null && topLogprobs != 0) {
-            throw ApiException.invalid("top_logprobs", "unsupported_parameter", "'top_logprobs' is not supported");
+        if (topLogprobs != null) {
+            top(topLogprobs, "top_logprobs");
+            if (!logprobs) {
+                throw ApiException.invalid("top_logprobs", "'top_logprobs' needs 'logprobs': true, got top_logprobs "
+                        + topLogprobs + " with logprobs " + f.raw("logprobs"));
+            }
         }
         ArrayNode modalities = f.array("modalities");
         if (modalities != null && !(modalities.isEmpty() || modalities.size() == 1 && "text".equals(modalities.get(0).asText()))) {
@@ -97,7 +106,16 @@ public class OpenAiRequests {
         MaxTokens max = maxCompletion != null ? MaxTokens.of(maxCompletion, "max_completion_tokens")
                 : MaxTokens.of(maxTokens, "max_tokens");
         ChatTemplates.Rendered r = ChatTemplates.render(model, messages, true);
-        return JobSpecs.build(model, CHAT, r.prompt(), "messages", true, max, sampling, r.stopTokens());
+        return JobSpecs.build(model, CHAT, r.prompt(), "messages", true, max, sampling, r.stopTokens())
+                .withLogprobs(logprobs ? (topLogprobs == null ? 0 : topLogprobs) : null);
+    }
+
+    /** A number of alternatives per token: 0..{@link TokenLogprobs#MAX_TOP}. */
+    private static void top(int k, String name) {
+        if (k < 0 || k > TokenLogprobs.MAX_TOP) {
+            throw ApiException.invalid(name, "'" + name + "' must be between 0 and " + TokenLogprobs.MAX_TOP
+                    + ", got " + k);
+        }
     }
 
     /** {@code tool_choice}: "none" or "auto" (there are no tools to call); "required" or a named tool are refused. */
@@ -198,10 +216,6 @@ public class OpenAiRequests {
         Integer n = f.integer("n");
         if (n != null && n != 1) {
             throw ApiException.invalid("n", "unsupported_parameter", "only n = 1 is supported, got " + n);
-        }
-        JsonNode lp = f.raw("logprobs");
-        if (lp != null && !(lp.isBoolean() && !lp.asBoolean())) {
-            throw ApiException.invalid("logprobs", "unsupported_parameter", "'logprobs' is not supported");
         }
         ObjectNode bias = f.object("logit_bias");
         if (bias != null && !bias.isEmpty()) {

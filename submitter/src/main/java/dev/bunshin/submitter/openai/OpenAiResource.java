@@ -10,6 +10,7 @@ import dev.bunshin.submitter.api.Fields;
 import dev.bunshin.submitter.api.RequestTenant;
 import dev.bunshin.submitter.jobs.Job;
 import dev.bunshin.submitter.jobs.JobService;
+import dev.bunshin.submitter.jobs.TokenFeed;
 import dev.bunshin.submitter.model.ServedModels;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.smallrye.common.annotation.RunOnVirtualThread;
@@ -42,10 +43,12 @@ public class OpenAiResource {
     private final Completions completions;
     private final ObjectMapper mapper;
     private final RequestTenant tenant;
+    private final TokenFeed feed;
 
     OpenAiResource(ServedModels models, OpenAiRequests requests, Completions completions, ObjectMapper mapper,
-                   RequestTenant tenant) {
+                   RequestTenant tenant, TokenFeed feed) {
         this.models = models;
+        this.feed = feed;
         this.requests = requests;
         this.completions = completions;
         this.mapper = mapper;
@@ -77,14 +80,18 @@ public class OpenAiResource {
         Job job = completions.submit(requests.completion(f), tenant.get());
         if (Boolean.TRUE.equals(f.bool("stream"))) {
             boolean usage = OpenAiRequests.includeUsage(f);
+            OpenAiLogprobs logprobs = OpenAiLogprobs.forStream(job, models);
             return sse(out -> completions.answer(job, () -> {
                 EventStream sse = new EventStream(out, mapper).openSse();
                 JobService.Snapshot s = completions.stream(job, t -> {
+                    if (logprobs != null) logprobs.add(t);
                     if (!t.text().isEmpty()) {
-                        sse.event(null, null, OpenAiObjects.completionChunk(job, t.text(), null));
+                        sse.event(null, null, OpenAiObjects.completionChunk(job, t.text(), null,
+                                logprobs == null ? null : logprobs.takeCompletion()));
                     }
                 }, () -> sse.comment(KEEP_ALIVE), RequestClient.of(response));
-                end(sse, s, OpenAiObjects.completionChunk(s.job(), "", OpenAiObjects.finishReason(s.job().finishReason)),
+                end(sse, s, OpenAiObjects.completionChunk(s.job(), "", OpenAiObjects.finishReason(s.job().finishReason),
+                                logprobs == null ? null : logprobs.takeCompletion()),
                         usage ? OpenAiObjects.usageChunk(s.job(), "text_completion", s.tokenCount()) : null);
             }));
         }
@@ -92,7 +99,8 @@ public class OpenAiResource {
         if (Job.FAILED.equals(s.job().status)) {
             throw Completions.failed(s.job());
         }
-        return Response.ok(OpenAiObjects.completion(s.job(), s.text(), s.tokenCount())).build();
+        return Response.ok(OpenAiObjects.completion(s.job(), s.text(), s.tokenCount(),
+                OpenAiLogprobs.answer(s.job(), models, feed))).build();
     }
 
     @POST
@@ -105,18 +113,22 @@ public class OpenAiResource {
         Job job = completions.submit(requests.chat(f), tenant.get());
         if (Boolean.TRUE.equals(f.bool("stream"))) {
             boolean usage = OpenAiRequests.includeUsage(f);
+            OpenAiLogprobs logprobs = OpenAiLogprobs.forStream(job, models);
             return sse(out -> completions.answer(job, () -> {
                 EventStream sse = new EventStream(out, mapper).openSse();
                 Map<String, Object> role = new LinkedHashMap<>();
                 role.put("role", "assistant");
                 role.put("content", "");
-                sse.event(null, null, OpenAiObjects.chatChunk(job, role, null));
+                sse.event(null, null, OpenAiObjects.chatChunk(job, role, null, null));
                 JobService.Snapshot s = completions.stream(job, t -> {
+                    if (logprobs != null) logprobs.add(t);
                     if (!t.text().isEmpty()) {
-                        sse.event(null, null, OpenAiObjects.chatChunk(job, Map.of("content", t.text()), null));
+                        sse.event(null, null, OpenAiObjects.chatChunk(job, Map.of("content", t.text()), null,
+                                logprobs == null ? null : logprobs.takeChat()));
                     }
                 }, () -> sse.comment(KEEP_ALIVE), RequestClient.of(response));
-                end(sse, s, OpenAiObjects.chatChunk(s.job(), Map.of(), OpenAiObjects.finishReason(s.job().finishReason)),
+                end(sse, s, OpenAiObjects.chatChunk(s.job(), Map.of(), OpenAiObjects.finishReason(s.job().finishReason),
+                                logprobs == null ? null : logprobs.takeChat()),
                         usage ? OpenAiObjects.usageChunk(s.job(), "chat.completion.chunk", s.tokenCount()) : null);
             }));
         }
@@ -124,7 +136,8 @@ public class OpenAiResource {
         if (Job.FAILED.equals(s.job().status)) {
             throw Completions.failed(s.job());
         }
-        return Response.ok(OpenAiObjects.chat(s.job(), s.text(), s.tokenCount())).build();
+        return Response.ok(OpenAiObjects.chat(s.job(), s.text(), s.tokenCount(),
+                OpenAiLogprobs.answer(s.job(), models, feed))).build();
     }
 
     /** The last chunk (or an error object if the job failed), the usage chunk if asked for, then [DONE]. */
