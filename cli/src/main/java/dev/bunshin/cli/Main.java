@@ -44,6 +44,9 @@ public final class Main {
               bench chaos MODEL [--workers 2] [--seconds 180] [--kill-every 20] [--rate 1] [--tokens 48]
                           [--targets worker,scheduler,submitter,kafka,postgres] [--seed S] [--json]
                                                            a soak: jobs keep coming while processes get kill -9
+              bench priority MODEL [--workers 2] [--batch-lines 10000] [--batch-tokens 16] [--interactive 20]
+                          [--every-ms 1000] [--tokens 8] [--json]
+                                                           an interactive job's wait behind a big batch
               bench make-models DIR [--mixes Q8_0,Q4_0,Q4_K_M] [--layers L] [--tiny] [--force]
                                                            write synthetic TinyLlama-shaped models (≈1 GB each)
 

@@ -107,7 +107,16 @@ public final class JobsTable {
      * {@code limit} rows per pair: independent of how many jobs are queued.
      */
     public static List<Prefill> lockQueued(Connection c, String model, int limit) throws SQLException {
+        return lockQueued(c, model, limit, limit);
+    }
+
+    /**
+     * {@link #lockQueued(Connection, String, int)} taking at most {@code batchLimit} batch jobs: the places above it
+     * stay for interactive jobs (the scheduler's interactive reserve).
+     */
+    public static List<Prefill> lockQueued(Connection c, String model, int limit, int batchLimit) throws SQLException {
         List<Prefill> out = new ArrayList<>();
+        int batches = 0;
         // The status literal (not a parameter) lets the planner use the partial index in a generic plan too.
         String queued = "status = '" + JobStatus.QUEUED.sql() + "'";
         try (PreparedStatement ps = c.prepareStatement("""
@@ -136,8 +145,8 @@ public final class JobsTable {
                            WHERE model = ? AND %1$s AND (batch_id IS NOT NULL) = o.batch AND coalesce(owner, '') = o.owner
                            ORDER BY id LIMIT ?) q
                 )
-                SELECT j.id, j.prompt_tokens FROM jobs j JOIN candidates k ON k.id = j.id
-                 WHERE j.%1$s
+                SELECT j.id, j.prompt_tokens, k.batch FROM jobs j JOIN candidates k ON k.id = j.id
+                 WHERE j.%1$s AND (NOT k.batch OR ? > 0)
                  ORDER BY k.batch, k.turn, j.id
                  LIMIT ? FOR UPDATE OF j SKIP LOCKED""".formatted(queued))) {
             ps.setString(1, model);
@@ -146,9 +155,14 @@ public final class JobsTable {
             ps.setString(4, JobStatus.RUNNING.sql());
             ps.setString(5, model);
             ps.setInt(6, limit);
-            ps.setInt(7, limit);
+            ps.setInt(7, batchLimit);
+            ps.setInt(8, limit);
             try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) out.add(new Prefill(rs.getLong("id"), SqlArrays.ints(rs.getArray("prompt_tokens"))));
+                while (rs.next()) {
+                    // Interactive rows come first: past the batch limit, the rest are batch rows (locked, left queued).
+                    if (rs.getBoolean("batch") && batches++ >= batchLimit) break;
+                    out.add(new Prefill(rs.getLong("id"), SqlArrays.ints(rs.getArray("prompt_tokens"))));
+                }
             }
         }
         return out;

@@ -26,7 +26,8 @@ import java.util.concurrent.Future;
 import java.util.logging.Logger;
 
 /**
- * Moves queued jobs to stage 0 as chunked PREFILL records, at most {@code maxRunning} running at once, and
+ * Moves queued jobs to stage 0 as chunked PREFILL records, at most {@code maxRunning} running at once (batch jobs
+ * at most {@code maxRunning - interactiveReserve}), and
  * re-prefills running jobs after a re-plan (their prompt plus the tokens generated so far).
  *
  * <p>A job is marked running (and committed) BEFORE its records are produced, so the tail never sees a record
@@ -40,6 +41,7 @@ final class JobDispatcher implements AutoCloseable {
     private final DataSource db;
     private final String modelId;
     private final int maxRunning;
+    private final int maxBatchRunning;
     private final int contextLength;
     private final int tokensPerRecord;
     private final int maxReprefillTokens;
@@ -51,6 +53,7 @@ final class JobDispatcher implements AutoCloseable {
         this.db = db;
         this.modelId = s.modelId();
         this.maxRunning = s.maxRunning();
+        this.maxBatchRunning = s.maxBatchRunning();
         this.contextLength = contextLength;
         this.tokensPerRecord = tokensPerRecord;
         this.maxReprefillTokens = s.maxReprefillTokens();
@@ -65,13 +68,15 @@ final class JobDispatcher implements AutoCloseable {
         try (Connection c = db.getConnection()) {
             c.setAutoCommit(false);
             try {
-                int room = maxRunning - JobsTable.countRunning(c, modelId);
+                int running = JobsTable.countRunning(c, modelId);
+                int room = maxRunning - running;
                 if (room <= 0) {
                     c.rollback();
                     return 0;
                 }
                 jobs = new ArrayList<>();
-                for (Prefill j : JobsTable.lockQueued(c, modelId, room)) {
+                // Batch jobs leave the interactive reserve free (issue 10): a person's job never waits for one to end.
+                for (Prefill j : JobsTable.lockQueued(c, modelId, room, Math.max(0, maxBatchRunning - running))) {
                     String why = j.tokens().length == 0 ? "empty prompt (no tokens)"
                             : j.tokens().length > contextLength ? "prompt of " + j.tokens().length
                               + " tokens does not fit the context of " + contextLength : null;

@@ -48,6 +48,9 @@ public class SchedulerApp {
     int maxReprefillTokens;
     @ConfigProperty(name = "bunshin.scheduler.tick", defaultValue = "200ms")
     Duration tick;
+    /** Unset: {@link SchedulerSettings#defaultReserve}. */
+    @ConfigProperty(name = "bunshin.scheduler.interactive-reserve")
+    java.util.Optional<Integer> interactiveReserve;
     @ConfigProperty(name = "bunshin.metrics.max-age", defaultValue = "5s")
     Duration metricsMaxAge;
 
@@ -58,7 +61,8 @@ public class SchedulerApp {
     void onStart(@Observes StartupEvent ev) throws Exception {
         service = new SchedulerService(db, new SchedulerSettings(modelId, Path.of(model), bootstrapServers,
                 expectedWorkers, grace, heartbeatTimeout, maxRunning, partitions, replicationFactor, maxRecordBytes,
-                contextLength, maxReprefillTokens, tick));
+                contextLength, maxReprefillTokens, tick,
+                interactiveReserve.orElse(SchedulerSettings.defaultReserve(maxRunning))));
         service.start();
         metrics = new ClusterMetrics(registry, db, modelId, metricsMaxAge);
     }

@@ -23,11 +23,14 @@ import java.util.Objects;
  * @param maxReprefillTokens after a re-plan, a running job with more tokens than this fails instead of being
  *                          re-prefilled ({@code bunshin.scheduler.max-reprefill-tokens})
  * @param tick              how often the scheduler looks at workers and jobs ({@code bunshin.scheduler.tick})
+ * @param interactiveReserve of the maxRunning places, how many batch jobs never take: an interactive job finds one
+ *                          free at once, however big the batch ({@code bunshin.scheduler.interactive-reserve};
+ *                          default {@link #defaultReserve})
  */
 public record SchedulerSettings(String modelId, Path model, String bootstrapServers, int expectedWorkers,
                                 Duration grace, Duration heartbeatTimeout, int maxRunning, int partitions,
                                 short replicationFactor, int maxRecordBytes, int contextLength,
-                                int maxReprefillTokens, Duration tick) {
+                                int maxReprefillTokens, Duration tick, int interactiveReserve) {
 
     public SchedulerSettings {
         Objects.requireNonNull(modelId, "modelId == null");
@@ -36,6 +39,28 @@ public record SchedulerSettings(String modelId, Path model, String bootstrapServ
         if (expectedWorkers < 1) throw new IllegalArgumentException("expected-workers must be >= 1, got " + expectedWorkers);
         if (maxRunning < 1) throw new IllegalArgumentException("max-running must be >= 1, got " + maxRunning);
         if (partitions < 1) throw new IllegalArgumentException("partitions must be >= 1, got " + partitions);
+        if (interactiveReserve < 0 || interactiveReserve >= maxRunning) {
+            throw new IllegalArgumentException("interactive-reserve must be >= 0 and < max-running (" + maxRunning
+                    + "), got " + interactiveReserve);
+        }
+    }
+
+    /** With the default reserve ({@link #defaultReserve}). */
+    public SchedulerSettings(String modelId, Path model, String bootstrapServers, int expectedWorkers, Duration grace,
+                             Duration heartbeatTimeout, int maxRunning, int partitions, short replicationFactor,
+                             int maxRecordBytes, int contextLength, int maxReprefillTokens, Duration tick) {
+        this(modelId, model, bootstrapServers, expectedWorkers, grace, heartbeatTimeout, maxRunning, partitions,
+                replicationFactor, maxRecordBytes, contextLength, maxReprefillTokens, tick, defaultReserve(maxRunning));
+    }
+
+    /** An eighth of the places: 4 of the default 32, none when fewer than 8. */
+    public static int defaultReserve(int maxRunning) {
+        return maxRunning / 8;
+    }
+
+    /** How many jobs of a batch may run at once: the places less the interactive reserve. */
+    public int maxBatchRunning() {
+        return maxRunning - interactiveReserve;
     }
 
     /** Defaults for everything but the model, Kafka and the worker count. */

@@ -85,6 +85,29 @@ class FairDispatchTest {
     }
 
     @Test
+    void batchJobsStopAtTheirLimitAndLeaveTheRestQueued() throws Exception {
+        String model = "fair-reserve";
+        List<Long> batch = queue(model, "owner-a", "batch_r", 5);
+        List<Long> chat = queue(model, "owner-b", null, 2);
+        try (Connection c = connection()) {
+            c.setAutoCommit(false);
+            assertEquals(List.of(chat.get(0), chat.get(1), batch.get(0), batch.get(1)),
+                    ids(JobsTable.lockQueued(c, model, 10, 2)), "every interactive job, then 2 of the batch");
+            c.rollback();
+            assertEquals(chat, ids(JobsTable.lockQueued(c, model, 10, 0)), "no batch places: interactive only");
+            c.rollback();
+        }
+        try (Connection c = connection()) { // what the first call left is still there for the next
+            c.setAutoCommit(false);
+            List<Long> first = ids(JobsTable.lockQueued(c, model, 10, 2));
+            JobsTable.start(c, first, 0);
+            c.commit();
+            assertEquals(batch.subList(2, 5), ids(JobsTable.lockQueued(c, model, 10, 10)));
+            c.rollback();
+        }
+    }
+
+    @Test
     void takingOneJobAtATimeStillAlternatesOwners() throws Exception {
         String model = "fair-one-by-one";
         List<Long> a = queue(model, "owner-a", "batch_big", 8); // A's big batch, queued first
