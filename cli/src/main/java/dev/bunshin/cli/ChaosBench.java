@@ -39,7 +39,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@code ./bunshin bench chaos MODEL [--workers 2] [--seconds 180] [--kill-every 20] [--rate 1] [--tokens 48]
  * [--targets worker,scheduler,submitter,kafka,postgres] [--seed S] [--json]}: a soak under faults. The whole system
  * as {@code up} runs it (supervised) serves a steady stream of greedy jobs with one prompt while, every
- * {@code --kill-every} seconds, a random process of the stack gets kill -9. Afterwards every job must have completed
+ * {@code --kill-every} seconds, a random process of the stack gets kill -9 (each kind in {@code --targets} once per
+ * round, in a random order). Afterwards every job must have completed
  * with the undisturbed job's exact tokens (the Java engine is batch-invariant), positions 0..n-1 once each; and the
  * stack's processes must be gone after it stops. Prints, per kind of process killed, how long the cluster took to
  * commit its next token (the recovery time), and exits 1 if any job was lost, failed or differs.
@@ -88,6 +89,9 @@ final class ChaosBench {
         List<Long> ids = new CopyOnWriteArrayList<>();
         List<Kill> kills = new CopyOnWriteArrayList<>();
         List<Long> stackPids = new ArrayList<>();
+        // Only what the stack started counts: whoever runs the bench in-process (a test) may have children of its own.
+        Set<Long> ours = new java.util.HashSet<>();
+        ProcessHandle.current().descendants().forEach(h -> ours.add(h.pid()));
         Result result;
         try (LocalStack stack = LocalStack.start(UpOptions.parse(new String[] {
                 "--model", e.path().toString(), "--workers", Integer.toString(workers), "--threads", "1",
@@ -123,14 +127,20 @@ final class ChaosBench {
                 }
             });
             Random random = new Random(seed);
+            List<String> deck = new ArrayList<>();
             long t0 = System.nanoTime();
             while (running.get() && System.nanoTime() - t0 < seconds * 1_000_000_000L) {
                 sleep(killEvery * 1000L);
                 if (!running.get() || System.nanoTime() - t0 >= seconds * 1_000_000_000L) break;
-                String target = targets.get(random.nextInt(targets.size()));
+                if (deck.isEmpty()) { // each kind of process once per round, in a random order
+                    deck.addAll(targets);
+                    java.util.Collections.shuffle(deck, random);
+                }
+                String target = deck.removeFirst();
                 String name = target.equals("worker") ? "worker-" + (1 + random.nextInt(workers)) : target;
                 long pid = stack.pid(name);
-                if (pid <= 0) continue;
+                // Not running (still being restarted after an earlier kill): the next kind at the next turn.
+                if (pid <= 0 || ProcessHandle.of(pid).map(h -> !h.isAlive()).orElse(true)) continue;
                 long before = committed(stack);
                 ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
                 double at = (System.nanoTime() - t0) / 1e9;
@@ -155,7 +165,7 @@ final class ChaosBench {
             result = check(stack, accepted, reference, Duration.ofMinutes(10), err);
             finisher.interrupt();
             finisher.join(10_000);
-            ProcessHandle.current().descendants().forEach(h -> stackPids.add(h.pid()));
+            ProcessHandle.current().descendants().filter(h -> !ours.contains(h.pid())).forEach(h -> stackPids.add(h.pid()));
         } finally {
             deleteQuietly(dataDir);
         }

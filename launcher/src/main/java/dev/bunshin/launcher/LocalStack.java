@@ -33,6 +33,9 @@ public final class LocalStack implements AutoCloseable {
     private String bootstrapServers;
     private String jdbcUrl;
     private String remoteJdbcUrl;
+    /** Kafka as other machines reach it (the shared listener) and its login, or null: none is needed. */
+    private String remoteBootstrapServers;
+    private String kafkaPassword;
     private String joinCommand;
     private NodePlacement placement = NodePlacement.SAME_HOST;
     private final Supervisor supervisor;
@@ -221,6 +224,8 @@ public final class LocalStack implements AutoCloseable {
         this.bootstrapServers = bootstrap;
         this.jdbcUrl = jdbcUrl;
         this.remoteJdbcUrl = remoteJdbcUrl;
+        this.remoteBootstrapServers = remoteBootstrap;
+        this.kafkaPassword = kafkaPassword;
         this.joinCommand = joinCommand(options, remoteBootstrap, kafkaPassword, remoteJdbcUrl, dbUser, dbPassword);
 
         Map<String, String> common = commonConfig(bootstrap, jdbcUrl, dbUser, dbPassword, model);
@@ -270,6 +275,11 @@ public final class LocalStack implements AutoCloseable {
         Path log = logs.resolve(name + ".log");
         Map<String, String> placed = new LinkedHashMap<>(own);
         placed.putAll(placement.config(name));
+        if (placement.offLoopback(name)) {
+            // In a namespace this machine's loopback listener is out of reach: the shared one, as a joined worker.
+            placed.put("kafka.bootstrap.servers", remoteBootstrapServers);
+            if (kafkaPassword != null) placed.put("bunshin.kafka.password", kafkaPassword);
+        }
         out.println("Starting " + name + " on port " + placed.get("quarkus.http.port") + " (log " + log + ") ...");
         List<String> prefix = placement.commandPrefix(name);
         String placedHeap = placement.heap(name, heap);

@@ -20,6 +20,14 @@ public interface NodePlacement {
         return List.of();
     }
 
+    /**
+     * Whether the app runs off this machine's loopback (in a network namespace of its own): it then reaches Kafka
+     * as another machine does, through the shared listener and its login.
+     */
+    default boolean offLoopback(String app) {
+        return false;
+    }
+
     /** Config keys that replace the app's own (e.g. {@code quarkus.http.host} inside a namespace). */
     default Map<String, String> config(String app) {
         return Map.of();

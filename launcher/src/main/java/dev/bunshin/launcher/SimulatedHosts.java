@@ -194,6 +194,11 @@ public final class SimulatedHosts implements NodePlacement, AutoCloseable {
     }
 
     @Override
+    public boolean offLoopback(String app) {
+        return network != null && workerIndex(app) >= 0;
+    }
+
+    @Override
     public String heap(String app, String proposed) {
         if (workerIndex(app) < 0 || cgroups.isEmpty()) return proposed;
         long heap = Math.max(spec.memoryCapBytes() / 2, spec.memoryCapBytes() - NON_HEAP_BYTES);

@@ -55,6 +55,11 @@ public class ApiErrors {
      */
     @ServerExceptionMapper
     public Response unexpected(Throwable e, HttpServerRequest request) {
+        if (request != null && request.response().closed()) {
+            // The client left (its job was cancelled where that applies): no error of ours, and nobody to answer.
+            LOG.debugf("%s %s: the client went away (%s)", request.method(), request.path(), e.toString());
+            return Response.status(499).build();
+        }
         String id = errorId();
         LOG.errorf(e, "internal error %s on %s %s", id, request == null ? "?" : request.method(),
                 request == null ? "?" : request.path());
