@@ -199,6 +199,24 @@ class ToolCallsApiTest {
     }
 
     @Test
+    void aBatchLineWithToolsAnswersToolCalls() throws Exception {
+        String line = "{\"custom_id\":\"t1\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"model\":\""
+                + MODEL + "\",\"messages\":" + ASK + ",\"tools\":" + TOOLS + "}}";
+        String id = given().contentType("application/jsonl").body(line.getBytes(StandardCharsets.UTF_8))
+                .post("/v1/batches").then().statusCode(202).extract().jsonPath().getString("id");
+        String output = "";
+        for (int i = 0; i < 200 && output.isBlank(); i++) {
+            Thread.sleep(50);
+            output = given().get("/v1/batches/" + id + "/output").then().statusCode(200).extract().asString();
+        }
+        var body = new com.fasterxml.jackson.databind.ObjectMapper().readTree(output).path("response").path("body");
+        assertEquals("tool_calls", body.path("choices").path(0).path("finish_reason").asText(), output);
+        var call = body.path("choices").path(0).path("message").path("tool_calls").path(0);
+        assertEquals("get_weather", call.path("function").path("name").asText(), output);
+        assertEquals("{\"city\":\"Paris\"}", call.path("function").path("arguments").asText(), output);
+    }
+
+    @Test
     void theOfficialClientsSeeToolCalls() throws Exception {
         if (!Files.isDirectory(NodeClientsTest.NODE_DIR.resolve("node_modules/@langchain/openai"))) {
             NodeClientsTest.run(List.of("npm", "ci", "--no-audit", "--no-fund"), Map.of(), 300);
