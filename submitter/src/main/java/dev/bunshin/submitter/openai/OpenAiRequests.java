@@ -106,6 +106,9 @@ public class OpenAiRequests {
         MaxTokens max = maxCompletion != null ? MaxTokens.of(maxCompletion, "max_completion_tokens")
                 : MaxTokens.of(maxTokens, "max_tokens");
         ChatTemplates.Rendered r = ChatTemplates.render(model, messages, tools.tools(), true);
+        // tool_choice "required" or a named function: once ToolChoice.CONSTRAINED_SAMPLING is true, ToolRequests lets
+        // them through, and the job takes tools.choice().constraint(tools.tools(), tools.format()) as its
+        // response_format when tools.choice().constrains() (a request with both that and response_format: a 400).
         return JobSpecs.build(model, CHAT, r.prompt(), "messages", true, max, sampling, r.stopTokens())
                 .withLogprobs(logprobs ? (topLogprobs == null ? 0 : topLogprobs) : null)
                 .withToolCalls(tools.format());
