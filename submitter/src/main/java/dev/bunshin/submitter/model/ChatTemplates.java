@@ -12,6 +12,7 @@ import jinjava.javax.el.CompositeELResolver;
 
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -144,7 +145,7 @@ public final class ChatTemplates {
         RenderResult r;
         String raised;
         try {
-            r = JINJA.renderForResult(notBindsLooserThanIs(template), ctx);
+            r = JINJA.renderForResult(pythonReadings(template), ctx);
         } finally {
             raised = RAISED.get();
             RAISED.remove();
@@ -162,6 +163,17 @@ public final class ChatTemplates {
         return r.getOutput();
     }
 
+    /**
+     * The template rewritten where Jinjava parses Jinja differently from Python's Jinja (which the templates were
+     * written for): {@code not x is test}, named values in {@code namespace(...)}, and {@code x[::-1]}.
+     */
+    static String pythonReadings(String template) {
+        return REVERSED.matcher(namespaceValuesInBrackets(notBindsLooserThanIs(template))).replaceAll("($1|reverse)");
+    }
+
+    /** {@code messages[::-1]} (Qwen 3), a step Jinjava's slices lack: the {@code reverse} filter. */
+    private static final Pattern REVERSED = Pattern.compile("([A-Za-z_][\\w.]*)\\[::-1\\]");
+
     /** {@code not x is defined}, with a plain name or attribute path for x, and any test (also {@code is not none}). */
     private static final Pattern NOT_IS = Pattern.compile(
             "\\bnot\\s+([A-Za-z_][\\w.]*(?:\\[['\"]?\\w+['\"]?\\])*)\\s+is\\s+(not\\s+)?([A-Za-z_]\\w*)");
@@ -174,6 +186,56 @@ public final class ChatTemplates {
     static String notBindsLooserThanIs(String template) {
         return NOT_IS.matcher(template).replaceAll(m -> Matcher.quoteReplacement(
                 "not (" + m.group(1) + " is " + (m.group(2) == null ? "" : "not ") + m.group(3) + ")"));
+    }
+
+    /**
+     * Jinjava reads {@code namespace(last_query_index=messages|length - 1)} as {@code (last_query_index=…|length) - 1}
+     * and fails (Qwen 3's templates open with it); Jinja binds the whole expression to the name. Brackets around each
+     * named value of a {@code namespace(...)} call make that explicit.
+     */
+    static String namespaceValuesInBrackets(String template) {
+        StringBuilder out = new StringBuilder();
+        int from = 0;
+        for (int at = template.indexOf("namespace("); at >= 0; at = template.indexOf("namespace(", from)) {
+            int open = at + "namespace(".length();
+            out.append(template, from, open);
+            List<String> args = new ArrayList<>();
+            int depth = 0;
+            int start = open;
+            char quote = 0;
+            int i = open;
+            for (; i < template.length(); i++) {
+                char c = template.charAt(i);
+                if (quote != 0) {
+                    quote = c == quote ? 0 : quote;
+                } else if (c == '\'' || c == '"') {
+                    quote = c;
+                } else if (c == '(' || c == '[' || c == '{') {
+                    depth++;
+                } else if ((c == ')' || c == ']' || c == '}') && depth > 0) {
+                    depth--;
+                } else if (c == ',' && depth == 0 || c == ')') {
+                    args.add(template.substring(start, i));
+                    start = i + 1;
+                    if (c == ')') {
+                        break;
+                    }
+                }
+            }
+            if (i == template.length()) {
+                return template; // unbalanced: leave it to Jinjava's own error
+            }
+            for (int k = 0; k < args.size(); k++) {
+                String a = args.get(k);
+                int eq = a.indexOf('=');
+                boolean named = eq > 0 && a.substring(0, eq).strip().matches("[A-Za-z_]\\w*")
+                        && (eq + 1 >= a.length() || a.charAt(eq + 1) != '=');
+                out.append(k == 0 ? "" : ",").append(named ? a.substring(0, eq + 1) + "(" + a.substring(eq + 1).strip() + ")" : a);
+            }
+            out.append(')');
+            from = i + 1;
+        }
+        return out.append(template.substring(from)).toString();
     }
 
     /** llama.cpp's built-in ChatML format. */

@@ -25,6 +25,39 @@ class ChatTemplatesToolsTest {
             + "\"Get the weather\", \"parameters\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": "
             + "\"string\"}}, \"required\": [\"city\"]}}}";
 
+    /** What Hugging Face renders for {@link #conversation} with Qwen 2.5's template, and with Qwen 3's. */
+    static final String QWEN_PROMPT = """
+            <|im_start|>system
+            You are a helpful assistant.
+
+            # Tools
+
+            You may call one or more functions to assist with the user query.
+
+            You are provided with function signatures within <tools></tools> XML tags:
+            <tools>
+            {"type": "function", "function": {"name": "get_weather", "description": "Get the weather", \
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}
+            </tools>
+
+            For each function call, return a json object with function name and arguments within \
+            <tool_call></tool_call> XML tags:
+            <tool_call>
+            {"name": <function-name>, "arguments": <args-json-object>}
+            </tool_call><|im_end|>
+            <|im_start|>user
+            What's the weather in Paris?<|im_end|>
+            <|im_start|>assistant
+            <tool_call>
+            {"name": "get_weather", "arguments": {"city": "Paris"}}
+            </tool_call><|im_end|>
+            <|im_start|>user
+            <tool_response>
+            22°C and sunny
+            </tool_response><|im_end|>
+            <|im_start|>assistant
+            """;
+
     static List<Object> tools() throws IOException {
         return List.of(JSON.readValue(TOOL, Object.class));
     }
@@ -54,37 +87,7 @@ class ChatTemplatesToolsTest {
     void qwen25RendersToolsCallsAndResultsAsHuggingFaceDoes() throws IOException {
         String t = template("qwen2.5-instruct.jinja");
         assertEquals(ToolCallFormat.HERMES, ToolCallFormat.of(t, "tools"));
-        assertEquals("""
-                <|im_start|>system
-                You are a helpful assistant.
-
-                # Tools
-
-                You may call one or more functions to assist with the user query.
-
-                You are provided with function signatures within <tools></tools> XML tags:
-                <tools>
-                {"type": "function", "function": {"name": "get_weather", "description": "Get the weather", \
-                "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}
-                </tools>
-
-                For each function call, return a json object with function name and arguments within \
-                <tool_call></tool_call> XML tags:
-                <tool_call>
-                {"name": <function-name>, "arguments": <args-json-object>}
-                </tool_call><|im_end|>
-                <|im_start|>user
-                What's the weather in Paris?<|im_end|>
-                <|im_start|>assistant
-                <tool_call>
-                {"name": "get_weather", "arguments": {"city": "Paris"}}
-                </tool_call><|im_end|>
-                <|im_start|>user
-                <tool_response>
-                22°C and sunny
-                </tool_response><|im_end|>
-                <|im_start|>assistant
-                """, ChatTemplates.render(t, conversation(), tools(), true, "", "<|im_end|>"));
+        assertEquals(QWEN_PROMPT, ChatTemplates.render(t, conversation(), tools(), true, "", "<|im_end|>"));
     }
 
     @Test
@@ -93,6 +96,23 @@ class ChatTemplatesToolsTest {
                         + "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n",
                 ChatTemplates.render(template("qwen2.5-instruct.jinja"), List.of(new ChatTemplates.Message("user", "Hi")),
                         null, true, "", ""));
+    }
+
+    @Test
+    void qwen3RendersToolsThroughItsNamespaceAndReversedLoop() throws IOException {
+        String t = template("qwen3.jinja");
+        assertEquals(ToolCallFormat.HERMES, ToolCallFormat.of(t, "tools"));
+        // The assistant turn before the last user query gets no <think> block; the tool result is a user turn.
+        assertEquals(QWEN_PROMPT, ChatTemplates.render(t, conversation(), tools(), true, "", "<|im_end|>"));
+    }
+
+    @Test
+    void jinjaIsReadAsPythonReadsIt() {
+        assertEquals("{%- set ns = namespace(a=(true), b=(messages|length - 1)) %}{% for m in (messages|reverse) %}",
+                ChatTemplates.pythonReadings(
+                        "{%- set ns = namespace(a=true, b=messages|length - 1) %}{% for m in messages[::-1] %}"));
+        assertEquals("x = namespace(f=(g(1, 2)), s=(',)'))", ChatTemplates.namespaceValuesInBrackets(
+                "x = namespace(f=g(1, 2), s=',)')"));
     }
 
     @Test
