@@ -11,7 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Parses a model's reply into text and tool calls, in the {@link ToolCallFormat} its template uses. A reply whose
+ * Parses a model's reply into text and tool calls, in the {@link ToolCallFormat} its template uses (Hermes blocks
+ * hold JSON, or Qwen3-Coder's {@code <function=…>} form). A reply whose
  * calls do not parse (a cut-off or malformed JSON object, a call without a name) is plain text, as llama.cpp answers
  * it: nothing is lost, nothing invented.
  */
@@ -21,7 +22,11 @@ public final class ToolCalls {
     static final String CLOSE = "</tool_call>";
     static final String PYTHON_TAG = "<|python_tag|>";
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    // Trailing tokens fail: "true story" is a string argument, not true.
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    // Reads a sequence of values from one parser (Llama's calls one after another).
+    private static final ObjectMapper SEQUENCE = new ObjectMapper();
 
     /** One call: the function's name and its arguments, a JSON object. */
     public record Call(String name, ObjectNode arguments) {}
@@ -82,9 +87,9 @@ public final class ToolCalls {
             return Parsed.text(text);
         }
         List<Call> calls = new ArrayList<>();
-        try (JsonParser p = JSON.createParser(s.replace("};", "} "))) {
+        try (JsonParser p = SEQUENCE.createParser(s.replace("};", "} "))) {
             while (p.nextToken() != null) {
-                JsonNode n = JSON.readTree(p);
+                JsonNode n = SEQUENCE.readTree(p);
                 Call c = n instanceof ObjectNode o ? call(o, "parameters") : null;
                 if (c == null) {
                     return Parsed.text(text);
@@ -98,11 +103,52 @@ public final class ToolCalls {
     }
 
     private static Call call(String json, String argumentsKey) {
+        if (json.strip().startsWith(FUNCTION)) {
+            return xmlCall(json.strip());
+        }
         try {
             return JSON.readTree(json.strip()) instanceof ObjectNode o ? call(o, argumentsKey) : null;
         } catch (JsonProcessingException e) {
             return null;
         }
+    }
+
+    static final String FUNCTION = "<function=";
+    static final String PARAMETER = "<parameter=";
+
+    /**
+     * Qwen3-Coder's call inside the {@code <tool_call>} block: {@code <function=NAME>} then per argument
+     * {@code <parameter=KEY>\nVALUE\n</parameter>}, then {@code </function>}. A value that reads as JSON (a
+     * number, true, an object) is that JSON, any other a string, as llama.cpp converts them without a schema.
+     */
+    private static Call xmlCall(String s) {
+        int nameEnd = s.indexOf('>');
+        if (nameEnd < 0 || !s.endsWith("</function>")) {
+            return null;
+        }
+        String name = s.substring(FUNCTION.length(), nameEnd).strip();
+        ObjectNode args = JSON.createObjectNode();
+        int at = s.indexOf(PARAMETER, nameEnd);
+        while (at >= 0) {
+            int keyEnd = s.indexOf('>', at);
+            int end = s.indexOf("</parameter>", keyEnd);
+            if (keyEnd < 0 || end < 0) {
+                return null;
+            }
+            String value = s.substring(keyEnd + 1, end);
+            value = value.startsWith("\n") ? value.substring(1) : value;
+            value = value.endsWith("\n") ? value.substring(0, value.length() - 1) : value;
+            JsonNode v;
+            try {
+                v = JSON.readTree(value);
+            } catch (JsonProcessingException e) {
+                v = null;
+            }
+            args.set(s.substring(at + PARAMETER.length(), keyEnd).strip(),
+                    v == null || v.isMissingNode() ? JSON.getNodeFactory().textNode(value) : v);
+            at = s.indexOf(PARAMETER, end);
+        }
+        return name.isEmpty() ? null : new Call(name, args);
     }
 
     /**

@@ -48,6 +48,17 @@ class ToolCallsTest {
     }
 
     @Test
+    void qwen3CoderXmlCallsParseWithJsonValuesAsJson() {
+        ToolCalls.Parsed p = ToolCalls.parse("<tool_call>\n<function=get_weather>\n<parameter=city>\nParis\n</parameter>\n"
+                + "<parameter=note>\ntrue story\n</parameter>\n<parameter=days>\n3\n</parameter>\n<parameter=units>\n{\"t\": \"C\"}\n</parameter>\n</function>\n"
+                + "</tool_call>", ToolCallFormat.HERMES);
+        assertEquals("get_weather", p.calls().getFirst().name());
+        assertEquals("{\"city\":\"Paris\",\"note\":\"true story\",\"days\":3,\"units\":{\"t\":\"C\"}}", p.calls().getFirst().arguments().toString());
+        String cut = "<tool_call>\n<function=f>\n<parameter=x>\n1\n";
+        assertEquals(cut, ToolCalls.parse(cut, ToolCallFormat.HERMES).content());
+    }
+
+    @Test
     void malformedCallsFallBackToPlainText() {
         for (String text : List.of(
                 "<tool_call>\n{\"name\": \"f\", \"arguments\": {\"x\": \n</tool_call>",   // cut JSON
