@@ -129,8 +129,13 @@ class HostileInputTest {
         String[][] openai = {
                 // path, body, param, code (null: any)
                 {"/v1/chat/completions", "{" + chat + ",\"tools\":\"x\"}", "tools", "invalid_value"},
-                {"/v1/chat/completions", "{" + chat + ",\"tools\":[{\"type\":\"function\"}]}", "tools", "unsupported_parameter"},
-                {"/v1/chat/completions", "{" + chat + ",\"tool_choice\":\"required\"}", "tool_choice", "unsupported_parameter"},
+                {"/v1/chat/completions", "{" + chat + ",\"tools\":[{\"type\":\"function\"}]}", "tools[0].function.name", "invalid_value"},
+                {"/v1/chat/completions", "{" + chat + ",\"tools\":[{\"type\":\"web_search\"}]}", "tools[0].type", "unsupported_parameter"},
+                {"/v1/chat/completions", "{" + chat + ",\"tool_choice\":\"required\"}", "tool_choice", "invalid_value"},
+                {"/v1/chat/completions", "{" + chat + ",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}],"
+                        + "\"tool_choice\":\"required\"}", "tool_choice", "unsupported_parameter"},
+                {"/v1/chat/completions", "{\"messages\":[{\"role\":\"assistant\",\"tool_calls\":[{\"function\":{}}]}]}",
+                        "messages[0].tool_calls[0].function.name", "invalid_value"},
                 {"/v1/chat/completions", "{" + chat + ",\"tool_choice\":5}", "tool_choice", "invalid_value"},
                 {"/v1/chat/completions", "{" + chat + ",\"response_format\":\"json_object\"}", "response_format", "invalid_value"},
                 {"/v1/chat/completions", "{" + chat + ",\"response_format\":{\"type\":\"json_object\"}}", "response_format",

@@ -44,7 +44,8 @@ class NodeClientsTest {
 
     @BeforeEach
     void installClients() throws Exception {
-        if (!Files.isDirectory(NODE_DIR.resolve("node_modules/openai")) || !Files.isDirectory(NODE_DIR.resolve("node_modules/ollama"))) {
+        if (!Files.isDirectory(NODE_DIR.resolve("node_modules/openai")) || !Files.isDirectory(NODE_DIR.resolve("node_modules/ollama"))
+                || !Files.isDirectory(NODE_DIR.resolve("node_modules/@langchain/openai"))) {
             run(List.of("npm", "ci", "--no-audit", "--no-fund"), Map.of(), 300);
         }
         if (externalUrl() == null) {
@@ -88,7 +89,7 @@ class NodeClientsTest {
         return u.endsWith("/") ? u.substring(0, u.length() - 1) : u;
     }
 
-    private static String run(List<String> command, Map<String, String> env, long timeoutSeconds) throws Exception {
+    static String run(List<String> command, Map<String, String> env, long timeoutSeconds) throws Exception {
         Path log = Files.createTempFile("node", ".log");
         ProcessBuilder pb = new ProcessBuilder(command).directory(NODE_DIR.toFile()).redirectErrorStream(true)
                 .redirectOutput(log.toFile());

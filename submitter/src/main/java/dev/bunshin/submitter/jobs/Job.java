@@ -1,6 +1,7 @@
 package dev.bunshin.submitter.jobs;
 
 import dev.bunshin.db.JobStatus;
+import dev.bunshin.submitter.model.ToolCallFormat;
 import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
@@ -60,6 +61,9 @@ public class Job extends PanacheEntityBase {
     public int[] stopTokens;
     /** How many alternatives per token the job reports logprobs for (V20); null: no logprobs. */
     public Integer logprobs;
+    /** How the reply writes tool calls (V21, {@link ToolCallFormat#sql()}); null: no tools, the reply is text. */
+    @Column(name = "tool_call_format")
+    public String toolCallFormat;
     public String status;
     @Column(name = "finish_reason")
     public String finishReason;
@@ -112,6 +116,7 @@ public class Job extends PanacheEntityBase {
         j.stop = spec.stop().toArray(String[]::new);
         j.stopTokens = spec.stopTokens();
         j.logprobs = spec.logprobs();
+        j.toolCallFormat = spec.toolCallFormat() == null ? null : spec.toolCallFormat().sql();
         j.status = QUEUED;
         j.tokenCount = 0;
         return j;

@@ -1,5 +1,7 @@
 package dev.bunshin.submitter.jobs;
 
+import dev.bunshin.submitter.model.ToolCallFormat;
+
 import java.util.List;
 
 /**
@@ -9,12 +11,20 @@ import java.util.List;
  * @param promptTokens the prompt as token ids, BOS included when the model wants it
  * @param stopTokens   extra token ids that end generation (a chat template's end-of-turn)
  * @param logprobs     how many alternatives per token to report logprobs for (0..20), or null: no logprobs
+ * @param toolCallFormat how the reply's tool calls are written ({@link ToolCallFormat}), or null: no tools
  */
 public record JobSpec(String model, String kind, String prompt, int[] promptTokens, int maxTokens, Sampling sampling,
-               long seed, List<String> stop, int[] stopTokens, Integer logprobs) {
+               long seed, List<String> stop, int[] stopTokens, Integer logprobs, ToolCallFormat toolCallFormat) {
 
     /** The same job, reporting logprobs with {@code k} alternatives per token (null: none). */
     public JobSpec withLogprobs(Integer k) {
-        return new JobSpec(model, kind, prompt, promptTokens, maxTokens, sampling, seed, stop, stopTokens, k);
+        return new JobSpec(model, kind, prompt, promptTokens, maxTokens, sampling, seed, stop, stopTokens, k,
+                toolCallFormat);
+    }
+
+    /** The same job, its reply parsed for tool calls written in {@code format} (null: none). */
+    public JobSpec withToolCalls(ToolCallFormat format) {
+        return new JobSpec(model, kind, prompt, promptTokens, maxTokens, sampling, seed, stop, stopTokens, logprobs,
+                format);
     }
 }

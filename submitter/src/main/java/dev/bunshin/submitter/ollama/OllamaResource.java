@@ -20,6 +20,10 @@ import dev.bunshin.submitter.openai.OpenAiRequests;
 import dev.bunshin.submitter.jobs.Sampling;
 import dev.bunshin.submitter.model.ServedModel;
 import dev.bunshin.submitter.model.ServedModels;
+import dev.bunshin.submitter.model.ToolCallFormat;
+import dev.bunshin.submitter.model.ToolCallStream;
+import dev.bunshin.submitter.model.ToolCalls;
+import dev.bunshin.submitter.openai.ToolRequests;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -107,7 +111,8 @@ public class OllamaResource {
         out.put("template", m.chatTemplate() == null ? "{{ .Prompt }}" : m.chatTemplate());
         out.put("details", details(m));
         out.put("model_info", info);
-        out.put("capabilities", List.of("completion"));
+        // Tools work with every model: a template without a tool section gets Bunshin's generic tool prompt.
+        out.put("capabilities", List.of("completion", "tools"));
         out.put("modified_at", Instant.ofEpochSecond(m.createdEpochSeconds()).toString());
         return out;
     }
@@ -167,8 +172,7 @@ public class OllamaResource {
         Fields f = Fields.parse(mapper, body);
         ServedModel m = models.resolve(name(f), "model");
         boolean stream = !Boolean.FALSE.equals(f.bool("stream"));
-        f.array("tools");
-        f.unsupportedUnlessEmpty("tools", "function calling");
+        ToolRequests tools = ToolRequests.read(f, m.chatTemplate());
         List<ChatTemplates.Message> messages = OpenAiRequests.messages(f);
         ArrayNode ms = f.array("messages");
         for (int i = 0; i < ms.size(); i++) {
@@ -179,9 +183,9 @@ public class OllamaResource {
             }
         }
         Options o = options(f);
-        ChatTemplates.Rendered r = ChatTemplates.render(m, messages, true);
+        ChatTemplates.Rendered r = ChatTemplates.render(m, messages, tools.tools(), true);
         JobSpec spec = JobSpecs.build(m, "ollama-chat", r.prompt(), "messages", true, o.maxTokens(), o.sampling(),
-                r.stopTokens());
+                r.stopTokens()).withToolCalls(tools.format());
         return run(spec, stream, true, RequestClient.of(response));
     }
 
@@ -190,11 +194,25 @@ public class OllamaResource {
         if (stream) {
             return Response.ok((jakarta.ws.rs.core.StreamingOutput) out -> completions.answer(job, () -> {
                 EventStream nd = new EventStream(out, mapper).open();
+                ToolCallFormat format = ToolCallFormat.ofSql(job.toolCallFormat);
+                ToolCallStream calls = format == null ? null : new ToolCallStream(format);
                 JobService.Snapshot s = completions.stream(job, t -> {
-                    if (!t.text().isEmpty()) {
-                        nd.line(piece(job, t.text(), chat));
+                    String text = calls == null ? t.text() : calls.add(t.text());
+                    if (!text.isEmpty()) {
+                        nd.line(piece(job, text, chat));
                     }
                 }, () -> nd.line(piece(job, "", chat)), client);
+                if (calls != null && !Job.FAILED.equals(s.job().status)) {
+                    // As Ollama streams them: the calls in a message of their own, before the final object.
+                    ToolCalls.Parsed held = calls.finish();
+                    if (held.content() != null || !held.calls().isEmpty()) {
+                        Map<String, Object> p = piece(job, held.content() == null ? "" : held.content(), chat);
+                        if (!held.calls().isEmpty()) {
+                            ((Map<String, Object>) p.get("message")).put("tool_calls", toolCalls(held.calls()));
+                        }
+                        nd.line(p);
+                    }
+                }
                 nd.line(last(s, "", chat));
             }), NDJSON).build();
         }
@@ -202,7 +220,15 @@ public class OllamaResource {
         if (Job.FAILED.equals(s.job().status)) {
             throw Completions.failed(s.job());
         }
-        return Response.ok(last(s, s.text(), chat), MediaType.APPLICATION_JSON).build();
+        Map<String, Object> answer = last(s, s.text(), chat);
+        ToolCallFormat format = ToolCallFormat.ofSql(job.toolCallFormat);
+        ToolCalls.Parsed parsed = format == null ? null : ToolCalls.parse(s.text(), format);
+        if (parsed != null && !parsed.calls().isEmpty()) {
+            Map<String, Object> message = message(parsed.content() == null ? "" : parsed.content());
+            message.put("tool_calls", toolCalls(parsed.calls()));
+            answer.put("message", message);
+        }
+        return Response.ok(answer, MediaType.APPLICATION_JSON).build();
     }
 
     private Map<String, Object> piece(Job job, String text, boolean chat) {
@@ -240,6 +266,16 @@ public class OllamaResource {
         m.put("eval_count", s.tokenCount());
         m.put("eval_duration", nanos(j.firstTokenAt, j.finishedAt));
         return m;
+    }
+
+    /** Ollama's tool calls: {@code [{"function": {"name": …, "arguments": {…}}}]}, arguments an object. */
+    private static List<Map<String, Object>> toolCalls(List<ToolCalls.Call> calls) {
+        return calls.stream().map(c -> {
+            Map<String, Object> function = new LinkedHashMap<>();
+            function.put("name", c.name());
+            function.put("arguments", c.arguments());
+            return Map.<String, Object>of("function", function);
+        }).toList();
     }
 
     private static Map<String, Object> message(String text) {

@@ -3,6 +3,10 @@ package dev.bunshin.submitter.openai;
 import dev.bunshin.submitter.jobs.Job;
 import dev.bunshin.submitter.jobs.JobResource;
 import dev.bunshin.submitter.model.ServedModel;
+import dev.bunshin.submitter.model.ToolCallFormat;
+import dev.bunshin.submitter.model.ToolCalls;
+
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,17 +44,56 @@ public final class OpenAiObjects {
         return object("cmpl-" + job.id, "text_completion", job, choice, null);
     }
 
-    /** @param logprobs the choice's logprobs object ({@link OpenAiLogprobs}), or null */
+    /**
+     * A chat completion. A job given tools has its reply's calls as {@code message.tool_calls} (arguments a JSON
+     * string, as OpenAI sends them), {@code content} the text around them or null, and finish_reason
+     * {@code tool_calls}.
+     *
+     * @param logprobs the choice's logprobs object ({@link OpenAiLogprobs}), or null
+     */
     public static Map<String, Object> chat(Job job, String text, int tokens, Map<String, Object> logprobs) {
         Map<String, Object> message = new LinkedHashMap<>();
         message.put("role", "assistant");
-        message.put("content", text);
+        String finish = finishReason(job.finishReason);
+        ToolCallFormat format = ToolCallFormat.ofSql(job.toolCallFormat);
+        ToolCalls.Parsed parsed = format == null ? null : ToolCalls.parse(text, format);
+        if (parsed != null && !parsed.calls().isEmpty()) {
+            message.put("content", parsed.content());
+            message.put("tool_calls", toolCalls(job, parsed.calls(), 0, false));
+            finish = "tool_calls";
+        } else {
+            message.put("content", text);
+        }
         Map<String, Object> choice = new LinkedHashMap<>();
         choice.put("index", 0);
         choice.put("message", message);
         choice.put("logprobs", logprobs);
-        choice.put("finish_reason", finishReason(job.finishReason));
+        choice.put("finish_reason", finish);
         return object("chatcmpl-" + job.id, "chat.completion", job, choice, usage(job, tokens));
+    }
+
+    /**
+     * OpenAI's tool calls, ids {@code call_<job>_<n>}: {@code {id, type: "function", function: {name, arguments}}};
+     * in a stream's delta each also has its {@code index}.
+     *
+     * @param first the index of the first of {@code calls} in the reply
+     */
+    static List<Map<String, Object>> toolCalls(Job job, List<ToolCalls.Call> calls, int first, boolean delta) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (int i = 0; i < calls.size(); i++) {
+            Map<String, Object> function = new LinkedHashMap<>();
+            function.put("name", calls.get(i).name());
+            function.put("arguments", calls.get(i).arguments().toString());
+            Map<String, Object> call = new LinkedHashMap<>();
+            if (delta) {
+                call.put("index", first + i);
+            }
+            call.put("id", "call_" + job.id + "_" + (first + i));
+            call.put("type", "function");
+            call.put("function", function);
+            out.add(call);
+        }
+        return out;
     }
 
     /** A chat stream chunk: {@code delta} holds the role (first chunk) or content; the last has finish_reason. */

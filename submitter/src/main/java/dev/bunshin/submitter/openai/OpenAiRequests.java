@@ -21,8 +21,10 @@ import java.util.Set;
 
 /**
  * Reads OpenAI {@code /v1/completions} and {@code /v1/chat/completions} request bodies into {@link JobSpec}s.
- * Unsupported options that would change the answer (n &gt; 1, echo, tools) are refused by name rather than
- * silently ignored. Logprobs: chat's {@code logprobs: true} with {@code top_logprobs} 0..20 alternatives, the legacy
+ * Unsupported options that would change the answer (n &gt; 1, echo, the legacy functions) are refused by name rather
+ * than silently ignored. Tools ({@link ToolRequests}) are rendered through the model's chat template and the job
+ * remembers the format its calls come in, so that every answer of it (blocking, streamed, a batch's output line) has
+ * them as {@code tool_calls}. Logprobs: chat's {@code logprobs: true} with {@code top_logprobs} 0..20 alternatives, the legacy
  * completions' {@code logprobs} 0..20 (OpenAI allows 5; more is accepted) become {@link JobSpec#logprobs}.
  */
 @ApplicationScoped
@@ -71,12 +73,10 @@ public class OpenAiRequests {
     public JobSpec chat(Fields f) {
         ServedModel model = models.resolve(f.string("model"), "model");
         common(f);
-        f.array("tools");
-        f.unsupportedUnlessEmpty("tools", "function calling");
+        ToolRequests tools = ToolRequests.read(f, model.chatTemplate());
         f.array("functions");
-        f.unsupportedUnlessEmpty("functions", "function calling");
-        toolChoice(f, "tool_choice");
-        toolChoice(f, "function_call");
+        f.unsupportedUnlessEmpty("functions", "the legacy function calling (use 'tools')");
+        functionCall(f);
         f.bool("parallel_tool_calls");
         responseFormat(f);
         boolean logprobs = Boolean.TRUE.equals(f.bool("logprobs"));
@@ -105,9 +105,13 @@ public class OpenAiRequests {
         Integer maxCompletion = f.integer("max_completion_tokens");
         MaxTokens max = maxCompletion != null ? MaxTokens.of(maxCompletion, "max_completion_tokens")
                 : MaxTokens.of(maxTokens, "max_tokens");
-        ChatTemplates.Rendered r = ChatTemplates.render(model, messages, true);
+        ChatTemplates.Rendered r = ChatTemplates.render(model, messages, tools.tools(), true);
+        // tool_choice "required" or a named function: once ToolChoice.CONSTRAINED_SAMPLING is true, ToolRequests lets
+        // them through, and the job takes tools.choice().constraint(tools.tools(), tools.format()) as its
+        // response_format when tools.choice().constrains() (a request with both that and response_format: a 400).
         return JobSpecs.build(model, CHAT, r.prompt(), "messages", true, max, sampling, r.stopTokens())
-                .withLogprobs(logprobs ? (topLogprobs == null ? 0 : topLogprobs) : null);
+                .withLogprobs(logprobs ? (topLogprobs == null ? 0 : topLogprobs) : null)
+                .withToolCalls(tools.format());
     }
 
     /** A number of alternatives per token: 0..{@link TokenLogprobs#MAX_TOP}. */
@@ -118,8 +122,9 @@ public class OpenAiRequests {
         }
     }
 
-    /** {@code tool_choice}: "none" or "auto" (there are no tools to call); "required" or a named tool are refused. */
-    private static void toolChoice(Fields f, String name) {
+    /** The legacy {@code function_call}: "none" or "auto" (there are no legacy functions to call). */
+    private static void functionCall(Fields f) {
+        String name = "function_call";
         JsonNode v = f.raw(name);
         if (v == null) {
             return;
@@ -129,7 +134,8 @@ public class OpenAiRequests {
         }
         if (v.isObject() || !Set.of("none", "auto").contains(v.asText())) {
             throw ApiException.invalid(name, "unsupported_parameter", "'" + name + "' " + v
-                    + " needs function calling, which is not supported; only \"none\" and \"auto\" are accepted");
+                    + " needs the legacy function calling, which is not supported (use 'tools' and 'tool_choice'); "
+                    + "only \"none\" and \"auto\" are accepted");
         }
     }
 
@@ -155,7 +161,10 @@ public class OpenAiRequests {
         }
     }
 
-    /** OpenAI's messages: role + content, content a string or an array of text parts. */
+    /**
+     * OpenAI's messages (and Ollama's): role + content, content a string or an array of text parts; an assistant's
+     * {@code tool_calls}, a tool message's {@code tool_call_id} and {@code name} (Ollama: {@code tool_name}).
+     */
     public static List<ChatTemplates.Message> messages(Fields f) {
         JsonNode ms = f.raw("messages");
         if (ms == null) {
@@ -179,12 +188,15 @@ public class OpenAiRequests {
             if (name != null && !name.isNull() && !name.isTextual()) {
                 throw ApiException.invalid(at + ".name", "'" + at + ".name' must be a string, got " + name);
             }
-            JsonNode toolCalls = m.get("tool_calls");
-            if (toolCalls != null && !toolCalls.isNull() && !(toolCalls.isArray() && toolCalls.isEmpty())) {
-                throw ApiException.invalid(at + ".tool_calls", "unsupported_parameter",
-                        "'" + at + ".tool_calls' (function calling) is not supported");
+            JsonNode callId = m.get("tool_call_id");
+            if (callId != null && !callId.isNull() && !callId.isTextual()) {
+                throw ApiException.invalid(at + ".tool_call_id", "'" + at + ".tool_call_id' must be a string, got " + callId);
             }
-            out.add(new ChatTemplates.Message(role.asText(), content(m.get("content"), at + ".content")));
+            JsonNode toolName = name != null && name.isTextual() ? name : m.get("tool_name");
+            out.add(new ChatTemplates.Message(role.asText(), content(m.get("content"), at + ".content"),
+                    ToolRequests.calls(m.get("tool_calls"), at + ".tool_calls"),
+                    callId != null && callId.isTextual() ? callId.asText() : null,
+                    "tool".equals(role.asText()) && toolName != null && toolName.isTextual() ? toolName.asText() : null));
         }
         return out;
     }

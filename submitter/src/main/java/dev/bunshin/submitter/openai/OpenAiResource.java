@@ -12,6 +12,9 @@ import dev.bunshin.submitter.jobs.Job;
 import dev.bunshin.submitter.jobs.JobService;
 import dev.bunshin.submitter.jobs.TokenFeed;
 import dev.bunshin.submitter.model.ServedModels;
+import dev.bunshin.submitter.model.ToolCallFormat;
+import dev.bunshin.submitter.model.ToolCallStream;
+import dev.bunshin.submitter.model.ToolCalls;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.smallrye.common.annotation.RunOnVirtualThread;
 import jakarta.ws.rs.Consumes;
@@ -120,14 +123,29 @@ public class OpenAiResource {
                 role.put("role", "assistant");
                 role.put("content", "");
                 sse.event(null, null, OpenAiObjects.chatChunk(job, role, null, null));
+                ToolCallFormat format = ToolCallFormat.ofSql(job.toolCallFormat);
+                ToolCallStream calls = format == null ? null : new ToolCallStream(format);
                 JobService.Snapshot s = completions.stream(job, t -> {
                     if (logprobs != null) logprobs.add(t);
-                    if (!t.text().isEmpty()) {
-                        sse.event(null, null, OpenAiObjects.chatChunk(job, Map.of("content", t.text()), null,
+                    String text = calls == null ? t.text() : calls.add(t.text());
+                    if (!text.isEmpty()) {
+                        sse.event(null, null, OpenAiObjects.chatChunk(job, Map.of("content", text), null,
                                 logprobs == null ? null : logprobs.takeChat()));
                     }
                 }, () -> sse.comment(KEEP_ALIVE), RequestClient.of(response));
-                end(sse, s, OpenAiObjects.chatChunk(s.job(), Map.of(), OpenAiObjects.finishReason(s.job().finishReason),
+                String finish = OpenAiObjects.finishReason(s.job().finishReason);
+                if (calls != null && !Job.FAILED.equals(s.job().status)) {
+                    ToolCalls.Parsed held = calls.finish();
+                    if (held.content() != null) {
+                        sse.event(null, null, OpenAiObjects.chatChunk(job, Map.of("content", held.content()), null, null));
+                    }
+                    for (int i = 0; i < held.calls().size(); i++) {
+                        sse.event(null, null, OpenAiObjects.chatChunk(job, Map.of("tool_calls",
+                                OpenAiObjects.toolCalls(job, held.calls().subList(i, i + 1), i, true)), null, null));
+                    }
+                    finish = held.calls().isEmpty() ? finish : "tool_calls";
+                }
+                end(sse, s, OpenAiObjects.chatChunk(s.job(), Map.of(), finish,
                                 logprobs == null ? null : logprobs.takeChat()),
                         usage ? OpenAiObjects.usageChunk(s.job(), "chat.completion.chunk", s.tokenCount()) : null);
             }));

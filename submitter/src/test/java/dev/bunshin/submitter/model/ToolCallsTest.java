@@ -1,0 +1,145 @@
+package dev.bunshin.submitter.model;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Replies parse into calls as llama.cpp's chat parser reads them; anything that is not a whole call stays text. */
+class ToolCallsTest {
+
+    @Test
+    void hermesCallsParseWithTheTextBeforeThem() {
+        ToolCalls.Parsed p = ToolCalls.parse("Let me look.\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": "
+                + "{\"city\": \"Paris\"}}\n</tool_call>\n<tool_call>\n{\"name\": \"get_time\", \"arguments\": {}}\n"
+                + "</tool_call>", ToolCallFormat.HERMES);
+        assertEquals("Let me look.", p.content());
+        assertEquals(2, p.calls().size());
+        assertEquals("get_weather", p.calls().get(0).name());
+        assertEquals("{\"city\":\"Paris\"}", p.calls().get(0).arguments().toString());
+        assertEquals("get_time", p.calls().get(1).name());
+        assertEquals("{}", p.calls().get(1).arguments().toString());
+    }
+
+    @Test
+    void aReplyOfOnlyCallsHasNoContent() {
+        ToolCalls.Parsed p = ToolCalls.parse("<tool_call>\n{\"name\": \"f\", \"arguments\": {\"x\": 1}}\n</tool_call>",
+                ToolCallFormat.HERMES);
+        assertNull(p.content());
+        assertEquals(List.of(new ToolCalls.Call("f", p.calls().getFirst().arguments())), p.calls());
+    }
+
+    @Test
+    void anUnclosedLastCallStillParsesWhenItsJsonIsWhole() {
+        ToolCalls.Parsed p = ToolCalls.parse("<tool_call>\n{\"name\": \"f\", \"arguments\": {\"x\": 1}}\n",
+                ToolCallFormat.HERMES);
+        assertEquals(1, p.calls().size());
+    }
+
+    @Test
+    void argumentsAsAJsonStringOrUnderParametersAreReadToo() {
+        assertEquals("{\"a\":true}", ToolCalls.parse("<tool_call>{\"name\": \"f\", \"arguments\": \"{\\\"a\\\": true}\"}"
+                + "</tool_call>", ToolCallFormat.HERMES).calls().getFirst().arguments().toString());
+        assertEquals("{\"a\":2}", ToolCalls.parse("<tool_call>{\"name\": \"f\", \"parameters\": {\"a\": 2}}</tool_call>",
+                ToolCallFormat.HERMES).calls().getFirst().arguments().toString());
+    }
+
+    @Test
+    void qwen3CoderXmlCallsParseWithJsonValuesAsJson() {
+        ToolCalls.Parsed p = ToolCalls.parse("<tool_call>\n<function=get_weather>\n<parameter=city>\nParis\n</parameter>\n"
+                + "<parameter=note>\ntrue story\n</parameter>\n<parameter=days>\n3\n</parameter>\n<parameter=units>\n{\"t\": \"C\"}\n</parameter>\n</function>\n"
+                + "</tool_call>", ToolCallFormat.HERMES);
+        assertEquals("get_weather", p.calls().getFirst().name());
+        assertEquals("{\"city\":\"Paris\",\"note\":\"true story\",\"days\":3,\"units\":{\"t\":\"C\"}}", p.calls().getFirst().arguments().toString());
+        String cut = "<tool_call>\n<function=f>\n<parameter=x>\n1\n";
+        assertEquals(cut, ToolCalls.parse(cut, ToolCallFormat.HERMES).content());
+    }
+
+    @Test
+    void malformedCallsFallBackToPlainText() {
+        for (String text : List.of(
+                "<tool_call>\n{\"name\": \"f\", \"arguments\": {\"x\": \n</tool_call>",   // cut JSON
+                "<tool_call>\n{\"arguments\": {}}\n</tool_call>",                          // no name
+                "<tool_call>\n[1, 2]\n</tool_call>",                                       // not an object
+                "<tool_call>\n{\"name\": \"f\", \"arguments\": [1]}\n</tool_call>",        // arguments not an object
+                "<tool_call>{\"name\": \"f\"}</tool_call> and <tool_call>oops</tool_call>")) { // one bad of two
+            ToolCalls.Parsed p = ToolCalls.parse(text, ToolCallFormat.HERMES);
+            assertEquals(text, p.content());
+            assertTrue(p.calls().isEmpty(), text);
+        }
+        assertEquals("Just text.", ToolCalls.parse("Just text.", ToolCallFormat.HERMES).content());
+    }
+
+    @Test
+    void llama3JsonCallsParseWithOrWithoutThePythonTag() {
+        ToolCalls.Parsed p = ToolCalls.parse(" {\"name\": \"get_weather\", \"parameters\": {\"city\": \"Paris\"}}",
+                ToolCallFormat.LLAMA3);
+        assertNull(p.content());
+        assertEquals("get_weather", p.calls().getFirst().name());
+        assertEquals("{\"city\":\"Paris\"}", p.calls().getFirst().arguments().toString());
+        ToolCalls.Parsed two = ToolCalls.parse("<|python_tag|>{\"name\": \"a\", \"parameters\": {}}; "
+                + "{\"type\": \"function\", \"name\": \"b\", \"arguments\": {\"k\": \"v\"}}", ToolCallFormat.LLAMA3);
+        assertEquals(List.of("a", "b"), two.calls().stream().map(ToolCalls.Call::name).toList());
+    }
+
+    @Test
+    void llama3TextOrBrokenJsonIsText() {
+        for (String text : List.of("The weather is fine.", "{\"name\": \"f\", \"parameters\": {", "{\"answer\": 42}",
+                "{\"name\": \"f\", \"parameters\": {}} trailing words")) {
+            ToolCalls.Parsed p = ToolCalls.parse(text, ToolCallFormat.LLAMA3);
+            assertEquals(text, p.content());
+            assertTrue(p.calls().isEmpty(), text);
+        }
+    }
+
+    @Test
+    void aStreamHoldsBackWhatCouldStartACallAndNeverSendsItsMarkup() {
+        ToolCallStream s = new ToolCallStream(ToolCallFormat.HERMES);
+        StringBuilder sent = new StringBuilder();
+        for (String piece : List.of("Sure", ". <", "tool", "_call>\n{\"name\": \"f\", ", "\"arguments\": {}}\n</tool_call>")) {
+            sent.append(s.add(piece));
+        }
+        assertEquals("Sure. ", sent.toString());
+        ToolCalls.Parsed end = s.finish();
+        assertEquals("f", end.calls().getFirst().name());
+        assertNull(end.content());
+    }
+
+    @Test
+    void aStreamReleasesHeldTextThatTurnsOutNotToBeACall() {
+        ToolCallStream s = new ToolCallStream(ToolCallFormat.HERMES);
+        assertEquals("a ", s.add("a <"));
+        assertEquals("<b> c", s.add("b> c"));
+        assertEquals("", s.add("<tool"));
+        ToolCalls.Parsed end = s.finish();
+        assertEquals("<tool", end.content());
+        assertTrue(end.calls().isEmpty());
+        ToolCallStream bad = new ToolCallStream(ToolCallFormat.HERMES);
+        assertEquals("", bad.add("<tool_call>{\"name\""));
+        assertEquals("<tool_call>{\"name\"", bad.finish().content());
+    }
+
+    @Test
+    void aLlama3StreamHoldsAReplyThatStartsLikeACall() {
+        ToolCallStream call = new ToolCallStream(ToolCallFormat.LLAMA3);
+        assertEquals("", call.add(" {\"name\": \"f\", "));
+        assertEquals("", call.add("\"parameters\": {}}"));
+        assertEquals("f", call.finish().calls().getFirst().name());
+        ToolCallStream text = new ToolCallStream(ToolCallFormat.LLAMA3);
+        assertEquals("", text.add("<|py"));
+        assertEquals("<|pyHello", text.add("Hello"));
+        assertEquals(" {x}", text.add(" {x}"));
+        assertNull(text.finish().content());
+    }
+
+    @Test
+    void heldSuffixIsTheLongestMarkerPrefixAtTheEnd() {
+        assertEquals(0, ToolCallStream.heldSuffix("abc", 0, "<tool_call>"));
+        assertEquals(1, ToolCallStream.heldSuffix("abc<", 0, "<tool_call>"));
+        assertEquals(5, ToolCallStream.heldSuffix("x<tool", 0, "<tool_call>"));
+        assertEquals(0, ToolCallStream.heldSuffix("x<tool", 6, "<tool_call>"));
+    }
+}
