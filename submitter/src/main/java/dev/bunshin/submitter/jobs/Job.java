@@ -61,7 +61,7 @@ public class Job extends PanacheEntityBase {
     public int[] stopTokens;
     /** How many alternatives per token the job reports logprobs for (V20); null: no logprobs. */
     public Integer logprobs;
-    /** How the reply writes tool calls (V21, {@link ToolCallFormat#sql()}); null: no tools, the reply is text. */
+    /** How the reply writes tool calls (V23, {@link ToolCallFormat#sql()}); null: no tools, the reply is text. */
     @Column(name = "tool_call_format")
     public String toolCallFormat;
     public String status;
