@@ -61,6 +61,9 @@ public class Job extends PanacheEntityBase {
     /** How many alternatives per token the job reports logprobs for (V20); null: no logprobs. */
     public Integer logprobs;
     public String status;
+    /** An embedding job's pooled vector, not normalised (V22); null for other jobs and until it completes. */
+    @Column(insertable = false, updatable = false)
+    public float[] embedding;
     @Column(name = "finish_reason")
     public String finishReason;
     public String error;
