@@ -40,10 +40,11 @@ public final class JobsTable {
      * @param ageSeconds seconds since the job was created when the row was read, on the database's clock (so a
      *                   worker on another machine can time the job without trusting its own clock against it)
      * @param logprobs   how many alternatives per token the job wants logprobs for (0..20), or -1: no logprobs
+     * @param embedding  whether the job is an embedding job ({@link JobEmbeddings#KIND}): pooled, not sampled
      */
     public record Sampling(long id, int[] promptTokens, int maxTokens, float temperature, int topK, float topP,
                            float minP, float repeatPenalty, float presencePenalty, float frequencyPenalty, long seed,
-                           List<String> stop, int[] stopTokens, double ageSeconds, int logprobs) {
+                           List<String> stop, int[] stopTokens, double ageSeconds, int logprobs, boolean embedding) {
     }
 
     /**
@@ -314,8 +315,9 @@ public final class JobsTable {
         try (PreparedStatement ps = c.prepareStatement("""
                 SELECT prompt_tokens, max_tokens, temperature, top_k, top_p, min_p, repeat_penalty,
                        presence_penalty, frequency_penalty, seed, stop, stop_tokens,
-                       extract(epoch FROM clock_timestamp() - created_at) AS age, coalesce(logprobs, -1) AS logprobs
-                FROM jobs WHERE id = ? AND status = ?""")) {
+                       extract(epoch FROM clock_timestamp() - created_at) AS age, coalesce(logprobs, -1) AS logprobs,
+                       kind = '%s' AS embedding
+                FROM jobs WHERE id = ? AND status = ?""".formatted(JobEmbeddings.KIND))) {
             ps.setLong(1, jobId);
             ps.setString(2, JobStatus.RUNNING.sql());
             try (ResultSet rs = ps.executeQuery()) {
@@ -325,7 +327,7 @@ public final class JobsTable {
                         rs.getFloat("repeat_penalty"), rs.getFloat("presence_penalty"),
                         rs.getFloat("frequency_penalty"), rs.getLong("seed"),
                         List.of((String[]) rs.getArray("stop").getArray()), SqlArrays.ints(rs.getArray("stop_tokens")),
-                        rs.getDouble("age"), rs.getInt("logprobs"));
+                        rs.getDouble("age"), rs.getInt("logprobs"), rs.getBoolean("embedding"));
             }
         }
     }

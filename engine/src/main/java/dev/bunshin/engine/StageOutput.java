@@ -8,6 +8,15 @@ package dev.bunshin.engine;
  * @param nTokens     as in the input
  * @param activations for a stage that is not last: F32 {@code [nTokens, nEmbd]}, the next stage's input; else null
  * @param logits      for the last stage: F32 {@code [nVocab]} of the input's last position; else null
+ * @param pooled      for the last stage: F32 {@code [nEmbd]}, this input's {@link Pooling#partial} of the final hidden
+ *                    states after the output norm (what an embedding job pools); null from a backend that gives no
+ *                    hidden states (llama.cpp), from a stage that is not last, or for a {@link Pooling#CLS} chunk
+ *                    after position 0
  */
-public record StageOutput(long seqId, int pos, int nTokens, float[] activations, float[] logits) {
+public record StageOutput(long seqId, int pos, int nTokens, float[] activations, float[] logits, float[] pooled) {
+
+    /** An output without a pooled part. */
+    public StageOutput(long seqId, int pos, int nTokens, float[] activations, float[] logits) {
+        this(seqId, pos, nTokens, activations, logits, null);
+    }
 }

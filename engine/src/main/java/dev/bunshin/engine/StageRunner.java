@@ -1,6 +1,7 @@
 package dev.bunshin.engine;
 
 import dev.bunshin.engine.model.Architecture;
+import dev.bunshin.engine.gguf.GgufException;
 import dev.bunshin.engine.gguf.GgufFile;
 import dev.bunshin.engine.kv.KvCache;
 import dev.bunshin.engine.model.SequenceSlice;
@@ -35,10 +36,12 @@ public final class StageRunner implements StageBackend {
     private final int contextLength;
     private final Parallel pool;
     private final Transformer transformer;
+    /** The model's pooling (last stage only: null elsewhere). */
+    private final Pooling pooling;
     private final Map<Long, KvCache> caches = new HashMap<>();
 
     private StageRunner(GgufFile file, ModelConfig config, LayerRange range, EngineOptions options,
-                        StageWeights weights) {
+                        StageWeights weights, Pooling pooling) {
         this.file = file;
         this.config = config;
         this.range = range;
@@ -46,13 +49,22 @@ public final class StageRunner implements StageBackend {
         this.contextLength = options.contextLength() > 0 ? options.contextLength() : config.contextLength();
         this.pool = new Parallel(options.threads());
         this.transformer = new Transformer(config, weights, pool);
+        this.pooling = pooling;
     }
 
     /** Loads {@code range} of the model in {@code file}. The file must stay open while the runner is used. */
     public static StageRunner load(GgufFile file, LayerRange range, EngineOptions options) throws IOException {
         ModelConfig config = Architecture.readConfig(file);
         StageWeights weights = StageWeights.load(file, config, range);
-        return new StageRunner(file, config, range, options, weights);
+        Pooling pooling = null;
+        if (range.isLast(config.nLayers())) {
+            try {
+                pooling = Pooling.of(file);
+            } catch (GgufException e) {
+                // A reranker ("rank"): it still generates; its embedding jobs fail at the tail (no pooled part).
+            }
+        }
+        return new StageRunner(file, config, range, options, weights, pooling);
     }
 
     /** What the file says about the model. */
@@ -152,9 +164,12 @@ public final class StageRunner implements StageBackend {
             int nVocab = config.nVocab();
             for (int i = 0; i < batch.size(); i++) {
                 StageInput in = batch.get(i);
+                SequenceSlice s = slices.get(i);
                 float[] l = new float[nVocab];
                 System.arraycopy(logits, i * nVocab, l, 0, nVocab);
-                out.add(new StageOutput(in.seqId(), in.pos(), slices.get(i).n(), null, l));
+                // Every position's normed state, pooled per chunk: O(n·nEmbd), small beside the layers' O(n·nEmbd²).
+                float[] pooled = pooling == null ? null : pooling.partial(transformer.outputNorm(x, s.row(), s.n()), in.pos(), s.n(), e);
+                out.add(new StageOutput(in.seqId(), in.pos(), s.n(), null, l, pooled));
             }
         } else {
             for (int i = 0; i < batch.size(); i++) {

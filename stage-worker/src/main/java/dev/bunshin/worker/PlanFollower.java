@@ -5,6 +5,8 @@ import dev.bunshin.db.PlanTable;
 import dev.bunshin.db.StagePlan;
 import dev.bunshin.engine.EngineOptions;
 import dev.bunshin.engine.LayerRange;
+import dev.bunshin.engine.Pooling;
+import dev.bunshin.engine.gguf.GgufException;
 import dev.bunshin.engine.StageBackend;
 import dev.bunshin.llama.StageBackends;
 import dev.bunshin.engine.gguf.GgufFile;
@@ -99,6 +101,16 @@ final class PlanFollower implements AutoCloseable {
         if (next != null) load(next);
     }
 
+    /** The model's embedding pooling, or null if it has none we support (then its embedding jobs fail). */
+    private Pooling pooling() {
+        try {
+            return Pooling.of(file);
+        } catch (GgufException e) {
+            LOG.warning("worker " + settings.id() + ": " + e.getMessage() + "; embedding jobs will fail");
+            return null;
+        }
+    }
+
     private void load(StagePlan next) throws Exception {
         RecordProcessor.Assignment old = assignment;
         StageBackend backend = old == null ? null : old.backend();
@@ -128,7 +140,8 @@ final class PlanFollower implements AutoCloseable {
             TailStage tail = null;
             if (next.isLast(mine)) {
                 if (tokenizer == null) tokenizer = Tokenizer.fromGguf(file);
-                tail = new TailStage(db, database, events, tokenizer, backend.contextLength(), tailMetrics);
+                tail = new TailStage(db, database, events, tokenizer, backend.contextLength(), tailMetrics, pooling(),
+                        backend.nEmbd());
             }
             assignment = new RecordProcessor.Assignment(next, mine, backend, tail);
             LOG.info("worker " + settings.id() + " runs stage " + mine.index() + " layers " + range + " of "

@@ -215,10 +215,10 @@ final class RecordProcessor {
             }
         } else {
             List<TailStage.Logits> logits = new ArrayList<>();
+            // Every record: the tail samples after a job's last chunk, and pools every chunk of an embedding job.
             for (int i = 0; i < recs.size(); i++) {
-                if (outputs.get(i) != null && recs.get(i).samples()) {
-                    logits.add(new TailStage.Logits(recs.get(i), outputs.get(i).logits()));
-                }
+                StageOutput o = outputs.get(i);
+                if (o != null) logits.add(new TailStage.Logits(recs.get(i), o.logits(), o.pooled()));
             }
             String first = a.plan().stages().getFirst().topic();
             for (ActivationRecord r : a.tail().onLogits(logits, a.epoch())) out.add(new ProducerRecord<>(first, r.jobId(), r));

@@ -1,6 +1,7 @@
 package dev.bunshin.worker;
 
 import dev.bunshin.db.JobsTable;
+import dev.bunshin.engine.EmbeddingPool;
 import dev.bunshin.engine.sample.Sampler;
 import dev.bunshin.engine.sample.StopStrings;
 import dev.bunshin.engine.sample.TokenLogprobs;
@@ -35,6 +36,8 @@ final class TailJob {
     int next;
     /** The last generated token, or -1. */
     int lastToken = -1;
+    /** An embedding job's pool of its prompt's final hidden states so far; null for a job that samples. */
+    EmbeddingPool embedding;
     /** When the job was created and its last token committed, for {@link TailMetrics}. */
     final TailMetrics.JobClock clock = new TailMetrics.JobClock();
 

@@ -1,7 +1,10 @@
 package dev.bunshin.worker;
 
+import dev.bunshin.db.JobEmbeddings;
 import dev.bunshin.db.JobStatus;
 import dev.bunshin.db.JobsTable;
+import dev.bunshin.engine.EmbeddingPool;
+import dev.bunshin.engine.Pooling;
 import dev.bunshin.engine.sample.Sampler;
 import dev.bunshin.engine.sample.SamplingParams;
 import dev.bunshin.engine.tokenizer.Tokenizer;
@@ -33,6 +36,11 @@ import java.util.logging.Logger;
  * <p>Per batch, all token rows and job updates go in ONE transaction (its job rows locked in id order, retried
  * through lost races and database outages), and only then are the next records produced. A job whose row is no longer 'running' (cancelled by the submitter, failed) is dropped: no DECODE,
  * a FREE instead so every stage drops its KV cache.
+ *
+ * <p>An embedding job ({@link JobEmbeddings#KIND}) is not sampled: the pooled part of each of its prefill chunks is
+ * added to its {@link EmbeddingPool} in position order, and after the last chunk the pooled vector is stored and the
+ * job completed (no tokens), in the same transaction as the batch's tokens. The pool is a cache too: a worker that
+ * restarts, or any re-plan, makes the scheduler re-prefill the job from position 0 under a new plan, which rebuilds it.
  */
 final class TailStage {
 
@@ -47,9 +55,14 @@ final class TailStage {
     private final DatabaseRetry database;
     private final EventPublisher events;
     private final TailMetrics metrics;
+    /** How this model's embeddings are pooled; null if it cannot give any (a reranker's "rank"). */
+    private final Pooling pooling;
+    private final int nEmbd;
 
     TailStage(DataSource db, DatabaseRetry database, EventPublisher events, Tokenizer tokenizer, int contextLength,
-              TailMetrics metrics) {
+              TailMetrics metrics, Pooling pooling, int nEmbd) {
+        this.pooling = pooling;
+        this.nEmbd = nEmbd;
         this.db = db;
         this.metrics = metrics;
         this.database = database;
@@ -58,12 +71,26 @@ final class TailStage {
         this.contextLength = contextLength;
     }
 
-    /** A sampling record's logits: F32 {@code [nVocab]} of its last position. */
-    record Logits(ActivationRecord record, float[] logits) {
+    /**
+     * A record's result on the last stage: logits F32 {@code [nVocab]} of its last position, and its part of the
+     * pooled hidden state F32 {@code [nEmbd]} (null from a backend without hidden states).
+     */
+    record Logits(ActivationRecord record, float[] logits, float[] pooled) {
+        Logits(ActivationRecord record, float[] logits) {
+            this(record, logits, null);
+        }
     }
 
-    /** What one batch of logits comes to: the tokens to store, the jobs to fail, the records already decided. */
-    private record Sampled(List<JobsTable.Token> steps, Map<Long, String> failures, List<ActivationRecord> out) {
+    /** An embedding job's pooled vector F32 {@code [nEmbd]} (not normalised), to store. */
+    private record Embedded(long jobId, float[] vector) {
+    }
+
+    /**
+     * What one batch of logits comes to: the tokens to store, the embeddings to store, the jobs to fail, the records
+     * already decided.
+     */
+    private record Sampled(List<JobsTable.Token> steps, List<Embedded> embeddings, Map<Long, String> failures,
+                           List<ActivationRecord> out) {
     }
 
     /**
@@ -79,7 +106,8 @@ final class TailStage {
         Sampled s = database.untilDone("tail: read jobs", () -> sample(batch, epoch));
         boolean[] updated;
         try {
-            updated = database.untilDone("tail: store " + s.steps().size() + " token(s)", () -> store(s));
+            updated = database.untilDone("tail: store " + s.steps().size() + " token(s), " + s.embeddings().size()
+                    + " embedding(s)", () -> store(s));
         } catch (SQLException | InterruptedException e) {
             // The cached states advanced past what is stored: forget them, the next record reloads them.
             for (JobsTable.Token t : s.steps()) jobs.remove(t.jobId());
@@ -97,6 +125,10 @@ final class TailStage {
             } else {
                 out.add(ActivationRecord.decode(t.jobId(), epoch, job.promptLength + t.position(), t.tokenId()));
             }
+        }
+        for (Embedded e : s.embeddings()) {
+            jobs.remove(e.jobId());
+            out.add(ActivationRecord.free(e.jobId(), epoch));
         }
         for (long id : s.failures().keySet()) {
             jobs.remove(id);
@@ -130,6 +162,11 @@ final class TailStage {
             out.add(new JobEvent(e.getKey(), ended ? JobStatus.COMPLETED.sql() : JobStatus.RUNNING.sql(),
                     ends.get(e.getKey()), list));
         }
+        for (int k = 0; k < s.embeddings().size(); k++) {
+            if (updated[s.steps().size() + k]) {
+                out.add(new JobEvent(s.embeddings().get(k).jobId(), JobStatus.COMPLETED.sql(), "stop", List.of()));
+            }
+        }
         for (long id : s.failures().keySet()) out.add(JobEvent.status(id, JobStatus.FAILED.sql()));
         events.publishAll(out);
     }
@@ -138,6 +175,7 @@ final class TailStage {
     private Sampled sample(List<Logits> batch, int epoch) throws SQLException {
         List<ActivationRecord> out = new ArrayList<>();
         List<JobsTable.Token> steps = new ArrayList<>();
+        List<Embedded> embeddings = new ArrayList<>();
         Map<Long, String> failures = new HashMap<>();
         try (Connection c = db.getConnection()) {
             for (Logits l : batch) {
@@ -145,9 +183,15 @@ final class TailStage {
                 TailJob job = jobs.get(r.jobId());
                 if (job == null) job = load(c, r.jobId());
                 if (job == null) {
-                    out.add(ActivationRecord.free(r.jobId(), epoch)); // not running: every stage drops it
+                    // Not running: every stage drops it (told once, after its last chunk).
+                    if (r.samples()) out.add(ActivationRecord.free(r.jobId(), epoch));
                     continue;
                 }
+                if (job.embedding != null) {
+                    pool(job, l, embeddings, failures);
+                    continue;
+                }
+                if (!r.samples()) continue; // a prefill chunk before the last: nothing to sample yet
                 int g = r.pos() + r.nTokens() - job.promptLength; // index of the generated token these logits give
                 if (g < job.next) {
                     // Already stored. If it is the newest token, its DECODE may never have been sent (the plan
@@ -166,7 +210,37 @@ final class TailStage {
             for (JobsTable.Token t : steps) jobs.remove(t.jobId());
             throw e;
         }
-        return new Sampled(steps, failures, out);
+        return new Sampled(steps, embeddings, failures, out);
+    }
+
+    /**
+     * Adds a chunk of an embedding job to its pool; after the last chunk, the pooled vector is the job's result.
+     * Idempotent (a chunk already pooled is skipped), so a retried {@link #sample} adds nothing twice.
+     */
+    private void pool(TailJob job, Logits l, List<Embedded> embeddings, Map<Long, String> failures) {
+        ActivationRecord r = l.record();
+        if (l.pooled() == null && !(pooling == Pooling.CLS && r.pos() > 0)) {
+            failures.put(job.id, "embeddings need the final hidden states, which this model's last stage does not give"
+                    + (pooling == null ? " (pooling type not supported)" : " (its backend gives logits only: run the "
+                    + "last stage on the java backend)"));
+            return;
+        }
+        EmbeddingPool p = job.embedding;
+        if (r.pos() + r.nTokens() > p.length()) {
+            try {
+                p.add(r.pos(), r.nTokens(), l.pooled());
+            } catch (IllegalArgumentException e) {
+                failures.put(job.id, "tail lost the pooled embedding of job " + job.id + ": " + e.getMessage());
+                return;
+            }
+        }
+        if (!r.samples()) return;
+        if (p.length() != job.promptLength) {
+            failures.put(job.id, "tail pooled " + p.length() + " of the " + job.promptLength + " prompt positions of job "
+                    + job.id + " by its last chunk (record " + r + ")");
+            return;
+        }
+        embeddings.add(new Embedded(job.id, p.pooled()));
     }
 
     /**
@@ -177,11 +251,18 @@ final class TailStage {
     private boolean[] store(Sampled s) throws SQLException {
         Set<Long> ids = new TreeSet<>(s.failures().keySet());
         for (JobsTable.Token t : s.steps()) ids.add(t.jobId());
+        for (Embedded e : s.embeddings()) ids.add(e.jobId());
         try (Connection c = db.getConnection()) {
             c.setAutoCommit(false);
             try {
                 JobsTable.lockInIdOrder(c, ids);
-                boolean[] updated = JobsTable.appendTokens(c, s.steps());
+                boolean[] tokens = JobsTable.appendTokens(c, s.steps());
+                // Per token, then per embedding: whether its job was running and the result stored.
+                boolean[] updated = java.util.Arrays.copyOf(tokens, tokens.length + s.embeddings().size());
+                for (int k = 0; k < s.embeddings().size(); k++) {
+                    Embedded e = s.embeddings().get(k);
+                    updated[tokens.length + k] = JobEmbeddings.complete(c, e.jobId(), e.vector());
+                }
                 for (var f : new TreeMap<>(s.failures()).entrySet()) fail(c, f.getKey(), f.getValue());
                 c.commit();
                 return updated;
@@ -230,6 +311,7 @@ final class TailStage {
         TailJob job = new TailJob(id, row.promptTokens(), row.maxTokens(), contextLength, new Sampler(p), stopTokens,
                 row.stop(), tokenizer, row.logprobs());
         job.clock.created(row.ageSeconds());
+        if (row.embedding()) job.embedding = new EmbeddingPool(pooling == null ? Pooling.MEAN : pooling, nEmbd);
         for (int token : JobsTable.generatedTokens(c, id)) job.replay(token);
         jobs.put(id, job);
         return job;

@@ -62,4 +62,6 @@ public final class GgufKeys {
     public static final String ROPE_SCALING_FACTOR = "rope.scaling.factor";
     public static final String ROPE_SCALING_ORIG_CTX = "rope.scaling.original_context_length";
     public static final String VOCAB_SIZE = "vocab_size";
+    /** llama.cpp's {@code enum llama_pooling_type}: 0 none, 1 mean, 2 cls, 3 last, 4 rank. */
+    public static final String POOLING_TYPE = "pooling_type";
 }

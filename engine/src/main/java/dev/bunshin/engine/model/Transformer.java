@@ -131,6 +131,19 @@ public final class Transformer {
         return logits;
     }
 
+    /**
+     * The output norm of {@code n} consecutive rows of x F32 [*, nEmbd] from {@code row}: the final hidden states
+     * F32 [n, nEmbd] that the head turns into logits (llama.cpp's {@code result_norm}), what embeddings pool.
+     */
+    public float[] outputNorm(float[] x, int row, int n) {
+        int e = c.nEmbd();
+        float[] picked = new float[n * e];
+        System.arraycopy(x, row * e, picked, 0, n * e);
+        float[] normed = new float[n * e];
+        rmsNorm(picked, normed, n, e, w.outputNorm);
+        return normed;
+    }
+
     /** One query head of one token against its sequence's cached positions [0, pos]. */
     private void attention(int li, int t, int h, int[] tokPos, SequenceSlice[] tokSlice, float[] q, float[] att) {
         int hd = c.headDim(), kvDim = c.kvDim();

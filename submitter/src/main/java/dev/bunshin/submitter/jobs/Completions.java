@@ -98,6 +98,11 @@ public class Completions {
         return new Tenant(job.owner, false);
     }
 
+    /** Cancels the job if it is still queued or running (a sibling of a failed request's job). */
+    public void cancel(Job job) {
+        cancelQuietly(job);
+    }
+
     private void cancelQuietly(Job job) {
         long id = job.id;
         try {

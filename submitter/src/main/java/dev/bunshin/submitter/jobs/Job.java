@@ -65,6 +65,9 @@ public class Job extends PanacheEntityBase {
     @Column(name = "tool_call_format")
     public String toolCallFormat;
     public String status;
+    /** An embedding job's pooled vector, not normalised (V22); null for other jobs and until it completes. */
+    @Column(insertable = false, updatable = false)
+    public float[] embedding;
     @Column(name = "finish_reason")
     public String finishReason;
     public String error;

@@ -1,0 +1,134 @@
+package dev.bunshin.submitter;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.bunshin.db.JobEmbeddings;
+import io.agroal.api.AgroalDataSource;
+import io.quarkus.arc.Arc;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.sql.Connection;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * The embedding routes in OpenAI's and Ollama's shapes, with the tail played in the database: the k-th embedding job
+ * queued gets the vector {@code [3k+3, 4k+4, 0, …]} (norm 5(k+1)), so normalised answers are {@code [0.6, 0.8, 0, …]}.
+ */
+@QuarkusTest
+@WithTestResource(TestPostgres.class)
+@WithTestResource(TestKafka.class)
+class EmbeddingsApiTest {
+
+    /** Plays the tail for the next {@code n} embedding jobs queued after {@code afterId}, in id order. */
+    static CompletableFuture<List<Long>> playEmbeddings(long afterId, int n) {
+        return CompletableFuture.supplyAsync(() -> {
+            List<Long> done = new java.util.ArrayList<>();
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            long after = afterId;
+            while (done.size() < n && System.nanoTime() < deadline) {
+                String id = TestDb.query("SELECT min(id)::text FROM jobs WHERE kind = 'embedding' AND id > ? "
+                        + "AND status = 'queued'", after);
+                if (id == null) {
+                    Thread.onSpinWait();
+                    continue;
+                }
+                long job = Long.parseLong(id);
+                TestDb.start(job);
+                float[] v = new float[64];
+                v[0] = 3 * (done.size() + 1);
+                v[1] = 4 * (done.size() + 1);
+                try (Connection c = Arc.container().instance(AgroalDataSource.class).get().getConnection()) {
+                    JobEmbeddings.complete(c, job, v);
+                } catch (java.sql.SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+                done.add(job);
+                after = job;
+            }
+            return done;
+        });
+    }
+
+    @Test
+    void openAiEmbeddingsAnswerEachInputInOrderNormalised() throws Exception {
+        var tail = playEmbeddings(TestDb.maxJobId(), 2);
+        JsonNode body = OpenAiApiTest.JSON.readTree(given().contentType(ContentType.JSON)
+                .body("{\"model\":\"stories260K\",\"input\":[\"Once upon a time\",[1,403,407]]}")
+                .post("/v1/embeddings").then().statusCode(200).extract().asString());
+        List<Long> jobs = tail.get(20, TimeUnit.SECONDS);
+        assertEquals("list", body.get("object").asText());
+        assertEquals(2, body.get("data").size());
+        for (int i = 0; i < 2; i++) {
+            JsonNode d = body.get("data").get(i);
+            assertEquals("embedding", d.get("object").asText());
+            assertEquals(i, d.get("index").asInt());
+            assertEquals(64, d.get("embedding").size());
+            assertEquals(0.6, d.get("embedding").get(0).asDouble(), 1e-6);
+            assertEquals(0.8, d.get("embedding").get(1).asDouble(), 1e-6);
+        }
+        int promptTokens = Integer.parseInt(TestDb.query("SELECT sum(cardinality(prompt_tokens))::text FROM jobs "
+                + "WHERE id = ANY (?)", (Object) jobs.toArray(Long[]::new)));
+        assertEquals(promptTokens, body.get("usage").get("prompt_tokens").asInt());
+        assertEquals(promptTokens, body.get("usage").get("total_tokens").asInt());
+        assertEquals("stories260K", body.get("model").asText());
+    }
+
+    @Test
+    void base64IsLittleEndianFloat32() throws Exception {
+        var tail = playEmbeddings(TestDb.maxJobId(), 1);
+        String b64 = given().contentType(ContentType.JSON)
+                .body("{\"model\":\"stories260K\",\"input\":\"Tim\",\"encoding_format\":\"base64\"}")
+                .post("/v1/embeddings").then().statusCode(200).extract().path("data[0].embedding");
+        tail.get(20, TimeUnit.SECONDS);
+        ByteBuffer b = ByteBuffer.wrap(Base64.getDecoder().decode(b64)).order(ByteOrder.LITTLE_ENDIAN);
+        assertEquals(64 * 4, b.capacity());
+        assertEquals(0.6f, b.getFloat(0), 1e-6f);
+        assertEquals(0.8f, b.getFloat(4), 1e-6f);
+    }
+
+    @Test
+    void badRequestsNameTheField() {
+        given().contentType(ContentType.JSON).body("{\"model\":\"stories260K\",\"input\":\"x\",\"dimensions\":8}")
+                .post("/v1/embeddings").then().statusCode(400).body("error.param", equalTo("dimensions"));
+        given().contentType(ContentType.JSON).body("{\"model\":\"stories260K\",\"input\":[1,99999]}")
+                .post("/v1/embeddings").then().statusCode(400).body("error.param", equalTo("input"))
+                .body("error.message", containsString("99999"));
+        given().contentType(ContentType.JSON).body("{\"model\":\"stories260K\",\"input\":\"x\",\"encoding_format\":\"int8\"}")
+                .post("/v1/embeddings").then().statusCode(400).body("error.param", equalTo("encoding_format"));
+        given().contentType(ContentType.JSON).body("{\"model\":\"stories260K\"}")
+                .post("/v1/embeddings").then().statusCode(400).body("error.param", equalTo("input"));
+    }
+
+    @Test
+    void ollamaEmbedNormalisesAndLegacyEmbeddingsDoesNot() throws Exception {
+        var tail = playEmbeddings(TestDb.maxJobId(), 2);
+        JsonNode body = OpenAiApiTest.JSON.readTree(given().contentType(ContentType.JSON)
+                .body("{\"model\":\"stories260K\",\"input\":[\"Once\",\"upon\"]}")
+                .post("/api/embed").then().statusCode(200).extract().asString());
+        tail.get(20, TimeUnit.SECONDS);
+        assertEquals(2, body.get("embeddings").size());
+        assertEquals(0.6, body.get("embeddings").get(1).get(0).asDouble(), 1e-6);
+        assertEquals("stories260K", body.get("model").asText());
+        assertEquals(true, body.get("prompt_eval_count").asInt() > 0);
+
+        var legacy = playEmbeddings(TestDb.maxJobId(), 1);
+        JsonNode raw = OpenAiApiTest.JSON.readTree(given().contentType(ContentType.JSON)
+                .body("{\"model\":\"stories260K\",\"prompt\":\"Once\"}")
+                .post("/api/embeddings").then().statusCode(200).extract().asString());
+        legacy.get(20, TimeUnit.SECONDS);
+        assertEquals(3.0, raw.get("embedding").get(0).asDouble(), 1e-6);
+        assertEquals(4.0, raw.get("embedding").get(1).asDouble(), 1e-6);
+    }
+}
