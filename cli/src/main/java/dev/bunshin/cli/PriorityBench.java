@@ -16,6 +16,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -92,7 +93,8 @@ final class PriorityBench {
                 batchTokens, interactive, tokens, everyMs, reserve,
                 reserveEnv != null ? " (BUNSHIN_SCHEDULER_INTERACTIVE_RESERVE)" : " (default)", ClusterBench.cpuFlags());
 
-        Path dataDir = Files.createTempDirectory("bunshin-bench-priority");
+        Path dataDir = Files.createTempDirectory("bunshin-bench-priority",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
