@@ -1,9 +1,6 @@
 package dev.bunshin.submitter;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.bunshin.db.JobEmbeddings;
-import io.agroal.api.AgroalDataSource;
-import io.quarkus.arc.Arc;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
@@ -11,7 +8,6 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.sql.Connection;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -49,11 +45,7 @@ class EmbeddingsApiTest {
                 float[] v = new float[64];
                 v[0] = 3 * (done.size() + 1);
                 v[1] = 4 * (done.size() + 1);
-                try (Connection c = Arc.container().instance(AgroalDataSource.class).get().getConnection()) {
-                    JobEmbeddings.complete(c, job, v);
-                } catch (java.sql.SQLException e) {
-                    throw new IllegalStateException(e);
-                }
+                TestDb.embed(job, v);
                 done.add(job);
                 after = job;
             }
