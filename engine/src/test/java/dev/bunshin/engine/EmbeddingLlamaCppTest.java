@@ -27,7 +27,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * order 1; llama.cpp keeps K and V in F16, which alone moves them by ~1e-3). Mean pooling is then checked against a
  * naive reference: the mean over k of position k's normed state, each computed alone, equals bit for bit the mean
  * pooled from one chunk (both sum in position order; the engine is batch-invariant), and within 1e-6 the mean pooled
- * from chunks of 3 through two stages (a chunk's partial sum rounds once more).
+ * from chunks of 3 through two stages (a chunk's partial sum rounds once more). The mean-pooled vector itself is
+ * compared with a current llama.cpp's (v0.5.0, {@code llama_get_embeddings_seq}) by llama-cpp's
+ * {@code EmbeddingLlamaCppOracleTest}, which uses {@link #embed}.
  */
 public class EmbeddingLlamaCppTest {
 
@@ -116,7 +118,7 @@ public class EmbeddingLlamaCppTest {
     }
 
     /** The job's pooled (not normalised) embedding: the prompt prefilled in chunks of {@code chunk} tokens. */
-    static float[] embed(StageChain chain, long seq, int[] tokens, int chunk) {
+    public static float[] embed(StageChain chain, long seq, int[] tokens, int chunk) {
         EmbeddingPool pool = null;
         for (int pos = 0; pos < tokens.length; pos += chunk) {
             int[] part = Arrays.copyOfRange(tokens, pos, Math.min(tokens.length, pos + chunk));
