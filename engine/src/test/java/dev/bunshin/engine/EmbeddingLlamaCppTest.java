@@ -60,14 +60,8 @@ public class EmbeddingLlamaCppTest {
             StageOutput o = whole.forward(List.of(StageInput.ofTokens(1, 0, tokens))).getFirst();
             float[] normed = Pooling.CLS.partial(rows(whole, tokens, 0), 0, 1, expected.length);
             assertEquals(expected.length, normed.length, "n_embd");
-            double maxDiff = 0, dot = 0, nn = 0, ee = 0;
-            for (int k = 0; k < expected.length; k++) {
-                maxDiff = Math.max(maxDiff, Math.abs(normed[k] - expected[k]));
-                dot += (double) normed[k] * expected[k];
-                nn += (double) normed[k] * normed[k];
-                ee += (double) expected[k] * expected[k];
-            }
-            double cos = dot / Math.sqrt(nn * ee);
+            Agreement a = Agreement.of(normed, expected);
+            double cos = a.cosine(), maxDiff = a.maxDiff();
             System.out.printf("t_embd of position 0 vs llama.cpp: cosine %.8f, max |diff| %.2e%n", cos, maxDiff);
             assertTrue(cos >= 0.99999, "cosine " + cos);
             assertTrue(maxDiff <= 2e-3, "max |diff| " + maxDiff);
@@ -102,6 +96,20 @@ public class EmbeddingLlamaCppTest {
                     assertEquals(1.0, norm, 1e-5, "L2-normalised");
                 }
             }
+        }
+    }
+
+    /** How close two vectors are: their cosine and the largest |difference| of a component. */
+    public record Agreement(double cosine, double maxDiff) {
+        public static Agreement of(float[] a, float[] b) {
+            double maxDiff = 0, dot = 0, aa = 0, bb = 0;
+            for (int k = 0; k < a.length; k++) {
+                maxDiff = Math.max(maxDiff, Math.abs(a[k] - b[k]));
+                dot += (double) a[k] * b[k];
+                aa += (double) a[k] * a[k];
+                bb += (double) b[k] * b[k];
+            }
+            return new Agreement(dot / Math.sqrt(aa * bb), maxDiff);
         }
     }
 

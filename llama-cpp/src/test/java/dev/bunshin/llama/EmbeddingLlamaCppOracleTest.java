@@ -58,21 +58,12 @@ class EmbeddingLlamaCppOracleTest {
                 llama.decode(tokens, null, pos, new int[n], output, n);
                 float[] theirs = llama.embeddingsSeq(0);
                 assertEquals(theirs.length, ours.length, "n_embd");
-                double maxDiff = 0, dot = 0, oo = 0, tt = 0;
-                for (int k = 0; k < ours.length; k++) {
-                    maxDiff = Math.max(maxDiff, Math.abs(ours[k] - theirs[k]));
-                    dot += (double) ours[k] * theirs[k];
-                    oo += (double) ours[k] * ours[k];
-                    tt += (double) theirs[k] * theirs[k];
-                }
-                double cos = dot / Math.sqrt(oo * tt);
-                float[] ourUnit = EmbeddingPool.normalized(ours);
-                float[] theirUnit = EmbeddingPool.normalized(theirs);
-                double unitDiff = 0;
-                for (int k = 0; k < ours.length; k++) unitDiff = Math.max(unitDiff, Math.abs(ourUnit[k] - theirUnit[k]));
+                EmbeddingLlamaCppTest.Agreement raw = EmbeddingLlamaCppTest.Agreement.of(ours, theirs);
+                double cos = raw.cosine(), maxDiff = raw.maxDiff();
+                double unitDiff = EmbeddingLlamaCppTest.Agreement.of(EmbeddingPool.normalized(ours),
+                        EmbeddingPool.normalized(theirs)).maxDiff();
                 System.err.printf("mean-pooled vs llama.cpp %s, %d tokens %s: cosine %.8f, max |diff| %.2e (normalised "
-                        + "%.2e), |v| %.4f%n", LlamaLibrary.get().release(), n, PROMPTS[i], cos, maxDiff, unitDiff,
-                        Math.sqrt(tt));
+                        + "%.2e)%n", LlamaLibrary.get().release(), n, PROMPTS[i], cos, maxDiff, unitDiff);
                 assertTrue(cos >= 0.9999, "cosine " + cos + " for " + PROMPTS[i]);
                 assertTrue(maxDiff <= 5e-3, "max |diff| " + maxDiff + " for " + PROMPTS[i]);
                 assertTrue(unitDiff <= 1e-3, "max |diff| normalised " + unitDiff + " for " + PROMPTS[i]);
