@@ -33,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 public class EmbeddingLlamaCppTest {
 
-    static final String[] PROMPTS = {
+    public static final String[] PROMPTS = {
             "Once upon a time",
             "Lily and Tom went to the park",
             "A",
