@@ -45,5 +45,23 @@ try {
   check(e.status_code === 404 && /no-such-model/.test(e.error ?? e.message), `unknown model -> ${e.status_code}: ${e.error ?? e.message}`);
 }
 
+await embeddings(model);
+
+// Embeddings: /api/embed (normalised, one vector per input) and the legacy /api/embeddings (the raw vector).
+async function embeddings(model) {
+  const near = (a, b, tol) => a.length === b.length && a.every((x, i) => Math.abs(x - b[i]) <= tol);
+  const one = await ollama.embed({ model, input: 'Once upon a time' });
+  const v = one.embeddings[0];
+  const norm = Math.hypot(...v);
+  check(one.embeddings.length === 1 && v.length > 0 && Math.abs(norm - 1) < 1e-3 && one.prompt_eval_count > 0,
+    `embed (string): ${v.length} dims, norm ${norm}`);
+  const many = await ollama.embed({ model, input: ['Once upon a time', 'Tim'] });
+  check(many.embeddings.length === 2 && near(many.embeddings[0], v, 1e-4) && !near(many.embeddings[1], v, 1e-4),
+    'embed (array): in order, the first equals the single');
+  const legacy = await ollama.embeddings({ model, prompt: 'Once upon a time' });
+  const rawNorm = Math.hypot(...legacy.embedding);
+  check(near(legacy.embedding.map(x => x / rawNorm), v, 1e-4), `embeddings (legacy): the raw vector, norm ${rawNorm}`);
+}
+
 console.log(`${failures === 0 ? 'PASS' : 'FAIL'} ollama ${failures} failed`);
 process.exit(failures === 0 ? 0 : 1);

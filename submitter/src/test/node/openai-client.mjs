@@ -115,5 +115,27 @@ check(results.map(r => r.custom_id).join() === 'req-1,req-2,req-3'
   && results.every(r => r.response.status_code === 200 && r.response.body.choices[0].message.content.length > 0),
   `batch output in input order: ${results.map(r => JSON.stringify(r.response.body.choices[0].message.content)).join(' | ')}`);
 
+await embeddings(model);
+
+// Embeddings: the client asks for base64 unless told and decodes it itself; float, base64 and the default agree.
+async function embeddings(model) {
+  const near = (a, b, tol) => a.length === b.length && a.every((x, i) => Math.abs(x - b[i]) <= tol);
+  const one = await client.embeddings.create({ model, input: 'Once upon a time' });
+  const v = one.data[0].embedding;
+  const norm = Math.hypot(...v);
+  check(one.object === 'list' && one.data.length === 1 && Array.isArray(v) && v.length > 0 && Math.abs(norm - 1) < 1e-3
+    && one.usage.prompt_tokens > 0, `embeddings.create (string, base64 decoded by the client): ${v.length} dims, norm ${norm}`);
+  const floats = await client.embeddings.create({ model, input: 'Once upon a time', encoding_format: 'float' });
+  check(near(floats.data[0].embedding, v, 1e-4), 'encoding_format float equals the client-decoded base64');
+  const b64 = await client.embeddings.create({ model, input: 'Once upon a time', encoding_format: 'base64' });
+  const bytes = Buffer.from(b64.data[0].embedding, 'base64');
+  const decoded = Array.from(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4));
+  check(typeof b64.data[0].embedding === 'string' && near(decoded, floats.data[0].embedding, 1e-4),
+    `encoding_format base64 round-trips to the floats (${bytes.length} bytes)`);
+  const many = await client.embeddings.create({ model, input: ['Once upon a time', 'Tim'] });
+  check(many.data.length === 2 && many.data.map(d => d.index).join() === '0,1' && near(many.data[0].embedding, v, 1e-4)
+    && !near(many.data[1].embedding, v, 1e-4), 'embeddings.create (array of strings): in order, the first equals the single');
+}
+
 console.log(`${failures === 0 ? 'PASS' : 'FAIL'} openai ${failures} failed`);
 process.exit(failures === 0 ? 0 : 1);

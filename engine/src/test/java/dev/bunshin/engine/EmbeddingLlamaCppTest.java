@@ -27,11 +27,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * order 1; llama.cpp keeps K and V in F16, which alone moves them by ~1e-3). Mean pooling is then checked against a
  * naive reference: the mean over k of position k's normed state, each computed alone, equals bit for bit the mean
  * pooled from one chunk (both sum in position order; the engine is batch-invariant), and within 1e-6 the mean pooled
- * from chunks of 3 through two stages (a chunk's partial sum rounds once more).
+ * from chunks of 3 through two stages (a chunk's partial sum rounds once more). The mean-pooled vector itself is
+ * compared with a current llama.cpp's (v0.5.0, {@code llama_get_embeddings_seq}) by llama-cpp's
+ * {@code EmbeddingLlamaCppOracleTest}, which uses {@link #embed}.
  */
 public class EmbeddingLlamaCppTest {
 
-    static final String[] PROMPTS = {
+    public static final String[] PROMPTS = {
             "Once upon a time",
             "Lily and Tom went to the park",
             "A",
@@ -58,14 +60,8 @@ public class EmbeddingLlamaCppTest {
             StageOutput o = whole.forward(List.of(StageInput.ofTokens(1, 0, tokens))).getFirst();
             float[] normed = Pooling.CLS.partial(rows(whole, tokens, 0), 0, 1, expected.length);
             assertEquals(expected.length, normed.length, "n_embd");
-            double maxDiff = 0, dot = 0, nn = 0, ee = 0;
-            for (int k = 0; k < expected.length; k++) {
-                maxDiff = Math.max(maxDiff, Math.abs(normed[k] - expected[k]));
-                dot += (double) normed[k] * expected[k];
-                nn += (double) normed[k] * normed[k];
-                ee += (double) expected[k] * expected[k];
-            }
-            double cos = dot / Math.sqrt(nn * ee);
+            Agreement a = Agreement.of(normed, expected);
+            double cos = a.cosine(), maxDiff = a.maxDiff();
             System.out.printf("t_embd of position 0 vs llama.cpp: cosine %.8f, max |diff| %.2e%n", cos, maxDiff);
             assertTrue(cos >= 0.99999, "cosine " + cos);
             assertTrue(maxDiff <= 2e-3, "max |diff| " + maxDiff);
@@ -103,6 +99,20 @@ public class EmbeddingLlamaCppTest {
         }
     }
 
+    /** How close two vectors are: their cosine and the largest |difference| of a component. */
+    public record Agreement(double cosine, double maxDiff) {
+        public static Agreement of(float[] a, float[] b) {
+            double maxDiff = 0, dot = 0, aa = 0, bb = 0;
+            for (int k = 0; k < a.length; k++) {
+                maxDiff = Math.max(maxDiff, Math.abs(a[k] - b[k]));
+                dot += (double) a[k] * b[k];
+                aa += (double) a[k] * a[k];
+                bb += (double) b[k] * b[k];
+            }
+            return new Agreement(dot / Math.sqrt(aa * bb), maxDiff);
+        }
+    }
+
     /**
      * The normed final state of position {@code k}, naively: positions before it prefilled, then {@code k} run alone,
      * whose mean-pooling partial is the sum of one row: the row itself.
@@ -116,7 +126,7 @@ public class EmbeddingLlamaCppTest {
     }
 
     /** The job's pooled (not normalised) embedding: the prompt prefilled in chunks of {@code chunk} tokens. */
-    static float[] embed(StageChain chain, long seq, int[] tokens, int chunk) {
+    public static float[] embed(StageChain chain, long seq, int[] tokens, int chunk) {
         EmbeddingPool pool = null;
         for (int pos = 0; pos < tokens.length; pos += chunk) {
             int[] part = Arrays.copyOfRange(tokens, pos, Math.min(tokens.length, pos + chunk));

@@ -116,6 +116,8 @@ final class LlamaLayouts {
     static final VarHandle CP_N_THREADS_BATCH = CONTEXT_PARAMS.varHandle(groupElement("n_threads_batch"));
     static final VarHandle CP_CB_EVAL = CONTEXT_PARAMS.varHandle(groupElement("cb_eval"));
     static final VarHandle CP_CB_EVAL_USER_DATA = CONTEXT_PARAMS.varHandle(groupElement("cb_eval_user_data"));
+    static final VarHandle CP_EMBEDDINGS = CONTEXT_PARAMS.varHandle(groupElement("embeddings"));
+    static final VarHandle CP_POOLING_TYPE = CONTEXT_PARAMS.varHandle(groupElement("pooling_type"));
     static final VarHandle CP_NO_PERF = CONTEXT_PARAMS.varHandle(groupElement("no_perf"));
     static final VarHandle CP_KV_UNIFIED = CONTEXT_PARAMS.varHandle(groupElement("kv_unified"));
     static final VarHandle CP_TYPE_K = CONTEXT_PARAMS.varHandle(groupElement("type_k"));

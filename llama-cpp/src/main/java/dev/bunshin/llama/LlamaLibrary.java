@@ -67,6 +67,7 @@ public final class LlamaLibrary {
     final MethodHandle batchFree;                  // void (struct llama_batch)
     final MethodHandle decode;                     // int32_t (struct llama_context *, struct llama_batch)
     final MethodHandle getLogitsIth;               // float * (struct llama_context *, int32_t i)
+    final MethodHandle getEmbeddingsSeq;           // float * (struct llama_context *, llama_seq_id): pooled, or NULL
 
     /** {@code bool (*ggml_backend_sched_eval_callback)(struct ggml_tensor * t, bool ask, void * user_data)}. */
     static final FunctionDescriptor EVAL_CALLBACK = FunctionDescriptor.of(JAVA_BOOLEAN, ADDRESS, JAVA_BOOLEAN, ADDRESS);
@@ -112,6 +113,7 @@ public final class LlamaLibrary {
         batchFree = handle(linker, lookup, "llama_batch_free", FunctionDescriptor.ofVoid(BATCH));
         decode = handle(linker, lookup, "llama_decode", FunctionDescriptor.of(JAVA_INT, ADDRESS, BATCH));
         getLogitsIth = handle(linker, lookup, "llama_get_logits_ith", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT));
+        getEmbeddingsSeq = handle(linker, lookup, "llama_get_embeddings_seq", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT));
     }
 
     /**

@@ -31,8 +31,20 @@ final class NativeModel implements AutoCloseable {
      * @param nBatch       tokens one {@link #decode} may carry (also the physical batch)
      * @param captureLayer the layer whose output {@link #captured} returns, or -1
      * @param gpuLayers    layers to offload to a GPU backend (0 on a CPU build)
+     * @param pooling      {@link #NO_EMBEDDINGS}, or a {@code llama_pooling_type} for a context with
+     *                     {@code embeddings} on, whose pooled vectors {@link #embeddingsSeq} reads
      */
-    record Settings(int threads, int nCtx, int nSeqMax, int nBatch, int captureLayer, int gpuLayers) {}
+    record Settings(int threads, int nCtx, int nSeqMax, int nBatch, int captureLayer, int gpuLayers, int pooling) {
+        /** No embeddings: the context gives logits. */
+        Settings(int threads, int nCtx, int nSeqMax, int nBatch, int captureLayer, int gpuLayers) {
+            this(threads, nCtx, nSeqMax, nBatch, captureLayer, gpuLayers, NO_EMBEDDINGS);
+        }
+    }
+
+    /** {@link Settings#pooling}: the context gives logits, not embeddings. */
+    static final int NO_EMBEDDINGS = -2;
+    /** {@link Settings#pooling}: llama.h's {@code LLAMA_POOLING_TYPE_MEAN} (NONE 0, MEAN 1, CLS 2, LAST 3). */
+    static final int POOLING_MEAN = 1;
 
     private static final Map<Long, NativeModel> CAPTURING = new ConcurrentHashMap<>();
     private static final AtomicLong NEXT_ID = new AtomicLong(1);
@@ -80,6 +92,10 @@ final class NativeModel implements AutoCloseable {
             LlamaLayouts.CP_N_THREADS_BATCH.set(cp, 0L, s.threads());
             LlamaLayouts.CP_KV_UNIFIED.set(cp, 0L, true); // one KV pool shared by all sequences, as a stage serves many jobs
             LlamaLayouts.CP_NO_PERF.set(cp, 0L, true);
+            if (s.pooling() != NO_EMBEDDINGS) {
+                LlamaLayouts.CP_EMBEDDINGS.set(cp, 0L, true);
+                LlamaLayouts.CP_POOLING_TYPE.set(cp, 0L, s.pooling());
+            }
             if (s.captureLayer() >= 0) {
                 LlamaLayouts.CP_CB_EVAL.set(cp, 0L, evalStub());
                 LlamaLayouts.CP_CB_EVAL_USER_DATA.set(cp, 0L, MemorySegment.ofAddress(id));
@@ -192,6 +208,20 @@ final class NativeModel implements AutoCloseable {
             MemorySegment l = (MemorySegment) lib.getLogitsIth.invokeExact(ctx, i);
             if (l.equals(MemorySegment.NULL)) throw new IllegalStateException("no logits for batch entry " + i);
             return l.reinterpret(4L * nVocab).toArray(JAVA_FLOAT);
+        } catch (Throwable t) {
+            throw LlamaLibrary.rethrow(t);
+        }
+    }
+
+    /**
+     * {@code llama_get_embeddings_seq}: the pooled embedding F32 [nEmbd] of a sequence after the last decode (a
+     * context with {@link Settings#pooling} set; as llama.cpp pools it, not normalised).
+     */
+    float[] embeddingsSeq(int seq) {
+        try {
+            MemorySegment e = (MemorySegment) lib.getEmbeddingsSeq.invokeExact(ctx, seq);
+            if (e.equals(MemorySegment.NULL)) throw new IllegalStateException("no pooled embedding for sequence " + seq);
+            return e.reinterpret(4L * nEmbd).toArray(JAVA_FLOAT);
         } catch (Throwable t) {
             throw LlamaLibrary.rethrow(t);
         }

@@ -34,7 +34,7 @@ class BatchApiTest {
             "",
             "{\"custom_id\":\"c\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],\"max_tokens\":4}}",
             "{\"method\":\"POST\",\"url\":\"/v1/jobs\",\"body\":{\"prompt\":\"x\"}}",
-            "{\"custom_id\":\"e\",\"method\":\"POST\",\"url\":\"/v1/embeddings\",\"body\":{\"input\":\"x\"}}",
+            "{\"custom_id\":\"e\",\"method\":\"POST\",\"url\":\"/v1/moderations\",\"body\":{\"input\":\"x\"}}",
             "{\"custom_id\":\"f\",\"method\":\"POST\",\"url\":\"/v1/jobs\",\"body\":{\"prompt\":\"x\",\"max_tokens\":0}}",
             "{\"custom_id\":\"a\",\"method\":\"POST\",\"url\":\"/v1/jobs\",\"body\":{\"prompt\":\"x\"}}",
             "{\"custom_id\":\"g\",\"method\":\"GET\",\"url\":\"/v1/jobs\",\"body\":{\"prompt\":\"x\"}}",
@@ -177,7 +177,7 @@ class BatchApiTest {
                 .then().statusCode(400).body("error.param", equalTo("input_file_id"));
         given().contentType(ContentType.JSON).body("{\"input_file_id\":\"file-nope\",\"endpoint\":\"/v1/chat/completions\"}")
                 .post("/v1/batches").then().statusCode(404).body("error.param", equalTo("input_file_id"));
-        given().contentType(ContentType.JSON).body("{\"input_file_id\":\"file-nope\",\"endpoint\":\"/v1/embeddings\"}")
+        given().contentType(ContentType.JSON).body("{\"input_file_id\":\"file-nope\",\"endpoint\":\"/v1/moderations\"}")
                 .post("/v1/batches").then().statusCode(400).body("error.param", equalTo("endpoint"));
         given().get("/v1/batches/batch_nope").then().statusCode(404).body("error.code", equalTo("batch_not_found"));
         given().post("/v1/batches/batch_nope/cancel").then().statusCode(404);
@@ -197,7 +197,7 @@ class BatchApiTest {
 
     static List<Long> jobIds(String batch) {
         List<Long> ids = new ArrayList<>();
-        for (String s : TestDb.query("SELECT string_agg(id::text, ',' ORDER BY batch_line) FROM jobs WHERE batch_id = ?",
+        for (String s : TestDb.query("SELECT string_agg(id::text, ',' ORDER BY batch_line, id) FROM jobs WHERE batch_id = ?",
                 batch).split(",")) {
             ids.add(Long.parseLong(s));
         }

@@ -1,9 +1,6 @@
 package dev.bunshin.submitter;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.bunshin.db.JobEmbeddings;
-import io.agroal.api.AgroalDataSource;
-import io.quarkus.arc.Arc;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
@@ -11,7 +8,6 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.sql.Connection;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -49,11 +45,7 @@ class EmbeddingsApiTest {
                 float[] v = new float[64];
                 v[0] = 3 * (done.size() + 1);
                 v[1] = 4 * (done.size() + 1);
-                try (Connection c = Arc.container().instance(AgroalDataSource.class).get().getConnection()) {
-                    JobEmbeddings.complete(c, job, v);
-                } catch (java.sql.SQLException e) {
-                    throw new IllegalStateException(e);
-                }
+                TestDb.embed(job, v);
                 done.add(job);
                 after = job;
             }
@@ -130,5 +122,60 @@ class EmbeddingsApiTest {
         legacy.get(20, TimeUnit.SECONDS);
         assertEquals(3.0, raw.get("embedding").get(0).asDouble(), 1e-6);
         assertEquals(4.0, raw.get("embedding").get(1).asDouble(), 1e-6);
+    }
+
+    @Test
+    void aBatchLineEmbedsEachInputAndItsOutputLineIsTheEmbeddingsObject() throws Exception {
+        String line = "{\"custom_id\":\"%s\",\"method\":\"POST\",\"url\":\"/v1/embeddings\",\"body\":%s}";
+        String file = String.join("\n",
+                line.formatted("e1", "{\"model\":\"stories260K\",\"input\":[\"Once upon a time\",\"Tim\"]}"),
+                line.formatted("e2", "{\"model\":\"stories260K\",\"input\":\"Tim\",\"encoding_format\":\"base64\"}"),
+                line.formatted("e3", "{\"model\":\"stories260K\",\"input\":[1,403,407]}"), "");
+        String id = given().contentType("application/jsonl").body(file.getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                .post("/v1/batches").then().statusCode(202)
+                .body("counts.total", equalTo(3)).body("counts.invalid", equalTo(1)).body("counts.queued", equalTo(2))
+                .extract().jsonPath().getString("id");
+        List<Long> jobs = BatchApiTest.jobIds(id);
+        assertEquals(3, jobs.size()); // e1's two inputs, e3's one
+
+        // The played tail: job k's vector is 2 e_k, normalised e_k. Half of e1 done: the line is running.
+        for (int k = 0; k < 2; k++) {
+            TestDb.start(jobs.get(k));
+            float[] v = new float[64];
+            v[k] = 2;
+            TestDb.embed(jobs.get(k), v);
+            if (k == 0) {
+                given().get("/v1/batches/" + id).then().body("status", equalTo("in_progress"))
+                        .body("counts.running", equalTo(1)).body("counts.queued", equalTo(1));
+            }
+        }
+        TestDb.start(jobs.get(2));
+        TestDb.fail(jobs.get(2), "stage worker 1 lost");
+        given().get("/v1/batches/" + id).then().statusCode(200).body("status", equalTo("completed"))
+                .body("counts.completed", equalTo(1)).body("counts.failed", equalTo(1));
+
+        List<JsonNode> out = BatchApiTest.lines(given().get("/v1/batches/" + id + "/output").then().statusCode(200)
+                .extract().asString());
+        assertEquals(2, out.size());
+        JsonNode body = out.get(0).get("response").get("body");
+        assertEquals("e1", out.get(0).get("custom_id").asText());
+        assertEquals("list", body.get("object").asText());
+        assertEquals("stories260K", body.get("model").asText());
+        for (int i = 0; i < 2; i++) {
+            JsonNode d = body.get("data").get(i);
+            assertEquals(i, d.get("index").asInt());
+            assertEquals(64, d.get("embedding").size());
+            assertEquals(1.0, d.get("embedding").get(i).asDouble(), 1e-6);
+        }
+        int promptTokens = Integer.parseInt(TestDb.query("SELECT sum(cardinality(prompt_tokens))::text FROM jobs "
+                + "WHERE id = ANY (?)", (Object) new Long[] {jobs.get(0), jobs.get(1)}));
+        assertEquals(promptTokens, body.get("usage").get("prompt_tokens").asInt());
+        assertEquals("e3", out.get(1).get("custom_id").asText());
+        assertEquals("stage worker 1 lost", out.get(1).get("error").get("message").asText());
+
+        JsonNode error = BatchApiTest.lines(given().get("/v1/batches/" + id + "/errors").then().statusCode(200)
+                .extract().asString()).getFirst();
+        assertEquals(2, error.get("line").asInt());
+        assertEquals("body.encoding_format", error.get("error").get("param").asText());
     }
 }

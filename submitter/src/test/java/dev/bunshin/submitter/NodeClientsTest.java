@@ -1,5 +1,6 @@
 package dev.bunshin.submitter;
 
+import dev.bunshin.db.JobEmbeddings;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -21,8 +22,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The official {@code openai} and {@code ollama} npm clients (versions pinned in src/test/node/package-lock.json,
- * installed with {@code npm ci}) run their scripts unchanged but for the base URL.
+ * The official {@code openai} and {@code ollama} npm clients and LangChain's {@code OpenAIEmbeddings} (versions
+ * pinned in src/test/node/package-lock.json, installed with {@code npm ci}) run their scripts unchanged but for the
+ * base URL.
  *
  * <p>By default they run against this test's submitter, with the pipeline played in the database (a deterministic
  * generator writes tokens for every queued job, as the tail would). With {@code -Dbunshin.e2e.url=http://HOST:PORT}
@@ -74,6 +76,12 @@ class NodeClientsTest {
         assertTrue(out.contains("PASS ollama 0 failed"), out);
     }
 
+    @Test
+    void langChainEmbeddingsWorkUnchanged() throws Exception {
+        String out = run(List.of("node", "langchain-embeddings-client.mjs"), clientEnv(url()), 300);
+        assertTrue(out.contains("PASS langchain-embeddings 0 failed"), out);
+    }
+
     /** The clients' environment: where Bunshin is (and, in {@link NodeClientsWithApiKeyTest}, the key). */
     Map<String, String> clientEnv(String url) {
         return Map.of("BUNSHIN_URL", url);
@@ -114,12 +122,20 @@ class NodeClientsTest {
     /**
      * The tail stage, played: every queued job gets min(max_tokens, 5) tokens chosen from its prompt tokens (so the
      * same request gets the same answer, as greedy decoding would), with {@link TestDb#logprobs} if it asked for
-     * them, then ends with length or stop.
+     * them, then ends with length or stop; an embedding job gets {@link #embedding} of its prompt tokens' sum.
      */
+    /** The played tail's pooled vector for a prompt whose token ids sum to {@code seed}: 64 values, not normalised. */
+    static float[] embedding(long seed) {
+        float[] v = new float[64];
+        for (int i = 0; i < v.length; i++) v[i] = (float) (3 * Math.sin(seed + i));
+        return v;
+    }
+
     private void playPipeline() {
         while (playing.get()) {
             String queued = TestDb.query("SELECT string_agg(id || ':' || max_tokens || ':' || "
-                    + "(SELECT coalesce(sum(t), 0) FROM unnest(prompt_tokens) t) || ':' || coalesce(logprobs, -1), ',') "
+                    + "(SELECT coalesce(sum(t), 0) FROM unnest(prompt_tokens) t) || ':' || coalesce(logprobs, -1) || ':' "
+                    + "|| kind, ',') "
                     + "FROM jobs WHERE status = 'queued'");
             if (queued != null) {
                 for (String row : queued.split(",")) {
@@ -130,6 +146,10 @@ class NodeClientsTest {
                     int k = Integer.parseInt(f[3]);
                     int n = Math.min(max, 5);
                     TestDb.start(id);
+                    if (JobEmbeddings.KIND.equals(f[4])) {
+                        TestDb.embed(id, embedding(seed));
+                        continue;
+                    }
                     for (int p = 0; p < n; p++) {
                         int w = (int) ((seed + p) % WORDS.size());
                         if (k < 0) TestDb.token(id, p, 300 + w, WORDS.get(w));

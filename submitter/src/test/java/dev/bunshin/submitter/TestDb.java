@@ -1,5 +1,6 @@
 package dev.bunshin.submitter;
 
+import dev.bunshin.db.JobEmbeddings;
 import dev.bunshin.db.JobsTable;
 import io.agroal.api.AgroalDataSource;
 import io.quarkus.arc.Arc;
@@ -95,6 +96,11 @@ final class TestDb {
     /** The job ends: final text is the concatenation of its tokens. */
     static void finish(long job, String finishReason) {
         table(c -> JobsTable.complete(c, job, finishReason));
+    }
+
+    /** The tail pools an embedding job's prompt: stores its vector and completes it. */
+    static void embed(long job, float[] vector) {
+        table(c -> JobEmbeddings.complete(c, job, vector));
     }
 
     /**

@@ -2,12 +2,15 @@ package dev.bunshin.submitter.batches;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bunshin.db.JobEmbeddings;
+import dev.bunshin.submitter.jobs.Embeddings;
 import dev.bunshin.submitter.jobs.Job;
 import dev.bunshin.submitter.jobs.JobService;
 import dev.bunshin.submitter.jobs.JobView;
 import dev.bunshin.submitter.jobs.TokenFeed;
 import dev.bunshin.submitter.model.ServedModels;
 import dev.bunshin.submitter.openai.OpenAiLogprobs;
+import dev.bunshin.submitter.openai.OpenAiEmbeddings;
 import dev.bunshin.submitter.openai.OpenAiObjects;
 import dev.bunshin.submitter.openai.OpenAiRequests;
 import io.quarkus.narayana.jta.QuarkusTransaction;
@@ -20,13 +23,14 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.IntFunction;
 
 /**
- * A batch's two JSONL files: the output (one line per request whose job has ended, in input order) and the errors
+ * A batch's two JSONL files: the output (one line per request whose jobs have all ended, in input order) and the errors
  * (one line per rejected input line). Both are read from the database a page at a time (keyset on the line
  * number), each page in its own short transaction, and written out before the next is read: a 100k-line batch
  * never sits in memory as entities, and a slow reader holds no transaction.
@@ -99,35 +103,41 @@ public class BatchFiles {
     private record Page(byte[] bytes, int rows, int lastLine) {}
 
     private Page outputPage(String batchId, int afterLine) {
-        List<Job> list = Job.<Job>find("batchId = ?1 and batchLine > ?2 order by batchLine", batchId, afterLine)
+        List<Job> list = Job.<Job>find("batchId = ?1 and batchLine > ?2 order by batchLine, id", batchId, afterLine)
                 .page(0, pageSize).list();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (Job j : list) {
-            if (j.isFinished()) {
-                writeLine(out, outputLine(j));
-            }
-            em.detach(j);
+        List<Job> jobs = new ArrayList<>(list);
+        if (list.size() == pageSize) { // the page may end inside a line of several jobs: read the rest of that line
+            Job last = list.getLast();
+            jobs.addAll(Job.<Job>find("batchId = ?1 and batchLine = ?2 and id > ?3 order by id", batchId,
+                    last.batchLine, last.id).list());
         }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (int i = 0, end; i < jobs.size(); i = end) {
+            end = i + 1;
+            while (end < jobs.size() && jobs.get(end).batchLine.equals(jobs.get(i).batchLine)) end++;
+            List<Job> line = jobs.subList(i, end);
+            if (line.stream().allMatch(Job::isFinished)) {
+                writeLine(out, outputLine(line));
+            }
+        }
+        jobs.forEach(em::detach);
         return new Page(out.toByteArray(), list.size(), list.isEmpty() ? afterLine : list.getLast().batchLine);
     }
 
-    private Map<String, Object> outputLine(Job j) {
-        JobService.Snapshot s = jobs.snapshot(j);
+    /** The output line of one input line's jobs (one; one per input of an embeddings line, in input order). */
+    private Map<String, Object> outputLine(List<Job> jobs) {
+        Job j = jobs.stream().filter(x -> !Job.COMPLETED.equals(x.status)).findFirst().orElse(jobs.getFirst());
         Map<String, Object> line = new LinkedHashMap<>();
-        line.put("id", "batch_req_" + j.id);
+        line.put("id", "batch_req_" + jobs.getFirst().id);
         line.put("custom_id", j.customId);
         line.put("line", j.batchLine);
         if (Job.COMPLETED.equals(j.status)) {
             Map<String, Object> response = new LinkedHashMap<>();
             response.put("status_code", 200);
             response.put("request_id", String.valueOf(j.id));
-            response.put("body", switch (j.kind) {
-                case OpenAiRequests.COMPLETION -> OpenAiObjects.completion(j, s.text(), s.tokenCount(),
-                        OpenAiLogprobs.answer(j, models, feed));
-                case OpenAiRequests.CHAT -> OpenAiObjects.chat(j, s.text(), s.tokenCount(),
-                        OpenAiLogprobs.answer(j, models, feed));
-                default -> JobView.of(s);
-            });
+            response.put("body", JobEmbeddings.KIND.equals(j.kind)
+                    ? OpenAiEmbeddings.answer(j.model, jobs.stream().map(x -> Embeddings.result(x, true)).toList(), false)
+                    : body(j));
             line.put("response", response);
             line.put("error", null);
         } else {
@@ -137,6 +147,18 @@ public class BatchFiles {
                     : (j.error == null ? "the job failed" : j.error), null, j.batchLine));
         }
         return line;
+    }
+
+    /** A completed generation job's answer, in the shape of the url its line named. */
+    private Object body(Job j) {
+        JobService.Snapshot s = jobs.snapshot(j);
+        return switch (j.kind) {
+            case OpenAiRequests.COMPLETION -> OpenAiObjects.completion(j, s.text(), s.tokenCount(),
+                    OpenAiLogprobs.answer(j, models, feed));
+            case OpenAiRequests.CHAT -> OpenAiObjects.chat(j, s.text(), s.tokenCount(),
+                    OpenAiLogprobs.answer(j, models, feed));
+            default -> JobView.of(s);
+        };
     }
 
     private Page errorPage(String batchId, int afterLine) {

@@ -22,8 +22,8 @@ import java.util.Set;
  */
 final class BatchLines {
 
-    /** A valid line, ready to become a job. */
-    record Accepted(int line, String customId, String url, JobSpec spec) {}
+    /** A valid line, ready to become its jobs (one; one per input of an embeddings line). */
+    record Accepted(int line, String customId, String url, List<JobSpec> specs) {}
 
     /** A rejected line. */
     record Rejected(int line, String customId, String param, String code, String message) {}
@@ -91,16 +91,16 @@ final class BatchLines {
                             + "' but this batch's endpoint is '" + endpoint + "'");
                 }
                 Fields body = Fields.of(f.raw("body") == null ? null : f.raw("body"), "'body'");
-                JobSpec spec;
+                List<JobSpec> specs;
                 try {
                     if (Boolean.TRUE.equals(body.bool("stream"))) {
                         throw ApiException.invalid("stream", "batch requests cannot stream; leave 'stream' out");
                     }
-                    spec = router.spec(url, body);
+                    specs = router.specs(url, body);
                 } catch (ApiException e) {
                     throw e.under("body");
                 }
-                accepted.add(new Accepted(number, cid, url, spec));
+                accepted.add(new Accepted(number, cid, url, specs));
             } catch (ApiException e) {
                 String param = e.param();
                 if (param == null && e.getMessage().startsWith("'body'")) {

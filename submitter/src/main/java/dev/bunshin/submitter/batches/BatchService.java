@@ -6,6 +6,7 @@ import io.quarkus.panache.common.Parameters;
 import dev.bunshin.submitter.jobs.Job;
 import dev.bunshin.submitter.jobs.EventsOut;
 import dev.bunshin.submitter.jobs.JobService;
+import dev.bunshin.submitter.jobs.JobSpec;
 import dev.bunshin.protocol.events.BatchEvent;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkus.narayana.jta.QuarkusTransaction;
@@ -19,8 +20,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Batches: a JSONL file becomes one job per valid line and one error per invalid line, in one transaction (a
- * batch is accepted whole or not at all; nothing accepted is lost). Progress is counted from the jobs rows.
+ * Batches: a JSONL file becomes one job per valid line (one per input of an embeddings line) and one error per
+ * invalid line, in one transaction (a batch is accepted whole or not at all; nothing accepted is lost). Progress is
+ * counted, in lines, from the jobs rows.
  * When every job has ended the batch writes its output and error files and completes (on read, and from
  * {@link BatchSweeper}).
  */
@@ -37,6 +39,21 @@ public class BatchService {
             return queued + running;
         }
     }
+
+    /**
+     * How many lines are in each status. A line of several jobs (an embeddings line, one job per input) is queued
+     * while all its jobs are, running while any is unfinished, else failed if any failed, cancelled if any was.
+     */
+    private static final String LINE_STATUS_COUNTS = """
+            SELECT s, count(*) FROM (
+                SELECT CASE WHEN count(*) = 1 THEN min(status)
+                            WHEN bool_and(status = 'queued') THEN 'queued'
+                            WHEN bool_or(status IN ('queued', 'running')) THEN 'running'
+                            WHEN bool_or(status = 'failed') THEN 'failed'
+                            WHEN bool_or(status = 'cancelled') THEN 'cancelled'
+                            ELSE 'completed' END AS s
+                  FROM jobs WHERE batch_id = ?1 GROUP BY batch_line) line
+             GROUP BY s""";
 
     private final EntityManager em;
     private final ObjectMapper mapper;
@@ -92,12 +109,14 @@ public class BatchService {
             b.inProgressAt = now;
             b.persist();
             for (BatchLines.Accepted a : lines.accepted()) {
-                Job j = Job.of(a.spec());
-                j.batchId = b.id;
-                j.customId = a.customId();
-                j.batchLine = a.line();
-                j.owner = tenant.owner();
-                j.persist();
+                for (JobSpec spec : a.specs()) { // (persisted in order: a line's jobs' ids are its inputs' order)
+                    Job j = Job.of(spec);
+                    j.batchId = b.id;
+                    j.customId = a.customId();
+                    j.batchLine = a.line();
+                    j.owner = tenant.owner();
+                    j.persist();
+                }
             }
             for (BatchLines.Rejected r : lines.rejected()) {
                 BatchError e = new BatchError();
@@ -224,8 +243,7 @@ public class BatchService {
 
     private Counts counts(Batch b) {
         @SuppressWarnings("unchecked")
-        List<Object[]> rows = em.createNativeQuery("SELECT status, count(*) FROM jobs WHERE batch_id = ?1 GROUP BY status")
-                .setParameter(1, b.id).getResultList();
+        List<Object[]> rows = em.createNativeQuery(LINE_STATUS_COUNTS).setParameter(1, b.id).getResultList();
         Map<String, Integer> n = new LinkedHashMap<>();
         for (Object[] r : rows) {
             n.put((String) r[0], ((Number) r[1]).intValue());

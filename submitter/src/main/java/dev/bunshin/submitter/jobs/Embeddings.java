@@ -5,6 +5,7 @@ import dev.bunshin.engine.EmbeddingPool;
 import dev.bunshin.submitter.api.ApiException;
 import dev.bunshin.submitter.api.Tenant;
 import dev.bunshin.submitter.model.ServedModel;
+import dev.bunshin.submitter.model.ServedModels;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.util.ArrayList;
@@ -24,9 +25,16 @@ public class Embeddings {
     }
 
     private final Completions completions;
+    private final ServedModels models;
 
-    Embeddings(Completions completions) {
+    Embeddings(Completions completions, ServedModels models) {
         this.completions = completions;
+        this.models = models;
+    }
+
+    /** The served model a request names (null or blank: the default); one not served is a 404 naming {@code param}. */
+    public ServedModel model(String name, String param) {
+        return models.resolve(name, param);
     }
 
     /**
@@ -60,6 +68,11 @@ public class Embeddings {
                 null);
     }
 
+    /** A completed embedding job's vector (L2-normalised, or raw) and its prompt's length. */
+    public static Result result(Job job, boolean normalize) {
+        return new Result(normalize ? EmbeddingPool.normalized(job.embedding) : job.embedding, job.promptTokens.length);
+    }
+
     /**
      * Submits every spec, then waits for each in order. A client that goes away cancels the jobs; a job that fails
      * cancels the rest and answers 500 naming it.
@@ -78,8 +91,7 @@ public class Embeddings {
                 throw new ApiException(500, "server_error", null, "job_" + job.status,
                         "embedding job " + job.id + " ended " + job.status + " without an embedding");
             }
-            float[] v = normalize ? EmbeddingPool.normalized(job.embedding) : job.embedding;
-            out.add(new Result(v, job.promptTokens.length));
+            out.add(result(job, normalize));
         }
         return out;
     }

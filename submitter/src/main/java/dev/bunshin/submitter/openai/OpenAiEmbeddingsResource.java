@@ -1,15 +1,9 @@
 package dev.bunshin.submitter.openai;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.bunshin.submitter.api.ApiException;
 import dev.bunshin.submitter.api.Fields;
 import dev.bunshin.submitter.api.RequestClient;
 import dev.bunshin.submitter.api.RequestTenant;
-import dev.bunshin.submitter.jobs.Embeddings;
-import dev.bunshin.submitter.jobs.JobSpec;
-import dev.bunshin.submitter.model.ServedModel;
-import dev.bunshin.submitter.model.ServedModels;
 import io.smallrye.common.annotation.RunOnVirtualThread;
 import io.vertx.core.http.HttpServerResponse;
 import jakarta.ws.rs.Consumes;
@@ -19,31 +13,18 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.util.ArrayList;
-import java.util.Base64;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
-/**
- * {@code POST /v1/embeddings} in OpenAI's shape: {@code input} a string, an array of strings, an array of token ids or
- * an array of such arrays; one embedding job per input. Vectors are L2-normalised, as llama-server answers;
- * {@code encoding_format} {@code float} or {@code base64} (little-endian float32); {@code dimensions} only the
- * model's own embedding length.
- */
+/** {@code POST /v1/embeddings} in OpenAI's shape ({@link OpenAiEmbeddings}). */
 @Path("/v1")
 @Produces(MediaType.APPLICATION_JSON)
 public class OpenAiEmbeddingsResource {
 
-    private final ServedModels models;
-    private final Embeddings embeddings;
+    private final OpenAiEmbeddings embeddings;
     private final ObjectMapper mapper;
     private final RequestTenant tenant;
 
-    OpenAiEmbeddingsResource(ServedModels models, Embeddings embeddings, ObjectMapper mapper, RequestTenant tenant) {
-        this.models = models;
+    OpenAiEmbeddingsResource(OpenAiEmbeddings embeddings, ObjectMapper mapper, RequestTenant tenant) {
         this.embeddings = embeddings;
         this.mapper = mapper;
         this.tenant = tenant;
@@ -54,83 +35,6 @@ public class OpenAiEmbeddingsResource {
     @Consumes(MediaType.WILDCARD)
     @RunOnVirtualThread
     public Map<String, Object> embeddings(byte[] body, @Context HttpServerResponse response) {
-        Fields f = Fields.parse(mapper, body);
-        ServedModel m = models.resolve(f.requiredString("model"), "model");
-        String format = f.string("encoding_format");
-        if (format != null && !format.equals("float") && !format.equals("base64")) {
-            throw ApiException.invalid("encoding_format", "'encoding_format' must be 'float' or 'base64', got '"
-                    + format + "'");
-        }
-        Integer dimensions = f.integer("dimensions");
-        int nEmbd = m.file().getInt(dev.bunshin.engine.gguf.GgufKeys.arch(m.architecture(),
-                dev.bunshin.engine.gguf.GgufKeys.EMBEDDING_LENGTH), 0);
-        if (dimensions != null && dimensions != nEmbd) {
-            throw ApiException.invalid("dimensions", "'dimensions' " + dimensions + " is not supported: model "
-                    + m.id() + " embeds in " + nEmbd + " dimensions only");
-        }
-        f.string("user");
-        List<JobSpec> specs = specs(m, f.raw("input"));
-        List<Embeddings.Result> results = embeddings.run(specs, tenant.get(), RequestClient.of(response), true);
-        List<Object> data = new ArrayList<>(results.size());
-        int tokens = 0;
-        for (int i = 0; i < results.size(); i++) {
-            Embeddings.Result r = results.get(i);
-            tokens += r.promptTokens();
-            Map<String, Object> d = new LinkedHashMap<>();
-            d.put("object", "embedding");
-            d.put("index", i);
-            d.put("embedding", "base64".equals(format) ? base64(r.embedding()) : r.embedding());
-            data.add(d);
-        }
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("object", "list");
-        out.put("data", data);
-        out.put("model", m.id());
-        out.put("usage", Map.of("prompt_tokens", tokens, "total_tokens", tokens));
-        return out;
-    }
-
-    /** One job spec per input: a string, [string…], [id…] or [[id…]…]. */
-    private static List<JobSpec> specs(ServedModel m, JsonNode input) {
-        if (input == null || input.isNull()) throw ApiException.missing("input");
-        List<JobSpec> out = new ArrayList<>();
-        if (input.isTextual()) {
-            out.add(Embeddings.spec(m, input.asText(), null, "input", false));
-            return out;
-        }
-        if (!input.isArray() || input.isEmpty()) {
-            throw ApiException.invalid("input", "'input' must be a string, an array of strings, an array of token ids "
-                    + "or an array of arrays of token ids, non-empty");
-        }
-        if (input.get(0).isIntegralNumber()) {
-            out.add(Embeddings.spec(m, null, ids(input), "input", false));
-            return out;
-        }
-        for (int i = 0; i < input.size(); i++) {
-            JsonNode x = input.get(i);
-            String param = "input[" + i + "]";
-            if (x.isTextual()) out.add(Embeddings.spec(m, x.asText(), null, param, false));
-            else if (x.isArray()) out.add(Embeddings.spec(m, null, ids(x), param, false));
-            else throw ApiException.invalid(param, "'" + param + "' must be a string or an array of token ids");
-        }
-        return out;
-    }
-
-    private static int[] ids(JsonNode array) {
-        int[] t = new int[array.size()];
-        for (int i = 0; i < t.length; i++) {
-            JsonNode n = array.get(i);
-            if (!n.isIntegralNumber() || !n.canConvertToInt()) {
-                throw ApiException.invalid("input", "'input' mixes token ids with " + n);
-            }
-            t[i] = n.intValue();
-        }
-        return t;
-    }
-
-    private static String base64(float[] v) {
-        ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
-        for (float x : v) b.putFloat(x);
-        return Base64.getEncoder().encodeToString(b.array());
+        return embeddings.embed(Fields.parse(mapper, body), tenant.get(), RequestClient.of(response));
     }
 }
