@@ -40,10 +40,13 @@ public final class JobsTable {
      * @param ageSeconds seconds since the job was created when the row was read, on the database's clock (so a
      *                   worker on another machine can time the job without trusting its own clock against it)
      * @param logprobs   how many alternatives per token the job wants logprobs for (0..20), or -1: no logprobs
+     * @param responseFormat the document its output must be (V21, JSON text of the engine's
+     *                   {@code ResponseFormat}), or null: free text
      */
     public record Sampling(long id, int[] promptTokens, int maxTokens, float temperature, int topK, float topP,
                            float minP, float repeatPenalty, float presencePenalty, float frequencyPenalty, long seed,
-                           List<String> stop, int[] stopTokens, double ageSeconds, int logprobs) {
+                           List<String> stop, int[] stopTokens, double ageSeconds, int logprobs,
+                           String responseFormat) {
     }
 
     /**
@@ -300,7 +303,8 @@ public final class JobsTable {
         try (PreparedStatement ps = c.prepareStatement("""
                 SELECT prompt_tokens, max_tokens, temperature, top_k, top_p, min_p, repeat_penalty,
                        presence_penalty, frequency_penalty, seed, stop, stop_tokens,
-                       extract(epoch FROM clock_timestamp() - created_at) AS age, coalesce(logprobs, -1) AS logprobs
+                       extract(epoch FROM clock_timestamp() - created_at) AS age, coalesce(logprobs, -1) AS logprobs,
+                       response_format::text AS response_format
                 FROM jobs WHERE id = ? AND status = ?""")) {
             ps.setLong(1, jobId);
             ps.setString(2, JobStatus.RUNNING.sql());
@@ -311,7 +315,7 @@ public final class JobsTable {
                         rs.getFloat("repeat_penalty"), rs.getFloat("presence_penalty"),
                         rs.getFloat("frequency_penalty"), rs.getLong("seed"),
                         List.of((String[]) rs.getArray("stop").getArray()), SqlArrays.ints(rs.getArray("stop_tokens")),
-                        rs.getDouble("age"), rs.getInt("logprobs"));
+                        rs.getDouble("age"), rs.getInt("logprobs"), rs.getString("response_format"));
             }
         }
     }
