@@ -3,4 +3,6 @@
 -- optionally with literal "prefix" and "suffix" strings forced around the document. Null: free text. The tail
 -- compiles it into a grammar and masks the tokens that cannot continue the document; the submitter has already
 -- refused (400) a schema the grammar cannot honour.
-ALTER TABLE jobs ADD COLUMN response_format jsonb;
+-- json, not jsonb: jsonb reorders object keys, and a schema's property order is the order the document is
+-- generated in (a "reasoning" property before an "answer" one is the point of putting it first).
+ALTER TABLE jobs ADD COLUMN response_format json;

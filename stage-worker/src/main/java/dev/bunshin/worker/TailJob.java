@@ -65,9 +65,10 @@ final class TailJob {
      * Samples generated token {@link #next} from the logits of the position before it and accepts it (the row to
      * write). Its logprobs, if the job asked, come from the very array the sampler chose from.
      *
-     * <p>With a response format, the lazy way of llama.cpp's server: the sampler chooses from the penalised logits
-     * as usual, and only if the constraint refuses that token does it choose again from the masked logits (every
-     * refused token at -infinity). Greedy, this is exactly the argmax over the allowed tokens. Logprobs, when
+     * <p>With a response format, the lazy way of llama.cpp's server ({@link TokenConstraint#choose}): the sampler
+     * chooses from the penalised logits as usual, and only if the constraint refuses that token does it choose again
+     * from the masked logits (every refused token at -infinity). Greedy, this is exactly the argmax over the allowed
+     * tokens. Logprobs, when
      * asked, always describe the masked distribution (the mask is then computed every token): the alternatives a
      * client sees are tokens the document allowed, and an enum's choices share the probability among themselves.
      *
@@ -75,14 +76,18 @@ final class TailJob {
      */
     JobsTable.Token step(float[] logits) {
         float[] seen = sampler.penalised(logits, history, historyLength);
-        int token = sampler.choose(seen, next);
+        int token;
         float[] masked = null;
-        if (constraint != null && !constraint.allows(token)) {
-            masked = constraint.masked(seen);
-            token = sampler.choose(masked, next);
-            if (!constraint.allows(token)) {
-                throw new IllegalStateException("job " + id + ": the response format allows no token after "
-                        + next + " generated token(s)");
+        if (constraint == null) {
+            token = sampler.choose(seen, next);
+        } else {
+            try {
+                TokenConstraint.Choice c = constraint.choose(sampler, seen, next);
+                token = c.token();
+                masked = c.masked();
+            } catch (IllegalStateException e) {
+                throw new IllegalStateException("job " + id + ": " + e.getMessage() + " (after " + next
+                        + " generated token(s))", e);
             }
         }
         if (logprobs < 0) return accept(token, null);

@@ -9,6 +9,7 @@ import jakarta.persistence.GenerationType;
 import jakarta.persistence.Id;
 import jakarta.persistence.Table;
 import org.hibernate.annotations.DynamicUpdate;
+import org.hibernate.annotations.ColumnTransformer;
 import org.hibernate.annotations.Generated;
 
 import java.time.Instant;
@@ -60,6 +61,13 @@ public class Job extends PanacheEntityBase {
     public int[] stopTokens;
     /** How many alternatives per token the job reports logprobs for (V20); null: no logprobs. */
     public Integer logprobs;
+    /**
+     * The document the output must be (V21; the engine's ResponseFormat as JSON); null: free text. A json column,
+     * written as text so the schema's property order (the generation order) survives.
+     */
+    @ColumnTransformer(write = "?::json")
+    @Column(name = "response_format")
+    public String responseFormat;
     public String status;
     @Column(name = "finish_reason")
     public String finishReason;
@@ -112,6 +120,7 @@ public class Job extends PanacheEntityBase {
         j.stop = spec.stop().toArray(String[]::new);
         j.stopTokens = spec.stopTokens();
         j.logprobs = spec.logprobs();
+        j.responseFormat = spec.responseFormat();
         j.status = QUEUED;
         j.tokenCount = 0;
         return j;

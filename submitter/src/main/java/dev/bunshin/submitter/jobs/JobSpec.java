@@ -9,12 +9,22 @@ import java.util.List;
  * @param promptTokens the prompt as token ids, BOS included when the model wants it
  * @param stopTokens   extra token ids that end generation (a chat template's end-of-turn)
  * @param logprobs     how many alternatives per token to report logprobs for (0..20), or null: no logprobs
+ * @param responseFormat the document the output must be, the engine's {@code ResponseFormat} as stored JSON
+ *                     ({@link ResponseFormats}), or null: free text
  */
 public record JobSpec(String model, String kind, String prompt, int[] promptTokens, int maxTokens, Sampling sampling,
-               long seed, List<String> stop, int[] stopTokens, Integer logprobs) {
+               long seed, List<String> stop, int[] stopTokens, Integer logprobs,
+               String responseFormat) {
 
     /** The same job, reporting logprobs with {@code k} alternatives per token (null: none). */
     public JobSpec withLogprobs(Integer k) {
-        return new JobSpec(model, kind, prompt, promptTokens, maxTokens, sampling, seed, stop, stopTokens, k);
+        return new JobSpec(model, kind, prompt, promptTokens, maxTokens, sampling, seed, stop, stopTokens, k,
+                responseFormat);
+    }
+
+    /** The same job, its output constrained to {@code format} (stored JSON; null: free text). */
+    public JobSpec withResponseFormat(String format) {
+        return new JobSpec(model, kind, prompt, promptTokens, maxTokens, sampling, seed, stop, stopTokens, logprobs,
+                format);
     }
 }

@@ -7,6 +7,7 @@ import dev.bunshin.submitter.api.Fields;
 import dev.bunshin.submitter.jobs.JobSpec;
 import dev.bunshin.submitter.jobs.JobSpecs;
 import dev.bunshin.submitter.jobs.MaxTokens;
+import dev.bunshin.submitter.jobs.ResponseFormats;
 import dev.bunshin.submitter.jobs.Sampling;
 import dev.bunshin.submitter.model.ServedModel;
 import dev.bunshin.submitter.model.ServedModels;
@@ -24,6 +25,7 @@ import java.util.Set;
  * Unsupported options that would change the answer (n &gt; 1, echo, tools) are refused by name rather than
  * silently ignored. Logprobs: chat's {@code logprobs: true} with {@code top_logprobs} 0..20 alternatives, the legacy
  * completions' {@code logprobs} 0..20 (OpenAI allows 5; more is accepted) become {@link JobSpec#logprobs}.
+ * {@code response_format} (json_object, json_schema) becomes {@link JobSpec#responseFormat} ({@link ResponseFormats}).
  */
 @ApplicationScoped
 public class OpenAiRequests {
@@ -64,8 +66,9 @@ public class OpenAiRequests {
         Integer logprobs = f.integer("logprobs");
         if (logprobs != null) top(logprobs, "logprobs");
         Sampling sampling = Sampling.OPENAI.read(f);
+        String format = ResponseFormats.openAi(f);
         return JobSpecs.build(model, COMPLETION, prompt, "prompt", false, MaxTokens.of(f.integer("max_tokens"), "max_tokens"),
-                sampling, null).withLogprobs(logprobs);
+                sampling, null).withLogprobs(logprobs).withResponseFormat(format);
     }
 
     public JobSpec chat(Fields f) {
@@ -78,7 +81,7 @@ public class OpenAiRequests {
         toolChoice(f, "tool_choice");
         toolChoice(f, "function_call");
         f.bool("parallel_tool_calls");
-        responseFormat(f);
+        String format = ResponseFormats.openAi(f);
         boolean logprobs = Boolean.TRUE.equals(f.bool("logprobs"));
         Integer topLogprobs = f.integer("top_logprobs");
         if (topLogprobs != null) {
@@ -107,7 +110,7 @@ public class OpenAiRequests {
                 : MaxTokens.of(maxTokens, "max_tokens");
         ChatTemplates.Rendered r = ChatTemplates.render(model, messages, true);
         return JobSpecs.build(model, CHAT, r.prompt(), "messages", true, max, sampling, r.stopTokens())
-                .withLogprobs(logprobs ? (topLogprobs == null ? 0 : topLogprobs) : null);
+                .withLogprobs(logprobs ? (topLogprobs == null ? 0 : topLogprobs) : null).withResponseFormat(format);
     }
 
     /** A number of alternatives per token: 0..{@link TokenLogprobs#MAX_TOP}. */
@@ -130,28 +133,6 @@ public class OpenAiRequests {
         if (v.isObject() || !Set.of("none", "auto").contains(v.asText())) {
             throw ApiException.invalid(name, "unsupported_parameter", "'" + name + "' " + v
                     + " needs function calling, which is not supported; only \"none\" and \"auto\" are accepted");
-        }
-    }
-
-    /**
-     * {@code response_format}: an object {@code {"type": "text"}}. Structured output ({@code json_object},
-     * {@code json_schema}) is refused by name until it is implemented (issue 12), never silently ignored.
-     */
-    private static void responseFormat(Fields f) {
-        ObjectNode rf = f.object("response_format");
-        if (rf == null) {
-            return;
-        }
-        JsonNode type = rf.get("type");
-        if (type == null || !type.isTextual()) {
-            throw ApiException.invalid("response_format.type", "'response_format.type' must be a string, got " + type);
-        }
-        switch (type.asText()) {
-            case "text" -> { }
-            case "json_object", "json_schema" -> throw ApiException.invalid("response_format", "unsupported_parameter",
-                    "response_format " + type + " (structured output) is not supported yet; only {\"type\": \"text\"}");
-            default -> throw ApiException.invalid("response_format.type", "'response_format.type' must be one of text, "
-                    + "json_object, json_schema; got " + type);
         }
     }
 

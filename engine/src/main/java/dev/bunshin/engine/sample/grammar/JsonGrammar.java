@@ -15,7 +15,7 @@ import static dev.bunshin.engine.sample.grammar.Grammar.seq;
  *
  * <p>JSON as RFC 8259 spells it, with limits so a model cannot loop forever on filler: whitespace between tokens is
  * nothing, one space, or a newline and up to {@value #MAX_INDENT} spaces or tabs; an integer part has at most
- * {@value #MAX_DIGITS} digits, a fraction at most {@value #MAX_DIGITS}, an exponent at most 3. Strings are
+ * {@value #MAX_DIGITS} - 1 digits (safe integers in JavaScript), a fraction at most {@value #MAX_DIGITS}, an exponent at most 3. Strings are
  * well-formed UTF-8 (spelled byte by byte, so a token may end inside a character) without raw control characters;
  * escapes are {@code \" \\ \/ \b \f \n \r \t} and &#92;uXXXX.
  *
@@ -24,9 +24,10 @@ import static dev.bunshin.engine.sample.grammar.Grammar.seq;
  * {@code required}, {@code additionalProperties} ({@code false}, or {@code true}/absent: only the declared
  * properties are generated, which such a schema also accepts; a schema without {@code properties}: a map of it),
  * arrays with {@code items}, {@code minItems}, {@code maxItems}; {@code enum}, {@code const}, {@code anyOf},
- * {@code $ref} into {@code $defs}/{@code definitions} (recursion allowed). Annotations ({@code title},
+ * {@code $ref} into {@code $defs}/{@code definitions} (recursion allowed), and on integers the bounds Zod writes
+ * (see {@link #boundedInteger}). Annotations ({@code title},
  * {@code description}, …) are ignored. Every other keyword ({@code pattern}, {@code format}, {@code minLength},
- * {@code minimum}, {@code oneOf}, {@code allOf}, …) is refused by name ({@link UnsupportedSchemaException}) rather
+ * {@code multipleOf}, {@code oneOf}, {@code allOf}, …) is refused by name ({@link UnsupportedSchemaException}) rather
  * than silently not enforced.
  */
 public final class JsonGrammar {
@@ -38,7 +39,10 @@ public final class JsonGrammar {
     private static final Set<String> ANNOTATIONS = Set.of("title", "description", "$schema", "$id", "$comment",
             "default", "examples", "deprecated", "readOnly", "writeOnly", "$defs", "definitions", "strict");
     private static final Set<String> HANDLED = Set.of("type", "properties", "required", "additionalProperties",
-            "items", "minItems", "maxItems", "enum", "const", "anyOf", "$ref");
+            "items", "minItems", "maxItems", "enum", "const", "anyOf", "$ref", "minimum", "maximum",
+            "exclusiveMinimum", "exclusiveMaximum");
+    /** The largest integer the grammar writes ({@value #MAX_DIGITS} nines): a bound beyond it excludes nothing. */
+    private static final BigDecimal LARGEST = new BigDecimal("9".repeat(MAX_DIGITS - 1));
 
     private final Grammar.Builder g = new Grammar.Builder();
     private final Object root;
@@ -178,11 +182,55 @@ public final class JsonGrammar {
     }
 
     private int integer() {
-        return once("integer", () -> {
-            int digit = g.bytes('0', '9');
-            int natural = g.rule("natural", g.literal("0"), of(g.bytes('1', '9'), upTo("digits", digit, MAX_DIGITS - 1)));
-            return g.rule("integer", of(natural), seq(g.literal("-"), of(natural)));
-        });
+        return once("integer", () -> g.rule("integer", of(natural()), seq(g.literal("-"), of(natural()))));
+    }
+
+    /** 0 or a positive integer of at most {@value #MAX_DIGITS} - 1 digits. */
+    private int natural() {
+        return once("natural", () -> g.rule("natural", g.literal("0"), of(positive())));
+    }
+
+    private int positive() {
+        return once("positive", () -> g.rule("positive", of(g.bytes('1', '9'),
+                upTo("digits", g.bytes('0', '9'), MAX_DIGITS - 2))));
+    }
+
+    /**
+     * An integer within {@code minimum}/{@code maximum} (or the exclusive ones). Honoured: a lower bound of 0 or 1
+     * (non-negative, positive: Zod's {@code nonnegative()} and {@code positive()}) or none below -{@link #LARGEST},
+     * and no upper bound below {@link #LARGEST} (Zod's {@code int()} writes ±(2^53 - 1), which exclude nothing the
+     * grammar writes). Any other bound is refused by name: a grammar for arbitrary ranges is not built here.
+     */
+    private int boundedInteger(Map<String, Object> m, String path) {
+        BigDecimal lo = bound(m, "minimum", path, 0);
+        BigDecimal exLo = bound(m, "exclusiveMinimum", path, 1);
+        if (exLo != null && (lo == null || exLo.compareTo(lo) > 0)) lo = exLo;
+        BigDecimal hi = bound(m, "maximum", path, 0);
+        BigDecimal exHi = bound(m, "exclusiveMaximum", path, -1);
+        if (exHi != null && (hi == null || exHi.compareTo(hi) < 0)) hi = exHi;
+        if (hi != null && hi.compareTo(LARGEST) < 0) {
+            throw new UnsupportedSchemaException(path, m.containsKey("maximum") ? "maximum" : "exclusiveMaximum",
+                    "an upper bound below " + LARGEST + " is not supported, got " + hi);
+        }
+        if (lo == null || lo.compareTo(LARGEST.negate()) <= 0) return integer();
+        if (lo.signum() == 0) return natural();
+        if (lo.compareTo(BigDecimal.ONE) == 0) return positive();
+        throw new UnsupportedSchemaException(path, m.containsKey("minimum") ? "minimum" : "exclusiveMinimum",
+                "only 0 or 1 as an integer's lower bound (or none) is supported, got " + lo);
+    }
+
+    /** A bound as the smallest/largest integer it allows ({@code shift}: +1 / -1 for an exclusive one). */
+    private static BigDecimal bound(Map<String, Object> m, String key, String path, int shift) {
+        Object v = m.get(key);
+        if (v == null) return null;
+        if (!(v instanceof BigDecimal d)) {
+            throw new UnsupportedSchemaException(path, key, "'" + key + "' must be a number, got " + Json.write(v));
+        }
+        java.math.RoundingMode mode = shift > 0 || (shift == 0 && key.startsWith("min"))
+                ? java.math.RoundingMode.CEILING : java.math.RoundingMode.FLOOR;
+        BigDecimal whole = d.setScale(0, mode);
+        if (shift != 0 && whole.compareTo(d) == 0) whole = whole.add(BigDecimal.valueOf(shift));
+        return whole;
     }
 
     private int number() {
@@ -278,8 +326,15 @@ public final class JsonGrammar {
                 yield array(item, count(m, "minItems", path, 0), count(m, "maxItems", path, -1));
             }
             case "string" -> string();
-            case "number" -> number();
-            case "integer" -> integer();
+            case "number" -> {
+                for (String k : List.of("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")) {
+                    if (m.containsKey(k)) {
+                        throw new UnsupportedSchemaException(path, k, "'" + k + "' is supported on integers only");
+                    }
+                }
+                yield number();
+            }
+            case "integer" -> boundedInteger(m, path);
             case "boolean" -> bool();
             case "null" -> nul();
             default -> throw new UnsupportedSchemaException(path, "type", "unknown type '" + t + "'");

@@ -1,5 +1,6 @@
 package dev.bunshin.engine.sample.grammar;
 
+import dev.bunshin.engine.sample.Sampler;
 import dev.bunshin.engine.sample.grammar.Automaton.State;
 
 import java.util.Arrays;
@@ -94,6 +95,30 @@ public final class TokenConstraint {
         float[] out = logits.clone();
         for (int t = 0; t < out.length; t++) if (t >= allowed.length || !allowed[t]) out[t] = Float.NEGATIVE_INFINITY;
         return out;
+    }
+
+    /**
+     * What {@link #choose} chose: the token, and the masked logits if it had to compute them (else null).
+     *
+     * @param masked F32 [nVocab] or null
+     */
+    public record Choice(int token, float[] masked) {
+    }
+
+    /**
+     * The lazy choice: {@code sampler} chooses from {@code penalised} as usual; only if this constraint refuses that
+     * token does it choose again from the {@link #masked} logits. Greedy, this is exactly the argmax over the
+     * allowed tokens; sampled, it is llama.cpp's order (draw, check, redraw from the masked distribution).
+     *
+     * @throws IllegalStateException if even the masked choice is refused (no token is allowed at all)
+     */
+    public Choice choose(Sampler sampler, float[] penalised, long step) {
+        int token = sampler.choose(penalised, step);
+        if (allows(token)) return new Choice(token, null);
+        float[] masked = masked(penalised);
+        token = sampler.choose(masked, step);
+        if (!allows(token)) throw new IllegalStateException("the response format allows no token here");
+        return new Choice(token, masked);
     }
 
     /**
