@@ -30,7 +30,7 @@ final class BenchCommand {
 
     static int run(String[] argv, PrintStream out, PrintStream err) throws Exception {
         if (argv.length == 0) {
-            throw new UsageException("bench: missing what to benchmark (bench engine MODEL, bench pipeline MODEL, bench cluster MODEL, bench events, bench chaos MODEL, bench make-models DIR)");
+            throw new UsageException("bench: missing what to benchmark (bench engine MODEL, bench pipeline MODEL, bench cluster MODEL, bench events, bench chaos MODEL, bench structured MODEL, bench make-models DIR)");
         }
         String[] rest = Arrays.copyOfRange(argv, 1, argv.length);
         return switch (argv[0]) {
@@ -40,7 +40,8 @@ final class BenchCommand {
             case "cluster" -> ClusterBench.run(rest, out, err);
             case "events" -> EventsBench.run(rest, out, err);
             case "chaos" -> ChaosBench.run(rest, out, err);
-            default -> throw new UsageException("bench: unknown benchmark " + argv[0] + " (engine, pipeline, cluster, events, chaos, make-models)");
+            case "structured" -> StructuredBench.run(rest, out, err);
+            default -> throw new UsageException("bench: unknown benchmark " + argv[0] + " (engine, pipeline, cluster, events, chaos, structured, make-models)");
         };
     }
 

@@ -134,8 +134,13 @@ public final class TokenConstraint {
         if (!ends(token)) state = automaton.advance(state, trie.bytes[token]);
     }
 
-    /** Moves past raw bytes as if a token had spelled them (tests walk every byte boundary this way). */
-    void acceptBytes(byte[] bytes) {
+    /**
+     * Moves past raw bytes as if tokens had spelled them (tests walk every byte boundary this way; benches put a
+     * constraint in the middle of a document).
+     *
+     * @throws IllegalArgumentException if the grammar refuses them
+     */
+    public void acceptBytes(byte[] bytes) {
         State s = automaton.advance(state, bytes);
         if (s.isDead()) throw new IllegalArgumentException("bytes " + Arrays.toString(bytes) + " do not continue the document");
         state = s;
