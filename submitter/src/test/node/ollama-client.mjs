@@ -1,6 +1,8 @@
 // The official ollama client, used as any application would; only the host points at Bunshin.
 // Run: BUNSHIN_URL=http://127.0.0.1:8080 node ollama-client.mjs   (exit 0 = every check passed)
 import { Ollama } from 'ollama';
+import { ChatOllama } from '@langchain/ollama';
+import { z } from 'zod';
 
 const host = process.env.BUNSHIN_URL ?? 'http://127.0.0.1:8080';
 const key = process.env.BUNSHIN_API_KEY;
@@ -37,6 +39,38 @@ for await (const part of await ollama.chat({ model, messages, stream: true, opti
   chatStreamed += part.message.content;
 }
 check(chatStreamed === chat.message.content, `streamed chat equals the blocking one: ${JSON.stringify(chatStreamed)}`);
+
+// Structured outputs: format "json" and format as a JSON schema (generate and chat, blocking and streamed), then
+// LangChain's ChatOllama.withStructuredOutput with a Zod schema.
+const long = { num_predict: 600, temperature: 0 };
+const fj = await ollama.generate({ model, prompt: 'A dog, as JSON:', format: 'json', stream: false, options: long });
+let fjValue = null;
+try { fjValue = JSON.parse(fj.response); } catch (e) { /* checked below */ }
+check(fj.done_reason === 'length' || (fjValue !== null && typeof fjValue === 'object'),
+  `generate format json: ${JSON.stringify(fj.response)} (${fj.done_reason})`);
+const dog = { type: 'object', properties: { name: { type: 'string' }, age: { type: 'integer' }, good: { type: 'boolean' },
+  size: { enum: ['small', 'big'] } }, required: ['name', 'age', 'good', 'size'], additionalProperties: false };
+const validDog = d => d && typeof d.name === 'string' && Number.isInteger(d.age) && typeof d.good === 'boolean'
+  && ['small', 'big'].includes(d.size) && Object.keys(d).length === 4;
+const fs = await ollama.chat({ model, messages: [{ role: 'user', content: 'Describe a dog.' }], format: dog, stream: false, options: long });
+check(fs.done_reason === 'stop' && validDog(JSON.parse(fs.message.content)), `chat format schema: ${fs.message.content}`);
+let fsStreamed = '';
+for await (const part of await ollama.chat({ model, messages: [{ role: 'user', content: 'Describe a dog.' }], format: dog,
+  stream: true, options: long })) {
+  fsStreamed += part.message.content;
+}
+check(fsStreamed === fs.message.content, `streamed chat with a schema equals the blocking one: ${fsStreamed}`);
+try {
+  await ollama.generate({ model, prompt: 'x', stream: false, format: { type: 'object', properties: { d: { type: 'string', format: 'date' } } } });
+  check(false, 'a schema keyword the constraint cannot honour is refused');
+} catch (e) {
+  check(e.status_code === 400 && /format\.properties\.d\.format/.test(e.error ?? e.message), `unsupported keyword -> ${e.status_code}: ${e.error ?? e.message}`);
+}
+const lc = new ChatOllama({ model, baseUrl: host, temperature: 0, numPredict: 600,
+  headers: key ? { Authorization: 'Bearer ' + key } : undefined });
+const Pet = z.object({ name: z.string(), kind: z.enum(['dog', 'cat', 'bird']), age: z.number().int() });
+const lcPet = await lc.withStructuredOutput(Pet, { method: 'jsonSchema' }).invoke('Describe a pet.');
+check(Pet.safeParse(lcPet).success, `LangChain ChatOllama.withStructuredOutput: ${JSON.stringify(lcPet)}`);
 
 try {
   await ollama.generate({ model: 'no-such-model', prompt: 'x', stream: false });

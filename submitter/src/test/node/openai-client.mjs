@@ -1,6 +1,9 @@
 // The official openai client, used as any application would; only the base URL points at Bunshin.
 // Run: BUNSHIN_URL=http://127.0.0.1:8080 node openai-client.mjs   (exit 0 = every check passed)
 import OpenAI, { toFile } from 'openai';
+import { zodResponseFormat } from 'openai/helpers/zod';
+import { z } from 'zod';
+import { ChatOpenAI } from '@langchain/openai';
 
 const base = process.env.BUNSHIN_URL ?? 'http://127.0.0.1:8080';
 const client = new OpenAI({ baseURL: base + '/v1', apiKey: process.env.BUNSHIN_API_KEY || 'not-needed', maxRetries: 0, timeout: 120_000 });
@@ -81,6 +84,49 @@ try {
   check(e instanceof OpenAI.BadRequestError && e.param === 'top_logprobs', `top_logprobs alone -> ${e.status} param=${e.param}`);
 }
 
+// Structured outputs: a Zod schema through the client's own helper (parse), json_object, a stream, a refused
+// keyword, and LangChain's withStructuredOutput. The output must parse and satisfy the schema, whoever generates it.
+const Story = z.object({
+  title: z.string(),
+  mood: z.enum(['happy', 'sad']),
+  pages: z.number().int(),
+  hero: z.object({ name: z.string(), pet: z.string().nullable() }),
+  tags: z.array(z.enum(['fun', 'scary', 'sweet'])).max(3),
+});
+const storyMessages = [{ role: 'user', content: 'Tell me a story as JSON.' }];
+const parsed = await client.chat.completions.parse({ model, messages: storyMessages, max_tokens: 600, temperature: 0,
+  response_format: zodResponseFormat(Story, 'story') });
+const story = parsed.choices[0].message.parsed;
+check(parsed.choices[0].finish_reason === 'stop' && Story.safeParse(story).success,
+  `chat.completions.parse with zodResponseFormat: ${JSON.stringify(story)}`);
+const jo = await client.chat.completions.create({ model, messages: storyMessages, max_tokens: 600, temperature: 0,
+  response_format: { type: 'json_object' } });
+let joValue = null;
+try { joValue = JSON.parse(jo.choices[0].message.content); } catch (e) { /* checked below */ }
+check(jo.choices[0].finish_reason === 'length' || (joValue !== null && typeof joValue === 'object' && !Array.isArray(joValue)),
+  `json_object: ${JSON.stringify(jo.choices[0].message.content)} (${jo.choices[0].finish_reason})`);
+let structuredStream = '';
+for await (const chunk of await client.chat.completions.create({ model, messages: storyMessages, max_tokens: 600,
+  temperature: 0, stream: true, response_format: zodResponseFormat(Story, 'story') })) {
+  structuredStream += chunk.choices[0]?.delta?.content ?? '';
+}
+check(structuredStream === parsed.choices[0].message.content && Story.safeParse(JSON.parse(structuredStream)).success
+  && Object.keys(JSON.parse(structuredStream)).join() === 'title,mood,pages,hero,tags',
+  `streamed json_schema equals the blocking one: ${JSON.stringify(structuredStream)}`);
+try {
+  await client.chat.completions.create({ model, messages: storyMessages, response_format: { type: 'json_schema',
+    json_schema: { name: 'x', schema: { type: 'object', properties: { code: { type: 'string', pattern: '^[A-Z]+$' } } } } } });
+  check(false, 'a schema keyword the constraint cannot honour is refused');
+} catch (e) {
+  check(e instanceof OpenAI.BadRequestError && e.param === 'response_format.json_schema.schema.properties.code.pattern',
+    `unsupported keyword -> ${e.status} param=${e.param}`);
+}
+const lc = new ChatOpenAI({ model, apiKey: process.env.BUNSHIN_API_KEY || 'not-needed', temperature: 0, maxTokens: 600,
+  maxRetries: 0, configuration: { baseURL: base + '/v1' } });
+const Pet = z.object({ name: z.string(), kind: z.enum(['dog', 'cat', 'bird']), age: z.number().int() });
+const lcPet = await lc.withStructuredOutput(Pet, { name: 'pet', method: 'jsonSchema' }).invoke('Describe a pet.');
+check(Pet.safeParse(lcPet).success, `LangChain ChatOpenAI.withStructuredOutput: ${JSON.stringify(lcPet)}`);
+
 try {
   await client.completions.create({ model, prompt: 'x', max_tokens: 0 });
   check(false, 'max_tokens 0 is refused');
@@ -114,6 +160,23 @@ const results = output.trim().split('\n').map(l => JSON.parse(l));
 check(results.map(r => r.custom_id).join() === 'req-1,req-2,req-3'
   && results.every(r => r.response.status_code === 200 && r.response.body.choices[0].message.content.length > 0),
   `batch output in input order: ${results.map(r => JSON.stringify(r.response.body.choices[0].message.content)).join(' | ')}`);
+
+// A batch whose lines ask for a JSON schema: every output line's content is a document of that schema.
+const petFormat = zodResponseFormat(Pet, 'pet');
+const petLines = [1, 2, 3, 4].map(i => JSON.stringify({ custom_id: `pet-${i}`, method: 'POST', url: '/v1/chat/completions',
+  body: { model, messages: [{ role: 'user', content: `Pet number ${i}` }], max_tokens: 300, temperature: 0,
+    response_format: petFormat } }));
+const petFile = await client.files.create({ file: await toFile(Buffer.from(petLines.join('\n') + '\n'), 'pets.jsonl'), purpose: 'batch' });
+let petBatch = await client.batches.create({ input_file_id: petFile.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+const petDeadline = Date.now() + 300_000;
+while (!['completed', 'failed', 'cancelled', 'expired'].includes(petBatch.status) && Date.now() < petDeadline) {
+  await new Promise(r => setTimeout(r, 200));
+  petBatch = await client.batches.retrieve(petBatch.id);
+}
+const petOut = petBatch.output_file_id ? (await (await client.files.content(petBatch.output_file_id)).text()).trim().split('\n').map(l => JSON.parse(l)) : [];
+check(petBatch.status === 'completed' && petOut.length === 4 && petOut.every(r => r.response.status_code === 200
+  && Pet.safeParse(JSON.parse(r.response.body.choices[0].message.content)).success),
+  `batch with response_format: ${petOut.map(r => r.response.body.choices[0].message.content).join(' | ')}`);
 
 await embeddings(model);
 

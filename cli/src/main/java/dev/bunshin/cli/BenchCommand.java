@@ -30,7 +30,7 @@ final class BenchCommand {
 
     static int run(String[] argv, PrintStream out, PrintStream err) throws Exception {
         if (argv.length == 0) {
-            throw new UsageException("bench: missing what to benchmark (bench engine MODEL, bench pipeline MODEL, bench cluster MODEL, bench events, bench chaos MODEL, bench priority MODEL, bench make-models DIR)");
+            throw new UsageException("bench: missing what to benchmark (bench engine MODEL, bench pipeline MODEL, bench cluster MODEL, bench events, bench chaos MODEL, bench priority MODEL, bench structured MODEL, bench make-models DIR)");
         }
         String[] rest = Arrays.copyOfRange(argv, 1, argv.length);
         return switch (argv[0]) {
@@ -41,7 +41,8 @@ final class BenchCommand {
             case "events" -> EventsBench.run(rest, out, err);
             case "chaos" -> ChaosBench.run(rest, out, err);
             case "priority" -> PriorityBench.run(rest, out, err);
-            default -> throw new UsageException("bench: unknown benchmark " + argv[0] + " (engine, pipeline, cluster, events, chaos, priority, make-models)");
+            case "structured" -> StructuredBench.run(rest, out, err);
+            default -> throw new UsageException("bench: unknown benchmark " + argv[0] + " (engine, pipeline, cluster, events, chaos, priority, structured, make-models)");
         };
     }
 

@@ -41,10 +41,13 @@ public final class JobsTable {
      *                   worker on another machine can time the job without trusting its own clock against it)
      * @param logprobs   how many alternatives per token the job wants logprobs for (0..20), or -1: no logprobs
      * @param embedding  whether the job is an embedding job ({@link JobEmbeddings#KIND}): pooled, not sampled
+     * @param responseFormat the document its output must be (V21, JSON text of the engine's
+     *                   {@code ResponseFormat}), or null: free text
      */
     public record Sampling(long id, int[] promptTokens, int maxTokens, float temperature, int topK, float topP,
                            float minP, float repeatPenalty, float presencePenalty, float frequencyPenalty, long seed,
-                           List<String> stop, int[] stopTokens, double ageSeconds, int logprobs, boolean embedding) {
+                           List<String> stop, int[] stopTokens, double ageSeconds, int logprobs, boolean embedding,
+                           String responseFormat) {
     }
 
     /**
@@ -316,7 +319,7 @@ public final class JobsTable {
                 SELECT prompt_tokens, max_tokens, temperature, top_k, top_p, min_p, repeat_penalty,
                        presence_penalty, frequency_penalty, seed, stop, stop_tokens,
                        extract(epoch FROM clock_timestamp() - created_at) AS age, coalesce(logprobs, -1) AS logprobs,
-                       kind = '%s' AS embedding
+                       kind = '%s' AS embedding, response_format::text AS response_format
                 FROM jobs WHERE id = ? AND status = ?""".formatted(JobEmbeddings.KIND))) {
             ps.setLong(1, jobId);
             ps.setString(2, JobStatus.RUNNING.sql());
@@ -327,7 +330,8 @@ public final class JobsTable {
                         rs.getFloat("repeat_penalty"), rs.getFloat("presence_penalty"),
                         rs.getFloat("frequency_penalty"), rs.getLong("seed"),
                         List.of((String[]) rs.getArray("stop").getArray()), SqlArrays.ints(rs.getArray("stop_tokens")),
-                        rs.getDouble("age"), rs.getInt("logprobs"), rs.getBoolean("embedding"));
+                        rs.getDouble("age"), rs.getInt("logprobs"), rs.getBoolean("embedding"),
+                        rs.getString("response_format"));
             }
         }
     }

@@ -45,9 +45,15 @@ final class Jobs {
     /** @param logprobs how many alternatives per token to store logprobs for; null: none */
     long insert(String model, String prompt, int[] promptTokens, int maxTokens, String[] stop, int[] stopTokens,
                 Integer logprobs) throws SQLException {
+        return insert(model, prompt, promptTokens, maxTokens, stop, stopTokens, logprobs, null);
+    }
+
+    /** @param responseFormat the document the output must be (jobs.response_format as JSON); null: free text */
+    long insert(String model, String prompt, int[] promptTokens, int maxTokens, String[] stop, int[] stopTokens,
+                Integer logprobs, String responseFormat) throws SQLException {
         try (Connection c = db.getConnection(); PreparedStatement ps = c.prepareStatement(
-                "INSERT INTO jobs (model, prompt, prompt_tokens, max_tokens, stop, stop_tokens, logprobs) "
-                + "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id")) {
+                "INSERT INTO jobs (model, prompt, prompt_tokens, max_tokens, stop, stop_tokens, logprobs, response_format) "
+                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?::json) RETURNING id")) {
             Integer[] boxed = new Integer[promptTokens.length];
             for (int i = 0; i < boxed.length; i++) boxed[i] = promptTokens[i];
             ps.setString(1, model);
@@ -59,6 +65,7 @@ final class Jobs {
             for (int i = 0; i < stops.length; i++) stops[i] = stopTokens[i];
             ps.setArray(6, c.createArrayOf("integer", stops));
             ps.setObject(7, logprobs, java.sql.Types.INTEGER);
+            ps.setString(8, responseFormat);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getLong(1);

@@ -32,7 +32,8 @@ class UpClientsIT {
     @BeforeAll
     static void up() throws Exception {
         stack = UpStack.start("up-clients-it");
-        if (!Files.isDirectory(NODE_DIR.resolve("node_modules/openai")) || !Files.isDirectory(NODE_DIR.resolve("node_modules/ollama"))) {
+        if (List.of("openai", "ollama", "zod", "@langchain/openai", "@langchain/ollama").stream()
+                .anyMatch(p -> !Files.isDirectory(NODE_DIR.resolve("node_modules").resolve(p)))) {
             node(List.of("npm", "ci", "--no-audit", "--no-fund"), 300);
         }
     }

@@ -5,6 +5,7 @@ import dev.bunshin.engine.EmbeddingPool;
 import dev.bunshin.engine.sample.Sampler;
 import dev.bunshin.engine.sample.StopStrings;
 import dev.bunshin.engine.sample.TokenLogprobs;
+import dev.bunshin.engine.sample.grammar.TokenConstraint;
 import dev.bunshin.engine.tokenizer.TokenDecoder;
 import dev.bunshin.engine.tokenizer.Tokenizer;
 
@@ -25,6 +26,8 @@ final class TailJob {
     /** How many alternatives per token the job wants logprobs for, or -1: none (and nothing is computed). */
     private final int logprobs;
     private final Set<Integer> stopTokens;
+    /** The document the output must be (jobs.response_format), or null: free text. */
+    private final TokenConstraint constraint;
     private final Tokenizer tokenizer;
     private final TokenDecoder decoder;
     private final StopStrings stops;
@@ -42,7 +45,7 @@ final class TailJob {
     final TailMetrics.JobClock clock = new TailMetrics.JobClock();
 
     TailJob(long id, int[] prompt, int maxTokens, int contextLength, Sampler sampler, Set<Integer> stopTokens,
-            java.util.List<String> stopStrings, Tokenizer tokenizer, int logprobs) {
+            java.util.List<String> stopStrings, Tokenizer tokenizer, int logprobs, TokenConstraint constraint) {
         if (logprobs > TokenLogprobs.MAX_TOP) {
             throw new IllegalArgumentException("job " + id + ": logprobs " + logprobs + " > " + TokenLogprobs.MAX_TOP);
         }
@@ -53,6 +56,7 @@ final class TailJob {
         this.contextLength = contextLength;
         this.sampler = sampler;
         this.stopTokens = stopTokens;
+        this.constraint = constraint;
         this.tokenizer = tokenizer;
         this.decoder = tokenizer.newDecoder();
         this.stops = new StopStrings(stopStrings);
@@ -63,12 +67,35 @@ final class TailJob {
     /**
      * Samples generated token {@link #next} from the logits of the position before it and accepts it (the row to
      * write). Its logprobs, if the job asked, come from the very array the sampler chose from.
+     *
+     * <p>With a response format, the lazy way of llama.cpp's server ({@link TokenConstraint#choose}): the sampler
+     * chooses from the penalised logits as usual, and only if the constraint refuses that token does it choose again
+     * from the masked logits (every refused token at -infinity). Greedy, this is exactly the argmax over the allowed
+     * tokens. Logprobs, when
+     * asked, always describe the masked distribution (the mask is then computed every token): the alternatives a
+     * client sees are tokens the document allowed, and an enum's choices share the probability among themselves.
+     *
+     * @throws IllegalStateException if the constraint allows no token at all (the job must fail, not loop)
      */
     JobsTable.Token step(float[] logits) {
         float[] seen = sampler.penalised(logits, history, historyLength);
-        int token = sampler.choose(seen, next);
+        int token;
+        float[] masked = null;
+        if (constraint == null) {
+            token = sampler.choose(seen, next);
+        } else {
+            try {
+                TokenConstraint.Choice c = constraint.choose(sampler, seen, next);
+                token = c.token();
+                masked = c.masked();
+            } catch (IllegalStateException e) {
+                throw new IllegalStateException("job " + id + ": " + e.getMessage() + " (after " + next
+                        + " generated token(s))", e);
+            }
+        }
         if (logprobs < 0) return accept(token, null);
-        TokenLogprobs lp = TokenLogprobs.of(seen, sampler.params().temperature(), token, logprobs);
+        float[] from = constraint == null ? seen : masked != null ? masked : constraint.masked(seen);
+        TokenLogprobs lp = TokenLogprobs.of(from, sampler.params().temperature(), token, logprobs);
         return accept(token, new JobsTable.Logprobs(lp.logprob(), lp.topIds(), lp.topLogprobs()));
     }
 
@@ -79,6 +106,7 @@ final class TailJob {
         history[historyLength++] = token;
         next++;
         lastToken = token;
+        if (constraint != null) constraint.accept(token);
         String finish = null;
         StringBuilder released = new StringBuilder();
         if (tokenizer.isEndOfGeneration(token) || stopTokens.contains(token)) {
@@ -86,6 +114,8 @@ final class TailJob {
         } else {
             released.append(stops.push(decoder.push(token)).text());
             if (stops.stopped()) finish = "stop";
+            // The document (and its suffix) is whole and nothing may follow: done, without spending a token on EOS.
+            else if (constraint != null && constraint.complete()) finish = "stop";
             // The token just accepted would be fed at position promptLength + position: it must be in the context.
             else if (next >= maxTokens || promptLength + next > contextLength) finish = "length";
         }

@@ -7,6 +7,8 @@ import dev.bunshin.engine.EmbeddingPool;
 import dev.bunshin.engine.Pooling;
 import dev.bunshin.engine.sample.Sampler;
 import dev.bunshin.engine.sample.SamplingParams;
+import dev.bunshin.engine.sample.grammar.TokenConstraint;
+import dev.bunshin.engine.sample.grammar.TokenConstraints;
 import dev.bunshin.engine.tokenizer.Tokenizer;
 import dev.bunshin.protocol.ActivationRecord;
 import dev.bunshin.protocol.events.EventPublisher;
@@ -58,6 +60,8 @@ final class TailStage {
     /** How this model's embeddings are pooled; null if it cannot give any (a reranker's "rank"). */
     private final Pooling pooling;
     private final int nEmbd;
+    /** The vocabulary's trie and the compiled response formats, built once for this model. */
+    private final TokenConstraints constraints;
 
     TailStage(DataSource db, DatabaseRetry database, EventPublisher events, Tokenizer tokenizer, int contextLength,
               TailMetrics metrics, Pooling pooling, int nEmbd) {
@@ -69,6 +73,7 @@ final class TailStage {
         this.events = events;
         this.tokenizer = tokenizer;
         this.contextLength = contextLength;
+        this.constraints = new TokenConstraints(tokenizer);
     }
 
     /**
@@ -181,7 +186,14 @@ final class TailStage {
             for (Logits l : batch) {
                 ActivationRecord r = l.record();
                 TailJob job = jobs.get(r.jobId());
-                if (job == null) job = load(c, r.jobId());
+                if (job == null) {
+                    try {
+                        job = load(c, r.jobId());
+                    } catch (IllegalArgumentException e) { // a response format it cannot honour, or stored tokens it refuses
+                        failures.put(r.jobId(), "cannot load job: " + e.getMessage());
+                        continue;
+                    }
+                }
                 if (job == null) {
                     // Not running: every stage drops it (told once, after its last chunk).
                     if (r.samples()) out.add(ActivationRecord.free(r.jobId(), epoch));
@@ -204,7 +216,11 @@ final class TailStage {
                             + " (record " + r + ")");
                     continue;
                 }
-                steps.add(job.step(l.logits()));
+                try {
+                    steps.add(job.step(l.logits()));
+                } catch (IllegalStateException e) { // its response format allows nothing: fail it, not the batch
+                    failures.put(job.id, e.getMessage());
+                }
             }
         } catch (SQLException | RuntimeException e) {
             for (JobsTable.Token t : steps) jobs.remove(t.jobId());
@@ -308,8 +324,10 @@ final class TailStage {
                 row.repeatPenalty(), REPEAT_LAST_N, row.presencePenalty(), row.frequencyPenalty(), row.seed());
         Set<Integer> stopTokens = new HashSet<>();
         for (int t : row.stopTokens()) stopTokens.add(t);
+        TokenConstraint constraint = row.responseFormat() == null ? null
+                : constraints.forJob(row.responseFormat(), row.stopTokens());
         TailJob job = new TailJob(id, row.promptTokens(), row.maxTokens(), contextLength, new Sampler(p), stopTokens,
-                row.stop(), tokenizer, row.logprobs());
+                row.stop(), tokenizer, row.logprobs(), constraint);
         job.clock.created(row.ageSeconds());
         if (row.embedding()) job.embedding = new EmbeddingPool(pooling == null ? Pooling.MEAN : pooling, nEmbd);
         for (int token : JobsTable.generatedTokens(c, id)) job.replay(token);

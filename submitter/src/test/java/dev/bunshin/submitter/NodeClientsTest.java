@@ -1,6 +1,9 @@
 package dev.bunshin.submitter;
 
 import dev.bunshin.db.JobEmbeddings;
+import dev.bunshin.engine.sample.grammar.Automaton;
+import dev.bunshin.engine.sample.grammar.ResponseFormat;
+import dev.bunshin.engine.sample.grammar.SchemaExample;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -22,9 +25,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The official {@code openai} and {@code ollama} npm clients and LangChain's {@code OpenAIEmbeddings} (versions
- * pinned in src/test/node/package-lock.json, installed with {@code npm ci}) run their scripts unchanged but for the
- * base URL.
+ * The official {@code openai} and {@code ollama} npm clients, with {@code zod} and LangChain's {@code ChatOpenAI} and
+ * {@code ChatOllama} for structured outputs and its {@code OpenAIEmbeddings} (versions pinned in
+ * src/test/node/package-lock.json, installed with {@code npm ci}) run their scripts unchanged but for the base URL.
  *
  * <p>By default they run against this test's submitter, with the pipeline played in the database (a deterministic
  * generator writes tokens for every queued job, as the tail would). With {@code -Dbunshin.e2e.url=http://HOST:PORT}
@@ -46,8 +49,8 @@ class NodeClientsTest {
 
     @BeforeEach
     void installClients() throws Exception {
-        if (!Files.isDirectory(NODE_DIR.resolve("node_modules/openai")) || !Files.isDirectory(NODE_DIR.resolve("node_modules/ollama"))
-                || !Files.isDirectory(NODE_DIR.resolve("node_modules/@langchain/openai"))) {
+        if (List.of("openai", "ollama", "zod", "@langchain/openai", "@langchain/ollama").stream()
+                .anyMatch(p -> !Files.isDirectory(NODE_DIR.resolve("node_modules").resolve(p)))) {
             run(List.of("npm", "ci", "--no-audit", "--no-fund"), Map.of(), 300);
         }
         if (externalUrl() == null) {
@@ -122,7 +125,11 @@ class NodeClientsTest {
     /**
      * The tail stage, played: every queued job gets min(max_tokens, 5) tokens chosen from its prompt tokens (so the
      * same request gets the same answer, as greedy decoding would), with {@link TestDb#logprobs} if it asked for
-     * them, then ends with length or stop; an embedding job gets {@link #embedding} of its prompt tokens' sum.
+     * them, then ends with length or stop; an embedding job gets {@link #embedding} of its prompt tokens' sum. A job
+     * with a response format gets instead a small document its schema accepts ({@link SchemaExample}), checked against
+     * the very grammar the tail would constrain it with, in pieces of a few characters, and ends with stop. (Real
+     * generation under the constraint: TailJobStructuredTest, and these scripts against {@code ./bunshin up} in
+     * UpClientsIT.)
      */
     /** The played tail's pooled vector for a prompt whose token ids sum to {@code seed}: 64 values, not normalised. */
     static float[] embedding(long seed) {
@@ -150,6 +157,11 @@ class NodeClientsTest {
                         TestDb.embed(id, embedding(seed));
                         continue;
                     }
+                    String format = TestDb.query("SELECT response_format::text FROM jobs WHERE id = ?", id);
+                    if (format != null) {
+                        playDocument(id, format);
+                        continue;
+                    }
                     for (int p = 0; p < n; p++) {
                         int w = (int) ((seed + p) % WORDS.size());
                         if (k < 0) TestDb.token(id, p, 300 + w, WORDS.get(w));
@@ -164,5 +176,21 @@ class NodeClientsTest {
                 return;
             }
         }
+    }
+
+    /** Writes a document the job's response format accepts, a few characters a token, and ends the job. */
+    private static void playDocument(long id, String format) {
+        String doc = SchemaExample.forResponseFormat(format);
+        Automaton a = new Automaton(ResponseFormat.parse(format).grammar());
+        if (!a.advance(a.start(), doc.getBytes(StandardCharsets.UTF_8)).accepts()) {
+            TestDb.fail(id, "played tail: the grammar refuses its own example " + doc);
+            return;
+        }
+        int p = 0;
+        for (int at = 0; at < doc.length(); at += 6) {
+            TestDb.token(id, p, 300 + p, doc.substring(at, Math.min(doc.length(), at + 6)));
+            p++;
+        }
+        TestDb.finish(id, "stop");
     }
 }

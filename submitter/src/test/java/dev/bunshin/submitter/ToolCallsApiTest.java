@@ -3,6 +3,8 @@ package dev.bunshin.submitter;
 import dev.bunshin.engine.TestModels;
 import dev.bunshin.engine.gguf.GgufFile;
 import dev.bunshin.engine.gguf.GgufKeys;
+import dev.bunshin.engine.sample.grammar.Automaton;
+import dev.bunshin.engine.sample.grammar.ResponseFormat;
 import dev.bunshin.models.gguf.GgufWriter;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -175,18 +177,35 @@ class ToolCallsApiTest {
     }
 
     @Test
-    void toolChoiceNoneHidesTheToolsAndRequiredIsRefusedUntilSamplingIsConstrained() {
+    void toolChoiceNoneHidesTheToolsAndRequiredConstrainsTheReplyToACall() {
         given().contentType(ContentType.JSON)
                 .body("{\"model\":\"" + MODEL + "\",\"messages\":" + ASK + ",\"tools\":" + TOOLS + ",\"tool_choice\":\"none\"}")
                 .post("/v1/chat/completions").then().statusCode(200)
                 .body("choices[0].finish_reason", not(equalTo("tool_calls")));
         for (String choice : List.of("\"required\"", "{\"type\":\"function\",\"function\":{\"name\":\"get_weather\"}}")) {
+            long before = TestDb.maxJobId();
+            // The played tail answers only what the job's grammar accepts (else it fails the job): a 200 with the
+            // call is the constraint accepting Hermes' call of the tool.
             given().contentType(ContentType.JSON)
                     .body("{\"model\":\"" + MODEL + "\",\"messages\":" + ASK + ",\"tools\":" + TOOLS + ",\"tool_choice\":" + choice + "}")
-                    .post("/v1/chat/completions").then().statusCode(400)
-                    .body("error.param", equalTo("tool_choice"))
-                    .body("error.message", containsString("constrained sampling"));
+                    .post("/v1/chat/completions").then().statusCode(200)
+                    .body("choices[0].finish_reason", equalTo("tool_calls"))
+                    .body("choices[0].message.tool_calls[0].function.name", equalTo("get_weather"));
+            long id = TestDb.maxJobId();
+            assertTrue(id > before, "a job was made");
+            String stored = TestDb.query("SELECT response_format::text FROM jobs WHERE id = ?", id);
+            assertTrue(stored != null && stored.contains("anyOf") && stored.contains("<tool_call>"), choice + ": " + stored);
+            Automaton a = new Automaton(ResponseFormat.parse(stored).grammar());
+            assertFalse(a.advance(a.start(), "<tool_call>\n{\"name\": \"other\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call>"
+                    .getBytes(StandardCharsets.UTF_8)).accepts(), "a call of another tool is refused");
+            assertFalse(a.advance(a.start(), "It is sunny.".getBytes(StandardCharsets.UTF_8)).canContinue(),
+                    "plain text is refused");
         }
+        given().contentType(ContentType.JSON)
+                .body("{\"model\":\"" + MODEL + "\",\"messages\":" + ASK + ",\"tools\":" + TOOLS
+                        + ",\"tool_choice\":\"required\",\"response_format\":{\"type\":\"json_object\"}}")
+                .post("/v1/chat/completions").then().statusCode(400)
+                .body("error.param", equalTo("tool_choice"));
         given().contentType(ContentType.JSON)
                 .body("{\"model\":\"" + MODEL + "\",\"messages\":" + ASK + ",\"tools\":" + TOOLS
                         + ",\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"nope\"}}}")
@@ -247,6 +266,14 @@ class ToolCallsApiTest {
                             "\"arguments\": {\"city\": \"Paris\"}}\n</", "tool_call>");
                 }
                 TestDb.start(id);
+                String format = TestDb.query("SELECT response_format::text FROM jobs WHERE id = ?", id);
+                if (format != null) {
+                    Automaton a = new Automaton(ResponseFormat.parse(format).grammar());
+                    if (!a.advance(a.start(), String.join("", pieces).getBytes(StandardCharsets.UTF_8)).accepts()) {
+                        TestDb.fail(id, "played tail: the job's grammar refuses " + pieces);
+                        continue;
+                    }
+                }
                 for (int p = 0; p < pieces.size(); p++) {
                     TestDb.token(id, p, 300 + p, pieces.get(p));
                 }

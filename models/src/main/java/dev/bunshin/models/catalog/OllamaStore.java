@@ -1,5 +1,7 @@
 package dev.bunshin.models.catalog;
 
+import dev.bunshin.engine.sample.grammar.Json;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

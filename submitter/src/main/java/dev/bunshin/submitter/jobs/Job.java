@@ -10,6 +10,7 @@ import jakarta.persistence.GenerationType;
 import jakarta.persistence.Id;
 import jakarta.persistence.Table;
 import org.hibernate.annotations.DynamicUpdate;
+import org.hibernate.annotations.ColumnTransformer;
 import org.hibernate.annotations.Generated;
 
 import java.time.Instant;
@@ -64,6 +65,13 @@ public class Job extends PanacheEntityBase {
     /** How the reply writes tool calls (V23, {@link ToolCallFormat#sql()}); null: no tools, the reply is text. */
     @Column(name = "tool_call_format")
     public String toolCallFormat;
+    /**
+     * The document the output must be (V21; the engine's ResponseFormat as JSON); null: free text. A json column,
+     * written as text so the schema's property order (the generation order) survives.
+     */
+    @ColumnTransformer(write = "?::json")
+    @Column(name = "response_format")
+    public String responseFormat;
     public String status;
     /** An embedding job's pooled vector, not normalised (V22); null for other jobs and until it completes. */
     @Column(insertable = false, updatable = false)
@@ -120,6 +128,7 @@ public class Job extends PanacheEntityBase {
         j.stopTokens = spec.stopTokens();
         j.logprobs = spec.logprobs();
         j.toolCallFormat = spec.toolCallFormat() == null ? null : spec.toolCallFormat().sql();
+        j.responseFormat = spec.responseFormat();
         j.status = QUEUED;
         j.tokenCount = 0;
         return j;

@@ -22,6 +22,8 @@ public class JobRequests {
         String prompt = f.string("prompt");
         MaxTokens maxTokens = MaxTokens.of(f.integer("max_tokens"), "max_tokens");
         Sampling sampling = Sampling.JOBS.read(f);
-        return JobSpecs.build(model, KIND, prompt, "prompt", false, maxTokens, sampling, null);
+        String format = ResponseFormats.jobs(f);
+        return JobSpecs.build(model, KIND, prompt, "prompt", false, maxTokens, sampling, null)
+                .withResponseFormat(format);
     }
 }

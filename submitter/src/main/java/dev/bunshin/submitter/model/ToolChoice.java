@@ -21,12 +21,11 @@ public record ToolChoice(Mode mode, String function) {
     public static final ToolChoice AUTO = new ToolChoice(Mode.AUTO, null);
 
     /**
-     * Whether the tail can constrain sampling to a JSON schema ({@code jobs.response_format}, the structured-output
-     * work of issue 12). While false, {@code "required"} and a named function are refused with a 400, never answered
-     * with a reply that may not call anything. Flip when that column and the tail's constrained sampler are merged,
-     * and pass {@link #constraint} into the job (see OpenAiRequests#chat).
+     * Whether the tail can constrain sampling to a JSON schema ({@code jobs.response_format}, issue 12's structured
+     * output): it can, so {@code "required"} and a named function become {@link #constraint} (OpenAiRequests#chat).
+     * Were it false, they would be refused with a 400, never answered with a reply that may not call anything.
      */
-    public static final boolean CONSTRAINED_SAMPLING = false;
+    public static final boolean CONSTRAINED_SAMPLING = true;
 
     /** Whether this choice needs sampling constrained to a call. */
     public boolean constrains() {

@@ -16,6 +16,7 @@ import dev.bunshin.submitter.jobs.JobService;
 import dev.bunshin.submitter.jobs.JobSpec;
 import dev.bunshin.submitter.jobs.JobSpecs;
 import dev.bunshin.submitter.jobs.MaxTokens;
+import dev.bunshin.submitter.jobs.ResponseFormats;
 import dev.bunshin.submitter.openai.OpenAiRequests;
 import dev.bunshin.submitter.jobs.Sampling;
 import dev.bunshin.submitter.model.ServedModel;
@@ -149,7 +150,8 @@ public class OllamaResource {
         Options o = options(f);
         if (raw || m.chatTemplate() == null) {
             String text = system == null || raw ? prompt : system + "\n\n" + prompt;
-            spec = JobSpecs.build(m, "ollama-generate", text, "prompt", false, o.maxTokens(), o.sampling(), null);
+            spec = JobSpecs.build(m, "ollama-generate", text, "prompt", false, o.maxTokens(), o.sampling(), null)
+                    .withResponseFormat(o.responseFormat());
         } else {
             List<ChatTemplates.Message> messages = new ArrayList<>();
             if (system != null) {
@@ -158,7 +160,7 @@ public class OllamaResource {
             messages.add(new ChatTemplates.Message("user", prompt));
             ChatTemplates.Rendered r = ChatTemplates.render(m, messages, true);
             spec = JobSpecs.build(m, "ollama-generate", r.prompt(), "prompt", true, o.maxTokens(), o.sampling(),
-                    r.stopTokens());
+                    r.stopTokens()).withResponseFormat(o.responseFormat());
         }
         return run(spec, stream, false, RequestClient.of(response));
     }
@@ -185,7 +187,7 @@ public class OllamaResource {
         Options o = options(f);
         ChatTemplates.Rendered r = ChatTemplates.render(m, messages, tools.tools(), true);
         JobSpec spec = JobSpecs.build(m, "ollama-chat", r.prompt(), "messages", true, o.maxTokens(), o.sampling(),
-                r.stopTokens()).withToolCalls(tools.format());
+                r.stopTokens()).withToolCalls(tools.format()).withResponseFormat(o.responseFormat());
         return run(spec, stream, true, RequestClient.of(response));
     }
 
@@ -296,7 +298,8 @@ public class OllamaResource {
         return a == null || b == null ? 0 : Duration.between(a, b).toNanos();
     }
 
-    record Options(MaxTokens maxTokens, Sampling sampling) {}
+    /** @param responseFormat {@code format} as the engine's stored ResponseFormat, or null: free text */
+    record Options(MaxTokens maxTokens, Sampling sampling, String responseFormat) {}
 
     /** Options whose values would change the answer, with the one value that does not: any other is refused. */
     private static final Map<String, Double> UNSUPPORTED_UNLESS = Map.of("typical_p", 1.0, "mirostat", 0.0,
@@ -314,7 +317,7 @@ public class OllamaResource {
      * Bunshin cannot honour is refused by name, never silently ignored.
      */
     private static Options options(Fields f) {
-        format(f);
+        String format = ResponseFormats.ollama(f);
         f.stringOrNumber("keep_alive");
         JsonNode think = f.raw("think");
         if (think != null && !think.isBoolean() && !think.isTextual()) {
@@ -337,26 +340,10 @@ public class OllamaResource {
             RUNTIME_INTEGERS.forEach(o::integer);
             RUNTIME_NUMBERS.forEach(o::number);
             RUNTIME_BOOLEANS.forEach(o::bool);
-            return new Options(max, s);
+            return new Options(max, s, format);
         } catch (ApiException e) {
             throw e.under("options");
         }
-    }
-
-    /**
-     * {@code format}: structured output, {@code "json"} or a JSON schema object. Not supported yet (issue 12): a
-     * request that asks for it is refused by name, never answered with free text. An empty string means none.
-     */
-    private static void format(Fields f) {
-        JsonNode format = f.raw("format");
-        if (format == null || format.isTextual() && format.asText().isEmpty()) {
-            return;
-        }
-        if (!format.isTextual() && !format.isObject()) {
-            throw ApiException.invalid("format", "'format' must be \"json\" or a JSON schema object, got " + format);
-        }
-        throw ApiException.invalid("format", "unsupported_parameter", "'format' " + (format.isObject() ? "(a JSON schema)"
-                : format.toString()) + " asks for structured output, which is not supported yet; leave 'format' out");
     }
 
     /** Ollama clients send {@code model}; older ones {@code name}. */

@@ -7,6 +7,7 @@ import dev.bunshin.submitter.api.Fields;
 import dev.bunshin.submitter.jobs.JobSpec;
 import dev.bunshin.submitter.jobs.JobSpecs;
 import dev.bunshin.submitter.jobs.MaxTokens;
+import dev.bunshin.submitter.jobs.ResponseFormats;
 import dev.bunshin.submitter.jobs.Sampling;
 import dev.bunshin.submitter.model.ServedModel;
 import dev.bunshin.submitter.model.ServedModels;
@@ -17,6 +18,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -26,6 +28,7 @@ import java.util.Set;
  * remembers the format its calls come in, so that every answer of it (blocking, streamed, a batch's output line) has
  * them as {@code tool_calls}. Logprobs: chat's {@code logprobs: true} with {@code top_logprobs} 0..20 alternatives, the legacy
  * completions' {@code logprobs} 0..20 (OpenAI allows 5; more is accepted) become {@link JobSpec#logprobs}.
+ * {@code response_format} (json_object, json_schema) becomes {@link JobSpec#responseFormat} ({@link ResponseFormats}).
  */
 @ApplicationScoped
 public class OpenAiRequests {
@@ -66,8 +69,9 @@ public class OpenAiRequests {
         Integer logprobs = f.integer("logprobs");
         if (logprobs != null) top(logprobs, "logprobs");
         Sampling sampling = Sampling.OPENAI.read(f);
+        String format = ResponseFormats.openAi(f);
         return JobSpecs.build(model, COMPLETION, prompt, "prompt", false, MaxTokens.of(f.integer("max_tokens"), "max_tokens"),
-                sampling, null).withLogprobs(logprobs);
+                sampling, null).withLogprobs(logprobs).withResponseFormat(format);
     }
 
     public JobSpec chat(Fields f) {
@@ -78,7 +82,7 @@ public class OpenAiRequests {
         f.unsupportedUnlessEmpty("functions", "the legacy function calling (use 'tools')");
         functionCall(f);
         f.bool("parallel_tool_calls");
-        responseFormat(f);
+        String format = ResponseFormats.openAi(f);
         boolean logprobs = Boolean.TRUE.equals(f.bool("logprobs"));
         Integer topLogprobs = f.integer("top_logprobs");
         if (topLogprobs != null) {
@@ -106,12 +110,30 @@ public class OpenAiRequests {
         MaxTokens max = maxCompletion != null ? MaxTokens.of(maxCompletion, "max_completion_tokens")
                 : MaxTokens.of(maxTokens, "max_tokens");
         ChatTemplates.Rendered r = ChatTemplates.render(model, messages, tools.tools(), true);
-        // tool_choice "required" or a named function: once ToolChoice.CONSTRAINED_SAMPLING is true, ToolRequests lets
-        // them through, and the job takes tools.choice().constraint(tools.tools(), tools.format()) as its
-        // response_format when tools.choice().constrains() (a request with both that and response_format: a 400).
+        // tool_choice "required" or a named function: the reply must be one call, by the same constrained sampling
+        // as a response_format (so a request cannot have both).
+        if (tools.choice().constrains()) {
+            if (format != null) {
+                throw ApiException.invalid("tool_choice", "'tool_choice' " + tools.choice().mode().name().toLowerCase()
+                        + " constrains the reply to a tool call; it cannot be combined with 'response_format'");
+            }
+            List<Object> all = tools.tools();
+            String named = tools.choice().function();
+            format = ResponseFormats.toolCall(tools.choice().constraint(all, tools.format()), k -> "tools["
+                    + (named == null ? k : namedIndex(all, named)) + "].function.parameters");
+        }
         return JobSpecs.build(model, CHAT, r.prompt(), "messages", true, max, sampling, r.stopTokens())
                 .withLogprobs(logprobs ? (topLogprobs == null ? 0 : topLogprobs) : null)
-                .withToolCalls(tools.format());
+                .withToolCalls(tools.format()).withResponseFormat(format);
+    }
+
+    /** The index in {@code tools} of the function named {@code name}. */
+    private static int namedIndex(List<Object> tools, String name) {
+        for (int i = 0; i < tools.size(); i++) {
+            Object f = ((Map<?, ?>) tools.get(i)).get("function");
+            if (f instanceof Map<?, ?> fm && name.equals(fm.get("name"))) return i;
+        }
+        return -1;
     }
 
     /** A number of alternatives per token: 0..{@link TokenLogprobs#MAX_TOP}. */
@@ -136,28 +158,6 @@ public class OpenAiRequests {
             throw ApiException.invalid(name, "unsupported_parameter", "'" + name + "' " + v
                     + " needs the legacy function calling, which is not supported (use 'tools' and 'tool_choice'); "
                     + "only \"none\" and \"auto\" are accepted");
-        }
-    }
-
-    /**
-     * {@code response_format}: an object {@code {"type": "text"}}. Structured output ({@code json_object},
-     * {@code json_schema}) is refused by name until it is implemented (issue 12), never silently ignored.
-     */
-    private static void responseFormat(Fields f) {
-        ObjectNode rf = f.object("response_format");
-        if (rf == null) {
-            return;
-        }
-        JsonNode type = rf.get("type");
-        if (type == null || !type.isTextual()) {
-            throw ApiException.invalid("response_format.type", "'response_format.type' must be a string, got " + type);
-        }
-        switch (type.asText()) {
-            case "text" -> { }
-            case "json_object", "json_schema" -> throw ApiException.invalid("response_format", "unsupported_parameter",
-                    "response_format " + type + " (structured output) is not supported yet; only {\"type\": \"text\"}");
-            default -> throw ApiException.invalid("response_format.type", "'response_format.type' must be one of text, "
-                    + "json_object, json_schema; got " + type);
         }
     }
 
