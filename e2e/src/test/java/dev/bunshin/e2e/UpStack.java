@@ -24,6 +24,8 @@ final class UpStack {
     static LocalStack start(String name, String... extra) throws Exception {
         // Under target/: as root, PostgreSQL runs as another user, who must be able to reach the data dir.
         Path dataDir = Path.of("target", name).toAbsolutePath();
+        // A fresh stack each run: a database left by an earlier build may hold another set of migrations.
+        dev.bunshin.launcher.UpProcess.deleteTree(dataDir);
         System.setProperty("bunshin.home", HOME.toString());
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
