@@ -178,6 +178,28 @@ check(petBatch.status === 'completed' && petOut.length === 4 && petOut.every(r =
   && Pet.safeParse(JSON.parse(r.response.body.choices[0].message.content)).success),
   `batch with response_format: ${petOut.map(r => r.response.body.choices[0].message.content).join(' | ')}`);
 
+// A classification batch (issue 12's done-when: a 500-line batch, 500 valid documents): BUNSHIN_LABEL_LINES lines
+// (4 unless told; UpClientsIT asks 500 of the real pipeline), each a Zod schema of an enum, an integer and a boolean,
+// whose documents always complete within the token budget.
+const Label = z.object({ sentiment: z.enum(['positive', 'negative', 'neutral']), stars: z.number().int(), spam: z.boolean() });
+const labelCount = Number(process.env.BUNSHIN_LABEL_LINES ?? 4);
+const labelLines = Array.from({ length: labelCount }, (_, i) => JSON.stringify({ custom_id: `label-${i}`, method: 'POST',
+  url: '/v1/chat/completions', body: { model, messages: [{ role: 'user', content: `Review ${i}: the ${['cat', 'dog', 'ball',
+    'park'][i % 4]} was ${['happy', 'sad', 'big', 'red', 'lost'][i % 5]}.` }], max_tokens: 128, temperature: 0,
+    response_format: zodResponseFormat(Label, 'label') } }));
+const labelFile = await client.files.create({ file: await toFile(Buffer.from(labelLines.join('\n') + '\n'), 'labels.jsonl'), purpose: 'batch' });
+let labelBatch = await client.batches.create({ input_file_id: labelFile.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+const labelDeadline = Date.now() + 480_000;
+while (!['completed', 'failed', 'cancelled', 'expired'].includes(labelBatch.status) && Date.now() < labelDeadline) {
+  await new Promise(r => setTimeout(r, 500));
+  labelBatch = await client.batches.retrieve(labelBatch.id);
+}
+const labelOut = labelBatch.output_file_id ? (await (await client.files.content(labelBatch.output_file_id)).text()).trim().split('\n').map(l => JSON.parse(l)) : [];
+const labelValid = labelOut.filter(r => r.response?.status_code === 200 && r.response.body.choices[0].finish_reason === 'stop'
+  && Label.safeParse(JSON.parse(r.response.body.choices[0].message.content)).success);
+check(labelBatch.status === 'completed' && labelValid.length === labelCount,
+  `a ${labelCount}-line batch with a Zod schema: ${labelValid.length} valid documents (${labelBatch.status}); first: ${labelOut[0]?.response?.body?.choices?.[0]?.message?.content}`);
+
 await embeddings(model);
 
 // Embeddings: the client asks for base64 unless told and decodes it itself; float, base64 and the default agree.

@@ -47,7 +47,8 @@ class UpClientsIT {
 
     @Test
     void theOpenAiClientWorksUnchangedAgainstTheWholeSystem() throws Exception {
-        String out = node(List.of("node", "openai-client.mjs"), 600);
+        // Its classification batch: 500 lines with a Zod schema through /v1/batches, 500 valid documents.
+        String out = node(List.of("node", "openai-client.mjs"), 600, Map.of("BUNSHIN_LABEL_LINES", "500"));
         assertTrue(out.contains("PASS openai 0 failed"), out);
         assertEveryRequestIsAJob();
     }
@@ -69,6 +70,12 @@ class UpClientsIT {
     }
 
     private static String node(List<String> command, long timeoutSeconds) throws Exception {
-        return Command.run(command, NODE_DIR, Map.of("BUNSHIN_URL", stack == null ? "" : stack.apiUrl()), timeoutSeconds);
+        return node(command, timeoutSeconds, Map.of());
+    }
+
+    private static String node(List<String> command, long timeoutSeconds, Map<String, String> env) throws Exception {
+        Map<String, String> all = new java.util.HashMap<>(env);
+        all.put("BUNSHIN_URL", stack == null ? "" : stack.apiUrl());
+        return Command.run(command, NODE_DIR, all, timeoutSeconds);
     }
 }
