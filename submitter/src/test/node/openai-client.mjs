@@ -166,14 +166,7 @@ const petFormat = zodResponseFormat(Pet, 'pet');
 const petLines = [1, 2, 3, 4].map(i => JSON.stringify({ custom_id: `pet-${i}`, method: 'POST', url: '/v1/chat/completions',
   body: { model, messages: [{ role: 'user', content: `Pet number ${i}` }], max_tokens: 300, temperature: 0,
     response_format: petFormat } }));
-const petFile = await client.files.create({ file: await toFile(Buffer.from(petLines.join('\n') + '\n'), 'pets.jsonl'), purpose: 'batch' });
-let petBatch = await client.batches.create({ input_file_id: petFile.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
-const petDeadline = Date.now() + 300_000;
-while (!['completed', 'failed', 'cancelled', 'expired'].includes(petBatch.status) && Date.now() < petDeadline) {
-  await new Promise(r => setTimeout(r, 200));
-  petBatch = await client.batches.retrieve(petBatch.id);
-}
-const petOut = petBatch.output_file_id ? (await (await client.files.content(petBatch.output_file_id)).text()).trim().split('\n').map(l => JSON.parse(l)) : [];
+const { batch: petBatch, out: petOut } = await runBatch(petLines, 'pets.jsonl', 300_000);
 check(petBatch.status === 'completed' && petOut.length === 4 && petOut.every(r => r.response.status_code === 200
   && Pet.safeParse(JSON.parse(r.response.body.choices[0].message.content)).success),
   `batch with response_format: ${petOut.map(r => r.response.body.choices[0].message.content).join(' | ')}`);
@@ -187,20 +180,27 @@ const labelLines = Array.from({ length: labelCount }, (_, i) => JSON.stringify({
   url: '/v1/chat/completions', body: { model, messages: [{ role: 'user', content: `Review ${i}: the ${['cat', 'dog', 'ball',
     'park'][i % 4]} was ${['happy', 'sad', 'big', 'red', 'lost'][i % 5]}.` }], max_tokens: 128, temperature: 0,
     response_format: zodResponseFormat(Label, 'label') } }));
-const labelFile = await client.files.create({ file: await toFile(Buffer.from(labelLines.join('\n') + '\n'), 'labels.jsonl'), purpose: 'batch' });
-let labelBatch = await client.batches.create({ input_file_id: labelFile.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
-const labelDeadline = Date.now() + 480_000;
-while (!['completed', 'failed', 'cancelled', 'expired'].includes(labelBatch.status) && Date.now() < labelDeadline) {
-  await new Promise(r => setTimeout(r, 500));
-  labelBatch = await client.batches.retrieve(labelBatch.id);
-}
-const labelOut = labelBatch.output_file_id ? (await (await client.files.content(labelBatch.output_file_id)).text()).trim().split('\n').map(l => JSON.parse(l)) : [];
+const { batch: labelBatch, out: labelOut } = await runBatch(labelLines, 'labels.jsonl', 480_000);
 const labelValid = labelOut.filter(r => r.response?.status_code === 200 && r.response.body.choices[0].finish_reason === 'stop'
   && Label.safeParse(JSON.parse(r.response.body.choices[0].message.content)).success);
 check(labelBatch.status === 'completed' && labelValid.length === labelCount,
   `a ${labelCount}-line batch with a Zod schema: ${labelValid.length} valid documents (${labelBatch.status}); first: ${labelOut[0]?.response?.body?.choices?.[0]?.message?.content}`);
 
 await embeddings(model);
+
+// Uploads the lines as a batch file, runs the batch to its end (or the deadline); the batch and its output lines.
+async function runBatch(lines, name, ms) {
+  const file = await client.files.create({ file: await toFile(Buffer.from(lines.join('\n') + '\n'), name), purpose: 'batch' });
+  let batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+  const deadline = Date.now() + ms;
+  while (!['completed', 'failed', 'cancelled', 'expired'].includes(batch.status) && Date.now() < deadline) {
+    await new Promise(r => setTimeout(r, 300));
+    batch = await client.batches.retrieve(batch.id);
+  }
+  const out = batch.output_file_id
+    ? (await (await client.files.content(batch.output_file_id)).text()).trim().split('\n').map(l => JSON.parse(l)) : [];
+  return { batch, out };
+}
 
 // Embeddings: the client asks for base64 unless told and decodes it itself; float, base64 and the default agree.
 async function embeddings(model) {
