@@ -42,6 +42,11 @@ final class PositionLedger {
         next.put(r.jobId(), r.pos() + r.nTokens());
     }
 
+    /** Whether this stage holds the job (its KV cache). */
+    boolean holds(long jobId) {
+        return next.containsKey(jobId);
+    }
+
     void free(long jobId) {
         next.remove(jobId);
     }

@@ -87,6 +87,8 @@ final class RecordProcessor {
         Map<TopicPartition, OffsetAndMetadata> done = new HashMap<>();
         // Each job's records in arrival order: a job's records must run in order, different jobs' need not.
         LinkedHashMap<Long, ArrayDeque<ActivationRecord>> queues = new LinkedHashMap<>();
+        // Where each queued record came from: one that cannot run yet is read again from there.
+        Map<ActivationRecord, ConsumerRecord<byte[], byte[]>> source = new java.util.IdentityHashMap<>();
         List<Future<RecordMetadata>> acks = new ArrayList<>();
         List<ProducerRecord<Long, ActivationRecord>> sent = new ArrayList<>();
         int abortAt = -1;
@@ -108,26 +110,51 @@ final class RecordProcessor {
                 abortAt = i;
                 break;
             }
-            if (r.epoch() == a.epoch()) queues.computeIfAbsent(r.jobId(), k -> new ArrayDeque<>()).add(r);
+            if (r.epoch() == a.epoch()) {
+                queues.computeIfAbsent(r.jobId(), k -> new ArrayDeque<>()).add(r);
+                source.put(r, cr);
+            }
             // else: a record of an older plan; its job is re-prefilled under the current one.
             done.put(tp, new OffsetAndMetadata(cr.offset() + 1));
         }
+        Map<TopicPartition, Long> waiting = new HashMap<>();
         while (!queues.isEmpty()) {
+            int before = queued(queues);
             List<ProducerRecord<Long, ActivationRecord>> out = new ArrayList<>();
             EngineBatch batch = nextBatch(queues, a, out);
+            boolean idle = batch.isEmpty() && out.isEmpty() && queued(queues) == before;
             flush(batch, a, out);
             // Out at once, before the next engine call: the next stage starts on these while this one goes on.
             send(out, acks, sent);
+            if (idle) {
+                // Nothing left can run: new jobs while every KV cache is taken (an ended job's FREE is still on its
+                // way round). Not a failure: they are read again, from their offsets, until a cache is free.
+                for (ArrayDeque<ActivationRecord> q : queues.values()) {
+                    for (ActivationRecord r : q) {
+                        ConsumerRecord<byte[], byte[]> cr = source.get(r);
+                        waiting.merge(new TopicPartition(cr.topic(), cr.partition()), cr.offset(), Math::min);
+                    }
+                }
+                queues.clear();
+                Thread.sleep(5);
+            }
         }
         awaitAcks(acks, sent, a);
-        Map<TopicPartition, Long> rewind = new HashMap<>();
+        Map<TopicPartition, Long> rewind = new HashMap<>(waiting);
+        waiting.forEach((tp, offset) -> done.put(tp, new OffsetAndMetadata(offset)));
         if (abortAt >= 0) {
             // Records from abortAt on were fetched but not run: read them again under the new plan.
             for (int j = abortAt; j < all.size(); j++) {
-                rewind.putIfAbsent(new TopicPartition(all.get(j).topic(), all.get(j).partition()), all.get(j).offset());
+                rewind.merge(new TopicPartition(all.get(j).topic(), all.get(j).partition()), all.get(j).offset(), Math::min);
             }
         }
         return new Result(done, rewind);
+    }
+
+    private static int queued(Map<Long, ArrayDeque<ActivationRecord>> queues) {
+        int n = 0;
+        for (ArrayDeque<ActivationRecord> q : queues.values()) n += q.size();
+        return n;
     }
 
     /**
@@ -165,6 +192,8 @@ final class RecordProcessor {
                     }
                     boolean decode = r.type() == RecordType.DECODE;
                     if (pass == 0 ? !decode || decodes >= cap : decode) break;
+                    // A job new here needs a KV cache of its own: none free, it waits (see process).
+                    if (!ledger.holds(r.jobId()) && ledger.size() >= settings.maxSequences()) break;
                     if (!batch.fits(r)) break;
                     q.pollFirst();
                     batch.add(r);

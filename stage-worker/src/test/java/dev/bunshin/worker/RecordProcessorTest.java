@@ -63,6 +63,14 @@ class RecordProcessorTest {
                 d.backend(), d.microBatches());
     }
 
+    /** The default settings with another number of KV caches. */
+    private static WorkerSettings maxSequences(int n) {
+        WorkerSettings d = WorkerSettings.of("w1", "m", Path.of("m.gguf"), "localhost:9");
+        return new WorkerSettings(d.id(), d.modelId(), d.model(), d.bootstrapServers(), d.host(), d.memoryBytes(),
+                d.threads(), d.speedGflops(), d.heartbeat(), d.maxBatchTokens(), n, d.precision(), d.maxRecordBytes(),
+                d.backend(), d.microBatches());
+    }
+
     private static MockProducer<Long, ActivationRecord> producer() {
         return new MockProducer<>(true, null, new LongSerializer(), new ActivationSerializer());
     }
@@ -191,6 +199,36 @@ class RecordProcessorTest {
         Exception e = assertThrows(Exception.class, () -> processor(producer).process(polled, assignment));
         assertTrue(String.valueOf(e.getCause()).contains("broker gone"), String.valueOf(e));
         assertTrue(failed.isEmpty());
+    }
+
+    @Test
+    void aNewJobWaitsForAFreeCacheInsteadOfFailing() throws Exception {
+        MockProducer<Long, ActivationRecord> producer = producer();
+        RecordProcessor p = processor(producer, maxSequences(2));
+        add(1, EPOCH, 0, 2);
+        add(2, EPOCH, 0, 2);
+        p.process(polled, assignment);
+        polled.clear();
+        backend.calls.clear();
+        // Every cache taken: job 3 cannot start; job 1 goes on. Job 3 is read again, from its own offset.
+        add(3, EPOCH, 0, 2);  // offset 0 of this poll
+        addDecode(1, 2);      // offset 1
+        RecordProcessor.Result r = p.process(polled, assignment);
+        assertEquals(List.of(List.of("1@2+1")), backend.calls);
+        assertEquals(Map.of(IN, 0L), r.rewind(), "job 3's record is read again");
+        assertEquals(Map.of(IN, new OffsetAndMetadata(0)), r.done(), "and not committed");
+        assertTrue(failed.isEmpty(), "nothing failed: " + failed);
+        // Read again with job 2's FREE (its job ended) behind it: the FREE makes room, job 3 runs in the same poll.
+        polled.clear();
+        backend.calls.clear();
+        add(3, EPOCH, 0, 2);
+        addDecode(1, 2);      // a duplicate now: dropped by position
+        addRaw(2L, ActivationCodec.encode(ActivationRecord.free(2, EPOCH)));
+        r = p.process(polled, assignment);
+        assertEquals(List.of(List.of("3@0+2")), backend.calls);
+        assertTrue(r.rewind().isEmpty(), "nothing waits: " + r.rewind());
+        assertEquals(List.of(2L), List.copyOf(backend.freed));
+        assertTrue(failed.isEmpty(), "nothing failed: " + failed);
     }
 
     @Test
