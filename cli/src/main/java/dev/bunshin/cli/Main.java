@@ -47,6 +47,8 @@ public final class Main {
               bench priority MODEL [--workers 2] [--batch-lines 10000] [--batch-tokens 16] [--interactive 20]
                           [--every-ms 1000] [--tokens 8] [--json]
                                                            an interactive job's wait behind a big batch
+              bench structured MODEL [--tokens 200] [--reps 5] [--threads 1] [--vocab DIR]
+                                                           constrained sampling (a JSON schema) against free text
               bench make-models DIR [--mixes Q8_0,Q4_0,Q4_K_M] [--layers L] [--tiny] [--force]
                                                            write synthetic TinyLlama-shaped models (≈1 GB each)
 
