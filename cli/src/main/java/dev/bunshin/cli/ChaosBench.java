@@ -80,8 +80,7 @@ final class ChaosBench {
                 + "tokens, seed %d; cpu: %s%n", e.id(), workers, seconds, killEvery, targets, rate, tokens, seed,
                 ClusterBench.cpuFlags());
 
-        Path dataDir = Files.createTempDirectory("bunshin-bench-chaos",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
+        Path dataDir = dataDir("bunshin-bench-chaos");
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
@@ -193,7 +192,8 @@ final class ChaosBench {
         return o.get("id").asLong();
     }
 
-    private static Connection db(LocalStack stack) throws SQLException {
+    /** A connection to the stack's database, as its apps log in (shared by the benches that run a stack). */
+    static Connection db(LocalStack stack) throws SQLException {
         return DriverManager.getConnection(stack.jdbcUrl(), LocalPostgres.USER, LocalPostgres.PASSWORD);
     }
 
@@ -253,7 +253,8 @@ final class ChaosBench {
         throw new IllegalStateException("the database did not come back within 5 minutes");
     }
 
-    private static String status(Connection c, long id) throws SQLException {
+    /** The job's status, or null if there is no such job. */
+    static String status(Connection c, long id) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT status FROM jobs WHERE id = ?")) {
             ps.setLong(1, id);
             try (ResultSet rs = ps.executeQuery()) {
@@ -384,6 +385,12 @@ final class ChaosBench {
             Thread.currentThread().interrupt();
             return false;
         }
+    }
+
+    /** A temporary data directory PostgreSQL's own user may pass through (it runs as another user under root). */
+    static Path dataDir(String prefix) throws IOException {
+        return Files.createTempDirectory(prefix,
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
     }
 
     static void deleteQuietly(Path dir) {

@@ -2,7 +2,6 @@ package dev.bunshin.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.bunshin.launcher.LocalPostgres;
 import dev.bunshin.launcher.LocalStack;
 import dev.bunshin.launcher.UpOptions;
 import dev.bunshin.models.catalog.ModelCatalog;
@@ -14,11 +13,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -93,8 +89,7 @@ final class PriorityBench {
                 batchTokens, interactive, tokens, everyMs, reserve,
                 reserveEnv != null ? " (BUNSHIN_SCHEDULER_INTERACTIVE_RESERVE)" : " (default)", ClusterBench.cpuFlags());
 
-        Path dataDir = Files.createTempDirectory("bunshin-bench-priority",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
+        Path dataDir = ChaosBench.dataDir("bunshin-bench-priority");
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
@@ -133,10 +128,6 @@ final class PriorityBench {
         return result.ok() ? 0 : 1;
     }
 
-    private static Connection db(LocalStack stack) throws SQLException {
-        return DriverManager.getConnection(stack.jdbcUrl(), LocalPostgres.USER, LocalPostgres.PASSWORD);
-    }
-
     private static String post(String url, String json) throws IOException, InterruptedException {
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)).build(),
@@ -165,11 +156,8 @@ final class PriorityBench {
     }
 
     private static String status(LocalStack stack, long id) throws SQLException {
-        try (Connection c = db(stack); PreparedStatement ps = c.prepareStatement("SELECT status FROM jobs WHERE id = ?")) {
-            ps.setLong(1, id);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? rs.getString(1) : null;
-            }
+        try (Connection c = ChaosBench.db(stack)) {
+            return ChaosBench.status(c, id);
         }
     }
 
@@ -177,7 +165,7 @@ final class PriorityBench {
     private static Sample awaitFirstToken(LocalStack stack, long id, Duration timeout) throws Exception {
         long t0 = System.nanoTime();
         while (System.nanoTime() - t0 < timeout.toNanos()) {
-            try (Connection c = db(stack); PreparedStatement ps = c.prepareStatement("""
+            try (Connection c = ChaosBench.db(stack); PreparedStatement ps = c.prepareStatement("""
                     SELECT status, extract(epoch FROM started_at - created_at) * 1000,
                            extract(epoch FROM first_token_at - created_at) * 1000 FROM jobs WHERE id = ?""")) {
                 ps.setLong(1, id);
@@ -212,7 +200,7 @@ final class PriorityBench {
     }
 
     private static int batchRunning(LocalStack stack, String batch) throws SQLException {
-        try (Connection c = db(stack); PreparedStatement ps = c.prepareStatement(
+        try (Connection c = ChaosBench.db(stack); PreparedStatement ps = c.prepareStatement(
                 "SELECT count(*) FROM jobs WHERE batch_id = ? AND status = 'running'")) {
             ps.setString(1, batch);
             try (ResultSet rs = ps.executeQuery()) {
@@ -239,7 +227,7 @@ final class PriorityBench {
 
     /** The median time between consecutive tokens of the batch's jobs committed in [from, to]: one engine step. */
     private static double stepMs(LocalStack stack, String batch, Instant from, Instant to) throws SQLException {
-        try (Connection c = db(stack); PreparedStatement ps = c.prepareStatement("""
+        try (Connection c = ChaosBench.db(stack); PreparedStatement ps = c.prepareStatement("""
                 SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY d) FROM (
                     SELECT extract(epoch FROM t.created_at - lag(t.created_at) OVER (PARTITION BY t.job_id
                                                                                ORDER BY t.position)) * 1000 AS d
