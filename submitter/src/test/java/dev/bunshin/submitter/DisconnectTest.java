@@ -5,7 +5,12 @@ import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
+import dev.bunshin.submitter.jobs.Completions;
+import dev.bunshin.submitter.jobs.Job;
+import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
 
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -16,6 +21,7 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * No work for clients that left (issue 12): an OpenAI or Ollama request's job — streamed or not — is cancelled
@@ -36,6 +42,9 @@ class DisconnectTest {
                     "bunshin.api.notified-poll-ms", "60000");
         }
     }
+
+    @Inject
+    Completions completions;
 
     @TestHTTPResource("/")
     URI base;
@@ -68,6 +77,27 @@ class DisconnectTest {
         assertEquals("queued", TestDb.query("SELECT status FROM jobs WHERE id = ?", id));
     }
 
+    @Test
+    void aClientThatLeavesBeforeItsStreamIsWrittenCancelsItsJob() throws Exception {
+        // The framework may never call a streamed body whose connection closed first: the guard alone must notice.
+        long id = JobApiTest.submit("{\"prompt\":\"Once upon a time\",\"max_tokens\":5}");
+        Job job = Job.findById(id);
+        completions.answer(job, () -> {
+            throw new IOException("the client went away");
+        }, out -> fail("the body is never written here"));
+        assertEquals("cancelled", awaitCancelled(id, 5_000), "job " + id + " whose stream was never written");
+    }
+
+    private static String awaitCancelled(long id, long millis) throws InterruptedException {
+        long t0 = System.nanoTime();
+        String status = TestDb.query("SELECT status FROM jobs WHERE id = ?", id);
+        while (!status.equals("cancelled") && System.nanoTime() - t0 < millis * 1_000_000L) {
+            Thread.sleep(50);
+            status = TestDb.query("SELECT status FROM jobs WHERE id = ?", id);
+        }
+        return status;
+    }
+
     private void assertCancelledAfterLeaving(String path, String json, boolean waitForBytes) throws Exception {
         long before = TestDb.maxJobId();
         long id;
@@ -80,11 +110,7 @@ class DisconnectTest {
             assertEquals("queued", TestDb.query("SELECT status FROM jobs WHERE id = ?", id));
         } // the client leaves
         long t0 = System.nanoTime();
-        String status = "queued";
-        while (!status.equals("cancelled") && System.nanoTime() - t0 < 5_000_000_000L) {
-            Thread.sleep(50);
-            status = TestDb.query("SELECT status FROM jobs WHERE id = ?", id);
-        }
+        String status = awaitCancelled(id, 5_000);
         long ms = (System.nanoTime() - t0) / 1_000_000;
         assertEquals("cancelled", status, path + ": job " + id + " after its client left");
         assertTrue(ms < 2_000, path + ": cancelled " + ms + " ms after the client left");

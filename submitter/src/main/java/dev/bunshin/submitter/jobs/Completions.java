@@ -3,10 +3,13 @@ package dev.bunshin.submitter.jobs;
 import dev.bunshin.submitter.api.ApiException;
 import dev.bunshin.submitter.api.Tenant;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.ws.rs.core.StreamingOutput;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Runs a request as a job and waits for it, for the APIs that answer with the generated text (OpenAI, Ollama):
@@ -75,22 +78,41 @@ public class Completions {
         return jobs.snapshot(job.id, own(job));
     }
 
-    /** What a streamed answer writes, from its first byte to its last; throws when the client is gone. */
+    /** What a streamed answer writes to its response, from its first byte to its last; throws when the client is gone. */
     public interface Body {
-        void write() throws IOException;
+        void write(OutputStream out) throws IOException;
     }
 
     /**
-     * Writes a streamed answer: a write that fails anywhere in it cancels the job — also one before the first
-     * token (a client that left between its request and its stream's first bytes leaves nobody to read either).
+     * A streamed answer: a write that fails anywhere in it cancels the job — also one before the first token. From
+     * now until the body has been written, a guard checks the client every {@link TokenFeed#CHECK_MILLIS}: a client
+     * that leaves before the framework starts writing the body (which then may never be called) cancels the job too.
      */
-    public void answer(Job job, Body body) throws IOException {
-        try {
-            body.write();
-        } catch (IOException e) {
-            cancelQuietly(job);
-            throw e;
-        }
+    public StreamingOutput answer(Job job, Client client, Body body) {
+        AtomicBoolean written = new AtomicBoolean();
+        Thread.ofVirtual().name("client-guard-" + job.id).start(() -> {
+            try {
+                while (!written.get()) {
+                    Thread.sleep(TokenFeed.CHECK_MILLIS);
+                    if (written.get()) return;
+                    client.check();
+                }
+            } catch (IOException e) {
+                cancelQuietly(job);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        return out -> {
+            try {
+                body.write(out);
+            } catch (IOException e) {
+                cancelQuietly(job);
+                throw e;
+            } finally {
+                written.set(true);
+            }
+        };
     }
 
     /** The tenant that created the job (and so may see and cancel it). */

@@ -194,7 +194,7 @@ public class OllamaResource {
     private Response run(JobSpec spec, boolean stream, boolean chat, Client client) {
         Job job = completions.submit(spec, tenant.get());
         if (stream) {
-            return Response.ok((jakarta.ws.rs.core.StreamingOutput) out -> completions.answer(job, () -> {
+            return Response.ok(completions.answer(job, client, out -> {
                 EventStream nd = new EventStream(out, mapper).open();
                 ToolCallFormat format = ToolCallFormat.ofSql(job.toolCallFormat);
                 ToolCallStream calls = format == null ? null : new ToolCallStream(format);

@@ -84,7 +84,7 @@ public class OpenAiResource {
         if (Boolean.TRUE.equals(f.bool("stream"))) {
             boolean usage = OpenAiRequests.includeUsage(f);
             OpenAiLogprobs logprobs = OpenAiLogprobs.forStream(job, models);
-            return sse(out -> completions.answer(job, () -> {
+            return sse(completions.answer(job, RequestClient.of(response), out -> {
                 EventStream sse = new EventStream(out, mapper).openSse();
                 JobService.Snapshot s = completions.stream(job, t -> {
                     if (logprobs != null) logprobs.add(t);
@@ -117,7 +117,7 @@ public class OpenAiResource {
         if (Boolean.TRUE.equals(f.bool("stream"))) {
             boolean usage = OpenAiRequests.includeUsage(f);
             OpenAiLogprobs logprobs = OpenAiLogprobs.forStream(job, models);
-            return sse(out -> completions.answer(job, () -> {
+            return sse(completions.answer(job, RequestClient.of(response), out -> {
                 EventStream sse = new EventStream(out, mapper).openSse();
                 Map<String, Object> role = new LinkedHashMap<>();
                 role.put("role", "assistant");
