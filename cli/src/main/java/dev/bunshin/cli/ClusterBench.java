@@ -298,7 +298,7 @@ final class ClusterBench {
                     + "it to its output sent (median / p90 ms): %s%n", r.cluster().get(i).jobs(), h.stepMs(), h.steps(), hopText(h));
         }
         out.printf("%n%d tokens per job, greedy, distinct prompts; all jobs of a row submitted at once; %d rep(s) per row, "
-                + "medians; one warm-up round first on each side (up to 8 jobs of up to 16 tokens). Cluster rows: server timestamps from the first job's "
+                + "medians; one warm-up round first on each side (the largest row's jobs, up to 32 tokens each). Cluster rows: server timestamps from the first job's "
                 + "creation to the last one's end; single node: one JVM on one node's cores, prompts prefilled in turn, "
                 + "then one batched decode step for all jobs at a time. CPU: %s%n", nTokens, reps, cpuFlags());
     }

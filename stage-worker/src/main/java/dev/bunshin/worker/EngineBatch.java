@@ -4,6 +4,7 @@ import dev.bunshin.engine.StageBackend;
 import dev.bunshin.engine.StageInput;
 import dev.bunshin.engine.StageOutput;
 import dev.bunshin.protocol.ActivationRecord;
+import dev.bunshin.protocol.RecordType;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -11,8 +12,10 @@ import java.util.List;
 
 /**
  * Records for one engine call, from many jobs (continuous batching): at most one record per job, since a job's
- * chunks must run in order, one call each, and at most {@code maxTokens} positions (a single larger record still
- * runs, alone).
+ * chunks must run in order, one call each; any number of decode steps (their count is the caller's: one wave) and
+ * at most {@code maxTokens} prompt positions besides (a single larger prompt chunk still runs, alone among prompts).
+ * Decode steps do not count against the prompt positions: a wave of decode steps as large as the cap would
+ * otherwise leave no room for any prompt, and new jobs would wait for running ones to end.
  */
 final class EngineBatch {
 
@@ -32,7 +35,12 @@ final class EngineBatch {
 
     /** Whether {@code r} can join this call (else flush first). */
     boolean fits(ActivationRecord r) {
-        return records.isEmpty() || (!records.containsKey(r.jobId()) && tokens + r.nTokens() <= maxTokens);
+        if (records.containsKey(r.jobId())) return false;
+        return isDecode(r) || tokens == 0 || tokens + r.nTokens() <= maxTokens;
+    }
+
+    private static boolean isDecode(ActivationRecord r) {
+        return r.type() == RecordType.DECODE;
     }
 
     boolean contains(long jobId) {
@@ -42,7 +50,7 @@ final class EngineBatch {
     void add(ActivationRecord r) {
         if (!fits(r)) throw new IllegalStateException("record " + r + " does not fit the batch: flush first");
         records.put(r.jobId(), r);
-        tokens += r.nTokens();
+        if (!isDecode(r)) tokens += r.nTokens();
     }
 
     boolean isEmpty() {

@@ -135,7 +135,8 @@ final class PlanFollower implements AutoCloseable {
             }
             if (old == null || !old.stage().topic().equals(mine.topic()) || consumer == null) {
                 closeConsumer();
-                consumer = new StageConsumer(KafkaClients.consumer(settings, mine), settings.id(), settings.maxBatchTokens());
+                consumer = new StageConsumer(KafkaClients.consumer(settings, mine), settings.id(),
+                        settings.maxBatchTokens() + settings.maxSequences());
             }
             TailStage tail = null;
             if (next.isLast(mine)) {

@@ -250,7 +250,10 @@ final class RecordProcessor {
                 if (o != null) logits.add(new TailStage.Logits(recs.get(i), o.logits(), o.pooled()));
             }
             String first = a.plan().stages().getFirst().topic();
-            for (ActivationRecord r : a.tail().onLogits(logits, a.epoch())) out.add(new ProducerRecord<>(first, r.jobId(), r));
+            long t1 = System.nanoTime();
+            List<ActivationRecord> next = a.tail().onLogits(logits, a.epoch());
+            stats.tail(System.nanoTime() - t1);
+            for (ActivationRecord r : next) out.add(new ProducerRecord<>(first, r.jobId(), r));
         }
     }
 

@@ -180,6 +180,8 @@ public final class StageWorker implements AutoCloseable {
                         processor.waveSize(a), WAVE_WAIT);
                 metrics.consumerLag(a.stage(), consumer::lag);
                 if (!records.isEmpty()) {
+                    long now = System.currentTimeMillis();
+                    for (ConsumerRecord<byte[], byte[]> cr : records) stats.arrived(now - cr.timestamp());
                     RecordProcessor.Result r = processor.process(records, a);
                     consumer.acknowledge(r.done());
                     if (!r.rewind().isEmpty()) {

@@ -22,7 +22,8 @@ import java.util.Objects;
  * @param threads          engine threads ({@code bunshin.worker.threads})
  * @param speedGflops      0 = measure with a short matmul probe at start ({@code bunshin.worker.speed})
  * @param heartbeat        heartbeat interval ({@code bunshin.worker.heartbeat})
- * @param maxBatchTokens   cap on positions per engine call ({@code bunshin.worker.max-batch-tokens})
+ * @param maxBatchTokens   cap on prompt positions per engine call, besides its decode steps
+ *                         ({@code bunshin.worker.max-batch-tokens})
  * @param maxSequences     jobs with a KV cache at once ({@code bunshin.worker.max-sequences})
  * @param precision        wire precision of the activations this worker sends ({@code bunshin.worker.wire-precision})
  * @param maxRecordBytes   largest record value ({@code bunshin.max-record-bytes})
@@ -41,10 +42,12 @@ public record WorkerSettings(String id, String modelId, Path model, String boots
                              KafkaCredentials kafkaCredentials) {
 
     /**
-     * Positions per engine call unless told: enough to batch prefill well, small enough that a round of prompts
-     * flows through the stages in several calls (interleaved with decode steps) instead of one long call per stage.
+     * Prompt positions per engine call unless told: enough to batch prefill well on a CPU, small enough that a round
+     * of prompts flows through the stages in many short calls, interleaved with decode steps, instead of a few long
+     * ones that leave the next stage idle (256 gave 1.22–1.36× the single node in bench cluster, 64 gave 1.44–1.49×;
+     * docs/benchmarks.md). A GPU worker batches larger prompts for free: raise it there (e.g. 512).
      */
-    public static final int DEFAULT_MAX_BATCH_TOKENS = 256;
+    public static final int DEFAULT_MAX_BATCH_TOKENS = 64;
 
     public WorkerSettings {
         Objects.requireNonNull(id, "id == null");

@@ -19,6 +19,9 @@ final class WorkerStats {
     private int maxBatch;
     private long engineNanos;
     private long sendNanos;
+    private long tailNanos;
+    private long arrivals;
+    private long ageMillis;
 
     WorkerStats(Duration period) {
         this.periodNanos = period.toNanos();
@@ -35,18 +38,31 @@ final class WorkerStats {
         sendNanos += nanos;
     }
 
+    /** The tail's sampling and its transaction for one engine call's logits. */
+    void tail(long nanos) {
+        tailNanos += nanos;
+    }
+
+    /** A record polled {@code millis} after its producer sent it (the hop into this stage, and any queueing). */
+    void arrived(long millis) {
+        arrivals++;
+        ageMillis += Math.max(0, millis);
+    }
+
     void maybeLog(String worker, int stage) {
         long now = System.nanoTime();
         long elapsed = now - since;
         if (elapsed < periodNanos) return;
         if (calls > 0) {
             LOG.info(String.format(Locale.ROOT, "worker %s stage %d, last %.0f s: %d engine calls, %d records "
-                            + "(%.1f per call, at most %d); engine %.0f%% of the time (%.1f ms per call), sending %.0f%%",
+                            + "(%.1f per call, at most %d); engine %.0f%% of the time (%.1f ms per call), sending %.0f%%, "
+                            + "tail %.1f ms per call; records polled %.1f ms after they were sent (mean)",
                     worker, stage, elapsed / 1e9, calls, records, (double) records / calls, maxBatch,
-                    100.0 * engineNanos / elapsed, engineNanos / 1e6 / calls, 100.0 * sendNanos / elapsed));
+                    100.0 * engineNanos / elapsed, engineNanos / 1e6 / calls, 100.0 * sendNanos / elapsed,
+                    tailNanos / 1e6 / calls, arrivals == 0 ? 0.0 : (double) ageMillis / arrivals));
         }
         since = now;
-        calls = records = engineNanos = sendNanos = 0;
+        calls = records = engineNanos = sendNanos = tailNanos = arrivals = ageMillis = 0;
         maxBatch = 0;
     }
 }

@@ -34,6 +34,20 @@ class EngineBatchTest {
     }
 
     @Test
+    void decodeStepsDoNotCountAgainstThePromptPositions() {
+        EngineBatch b = new EngineBatch(4);
+        for (long job = 1; job <= 6; job++) {
+            assertTrue(b.fits(ActivationRecord.decode(job, 1, 10, 7)), "decode step " + job);
+            b.add(ActivationRecord.decode(job, 1, 10, 7));
+        }
+        assertTrue(b.fits(rec(7, 3)), "a wave of 6 decode steps leaves the 4 prompt positions free");
+        b.add(rec(7, 3));
+        assertTrue(b.fits(rec(8, 1)));
+        assertFalse(b.fits(rec(9, 2)), "3 + 2 prompt positions");
+        assertFalse(b.fits(ActivationRecord.decode(7, 1, 3, 7)), "job 7 is in the call already");
+    }
+
+    @Test
     void bisectionFindsTheRefusedRecordsAndRunsTheRest() throws Exception {
         FakeBackend backend = new FakeBackend(64);
         backend.refuse.add(3L);

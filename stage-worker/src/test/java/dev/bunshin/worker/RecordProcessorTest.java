@@ -178,7 +178,7 @@ class RecordProcessorTest {
         add(22, EPOCH, 0, 2);
         backend.refuse.add(22L);
         add(23, EPOCH, 0, 2);
-        processor(producer).process(polled, assignment);
+        processor(producer, maxBatchTokens(256)).process(polled, assignment); // all four in one call
         assertEquals(List.of(21L, 22L), List.copyOf(failed.keySet()));
         assertTrue(failed.get(21L).startsWith("stage 1 (w1): sequence 21: position 0 + 65 exceeds"), failed.get(21L));
         // The FREEs are queued as the bisection finds the refused records, the outputs after the engine call.
