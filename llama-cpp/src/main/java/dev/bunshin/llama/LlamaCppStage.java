@@ -47,11 +47,44 @@ public final class LlamaCppStage implements StageBackend {
      * @param batchTokens tokens per {@code llama_decode}; larger batches are split
      */
     public record Settings(Path shardDir, int gpuLayers, int batchTokens) {
-        /** {@code -Dbunshin.shard.dir}, else {@code ~/.cache/bunshin/shards}; CPU only; 512 tokens per decode. */
+        /**
+         * {@code -Dbunshin.shard.dir}, else {@code ~/.cache/bunshin/shards}; 512 tokens per decode; layers on a GPU:
+         * {@code -Dbunshin.llama.gpu-layers} / {@code BUNSHIN_LLAMA_GPU_LAYERS}, else all of the shard's when the
+         * libllama in use is a GPU build (a GPU backend library beside it), else none.
+         */
         public static Settings defaults() {
             String dir = System.getProperty("bunshin.shard.dir");
             return new Settings(dir != null ? Path.of(dir)
-                    : Path.of(System.getProperty("user.home"), ".cache", "bunshin", "shards"), 0, 512);
+                    : Path.of(System.getProperty("user.home"), ".cache", "bunshin", "shards"), defaultGpuLayers(), 512);
+        }
+
+        /** A GPU backend of a libllama build, as llama.cpp names its library file. */
+        static final List<String> GPU_BACKENDS = List.of("libggml-cuda.so", "libggml-vulkan.so", "libggml-hip.so",
+                "libggml-metal.so", "libggml-sycl.so", "ggml-cuda.dll", "ggml-vulkan.dll", "libggml-metal.dylib");
+
+        static int defaultGpuLayers() {
+            String v = System.getProperty("bunshin.llama.gpu-layers");
+            String source = "-Dbunshin.llama.gpu-layers";
+            if (v == null || v.isBlank()) {
+                v = System.getenv("BUNSHIN_LLAMA_GPU_LAYERS");
+                source = "BUNSHIN_LLAMA_GPU_LAYERS";
+            }
+            if (v != null && !v.isBlank()) {
+                try {
+                    int n = Integer.parseInt(v.trim());
+                    if (n >= 0) return n;
+                } catch (NumberFormatException e) {
+                    // reported below
+                }
+                throw new IllegalArgumentException(source + " must be a number of layers >= 0, got '" + v + "'");
+            }
+            try {
+                Path dir = LlamaRelease.locate().getParent();
+                for (String lib : GPU_BACKENDS) if (java.nio.file.Files.exists(dir.resolve(lib))) return 999;
+            } catch (LlamaUnavailableException e) {
+                // no library: nothing to offload to
+            }
+            return 0;
         }
     }
 

@@ -80,7 +80,10 @@ public final class LlamaLibrary {
         // libllama finds libggml* through its RUNPATH ($ORIGIN); loading it is enough.
         SymbolLookup lookup = SymbolLookup.libraryLookup(path, global);
         SymbolLookup ggml = lookupOf(dir, global, "libggml-base.so", lookup);
-        SymbolLookup ggmlMain = lookupOf(dir, global, "libggml." + release + ".so", lookupOf(dir, global, "libggml.so", lookup));
+        // libggml as node-llama-cpp names it: libggml.v0.5.0.so, or libggml.vulkan.v0.5.0.so beside a GPU build's libllama.
+        String ggmlName = path.getFileName().toString().replaceFirst("^libllama\\.", "libggml.");
+        SymbolLookup ggmlMain = lookupOf(dir, global, ggmlName,
+                lookupOf(dir, global, "libggml." + release + ".so", lookupOf(dir, global, "libggml.so", lookup)));
         Linker linker = Linker.nativeLinker();
         ggmlBackendLoadAllFromPath = handle(linker, ggmlMain, "ggml_backend_load_all_from_path", FunctionDescriptor.ofVoid(ADDRESS));
         ggmlGetName = handle(linker, ggml, "ggml_get_name", FunctionDescriptor.of(ADDRESS, ADDRESS));

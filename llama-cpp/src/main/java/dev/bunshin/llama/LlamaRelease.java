@@ -29,7 +29,7 @@ public final class LlamaRelease {
     /** The llama.cpp release, e.g. {@code v0.5.0}: the struct layouts of {@link LlamaLayouts} are this release's. */
     public static final String RELEASE = PINNED.getProperty("llama.cpp.release");
 
-    private static final Pattern NAMED_RELEASE = Pattern.compile("libllama\\.(v[0-9][0-9.]*[0-9])\\.(so|dylib|dll)");
+    private static final Pattern NAMED_RELEASE = Pattern.compile("libllama\\.(?:[a-z0-9]+\\.)?(v[0-9][0-9.]*[0-9])\\.(so|dylib|dll)");
     private static final Pattern METADATA_RELEASE = Pattern.compile("\"release\"\\s*:\\s*\"([^\"]+)\"");
 
     private static Properties load() {
@@ -73,7 +73,7 @@ public final class LlamaRelease {
         Path p = Path.of(chosen).toAbsolutePath();
         if (Files.isDirectory(p)) {
             Path named = p.resolve("libllama." + RELEASE + ".so");
-            p = Files.isRegularFile(named) ? named : p.resolve("libllama.so");
+            p = Files.isRegularFile(named) ? named : variant(p).orElse(p.resolve("libllama.so"));
         }
         if (!Files.isRegularFile(p)) {
             throw new LlamaUnavailableException(source + " names " + p + ", which does not exist (expected a libllama of "
@@ -89,6 +89,16 @@ public final class LlamaRelease {
                     + RELEASE + " (its struct layouts differ between releases)");
         }
         return p;
+    }
+
+    /** A GPU build's library in {@code dir}, as node-llama-cpp names it: {@code libllama.vulkan.v0.5.0.so}. */
+    private static java.util.Optional<Path> variant(Path dir) {
+        try (var files = Files.list(dir)) {
+            return files.filter(f -> f.getFileName().toString().matches("libllama\\.[a-z0-9]+\\." + Pattern.quote(RELEASE)
+                    + "\\.so")).findFirst();
+        } catch (IOException e) {
+            return java.util.Optional.empty();
+        }
     }
 
     /** The release a library file declares by its name or its build metadata; null if neither says. */

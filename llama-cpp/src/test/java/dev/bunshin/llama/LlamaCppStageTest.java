@@ -112,6 +112,20 @@ class LlamaCppStageTest {
     }
 
     @Test
+    void gpuLayersDefaultToNoneOnTheCpuBuildAndAreCheckedWhenGiven() {
+        assertEquals(0, LlamaCppStage.Settings.defaultGpuLayers(), "the CPU build has no GPU backend beside it");
+        try {
+            System.setProperty("bunshin.llama.gpu-layers", "12");
+            assertEquals(12, LlamaCppStage.Settings.defaultGpuLayers());
+            System.setProperty("bunshin.llama.gpu-layers", "all");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, LlamaCppStage.Settings::defaultGpuLayers);
+            assertTrue(e.getMessage().contains("-Dbunshin.llama.gpu-layers") && e.getMessage().contains("'all'"), e.getMessage());
+        } finally {
+            System.clearProperty("bunshin.llama.gpu-layers");
+        }
+    }
+
+    @Test
     void manySequencesPerCallAndRewindsGiveTheSameLogits() throws IOException {
         try (GgufFile f = GgufFile.open(model("llama", SyntheticModel.Mix.Q8_0)); Chain c = llamaChain(f, 3)) {
             // Alone, one at a time.
