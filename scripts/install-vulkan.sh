@@ -5,14 +5,14 @@
 set -euo pipefail
 ICD_DIR="/usr/share/vulkan/icd.d"
 
-have_driver() { ls "$ICD_DIR"/lvp_icd*.json >/dev/null 2>&1; }
+have_driver() { ls "$ICD_DIR"/lvp_icd*.json >/dev/null 2>&1 && ldconfig -p | grep -q "libvulkan.so.1"; }
 
 if ! have_driver; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "install-vulkan: no lavapipe in $ICD_DIR: apt-get install mesa-vulkan-drivers" >&2
+    echo "install-vulkan: no lavapipe in $ICD_DIR (or no libvulkan.so.1): apt-get install mesa-vulkan-drivers libvulkan1" >&2
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >&2
-    apt-get install -y -qq mesa-vulkan-drivers >&2
+    apt-get install -y -qq mesa-vulkan-drivers libvulkan1 >&2
   else
     echo "install-vulkan: no lavapipe in $ICD_DIR and this is not root with apt-get: install Debian's" >&2
     echo "install-vulkan: mesa-vulkan-drivers (sudo apt-get install mesa-vulkan-drivers)" >&2
