@@ -149,7 +149,8 @@ public final class LlamaCppStage implements StageBackend {
             float scale = config.architecture().startsWith("gemma") && !range.isFirst() ? (float) (1 / Math.sqrt(config.nEmbd())) : 1f;
             String d = lib.describe() + "; " + (whole ? "whole model " + file.path().getFileName()
                     : "shard " + gguf.getFileName() + " (layers " + range + (last ? ", vocabulary and head" : ", no vocabulary") + ")")
-                    + "; " + model.desc() + "; " + options.threads() + " threads, n_ctx " + model.nCtx();
+                    + "; " + model.desc() + "; " + options.threads() + " threads, n_ctx " + model.nCtx()
+                    + (settings.gpuLayers() > 0 ? ", n_gpu_layers " + settings.gpuLayers() : ", on the CPU");
             return new LlamaCppStage(range, config, options, model, whole, embd, scale, d);
         } catch (RuntimeException | IOException e) {
             model.close();

@@ -70,6 +70,9 @@ class VulkanStageTest {
             long t0 = System.nanoTime();
             LlamaCppStage vulkan = LlamaCppStage.load(f, new LayerRange(2, n), LlamaCppStageTest.OPTIONS,
                     new LlamaCppStage.Settings(dir.resolve("shards"), LlamaCppStage.Settings.defaultGpuLayers(), 512));
+            System.err.println("VulkanStageTest: " + vulkan.describe());
+            assertTrue(vulkan.describe().contains("vulkan") && vulkan.describe().contains("n_gpu_layers 999"),
+                    "the stage says what it runs on (the worker logs and stores this): " + vulkan.describe());
             try (Chain mixed = new Chain(f, List.of(StageRunner.load(f, new LayerRange(0, 2), LlamaCppStageTest.OPTIONS),
                     vulkan))) {
                 int[] got = mixed.greedy(1, prompt, 16);
