@@ -94,7 +94,8 @@ public final class StageWorker implements AutoCloseable {
      */
     public synchronized void start() throws SQLException, InterruptedException {
         if (thread != null) return;
-        double speed = settings.speedGflops() > 0 ? settings.speedGflops() : SpeedProbe.measureGflops();
+        double speed = settings.speedGflops() > 0 ? settings.speedGflops()
+                : SpeedProbe.measure(settings.backend(), settings.model(), settings.threads());
         registration.register(speed);
         LOG.info("worker " + settings.id() + " registered (" + String.format("%.2f", speed) + " GFLOPS, "
                 + settings.memoryBytes() + " B)");
