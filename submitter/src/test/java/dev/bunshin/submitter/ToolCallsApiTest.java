@@ -133,6 +133,28 @@ class ToolCallsApiTest {
     }
 
     @Test
+    void parallelToolCallsFalseAnswersOnlyTheRepliesFirstCall() {
+        String two = "[{\"role\":\"user\",\"content\":\"Weather in Paris and Rome?\"}]";
+        given().contentType(ContentType.JSON)
+                .body("{\"model\":\"" + MODEL + "\",\"messages\":" + two + ",\"tools\":" + TOOLS + "}")
+                .post("/v1/chat/completions").then().statusCode(200)
+                .body("choices[0].message.tool_calls.size()", equalTo(2))
+                .body("choices[0].message.tool_calls[1].function.arguments", equalTo("{\"city\":\"Rome\"}"));
+        given().contentType(ContentType.JSON)
+                .body("{\"model\":\"" + MODEL + "\",\"messages\":" + two + ",\"tools\":" + TOOLS
+                        + ",\"parallel_tool_calls\":false}")
+                .post("/v1/chat/completions").then().statusCode(200)
+                .body("choices[0].finish_reason", equalTo("tool_calls"))
+                .body("choices[0].message.tool_calls.size()", equalTo(1))
+                .body("choices[0].message.tool_calls[0].function.arguments", equalTo("{\"city\":\"Paris\"}"));
+        String sse = given().contentType(ContentType.JSON)
+                .body("{\"model\":\"" + MODEL + "\",\"messages\":" + two + ",\"tools\":" + TOOLS
+                        + ",\"parallel_tool_calls\":false,\"stream\":true}")
+                .post("/v1/chat/completions").then().statusCode(200).extract().asString();
+        assertTrue(sse.contains("Paris") && !sse.contains("Rome") && !sse.contains("\"index\":1"), sse);
+    }
+
+    @Test
     void aToolResultGoesBackInAndTheAnswerIsText() {
         String messages = "[{\"role\":\"user\",\"content\":\"Weather in Paris?\"},{\"role\":\"assistant\",\"content\":null,"
                 + "\"tool_calls\":[{\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"get_weather\","
@@ -261,6 +283,9 @@ class ToolCallsApiTest {
                 List<String> pieces;
                 if (prompt.contains("<tool_response>") || !m.find()) {
                     pieces = List.of(ANSWER.split("(?<= )"));
+                } else if (prompt.contains("Paris and Rome")) { // two calls in one reply
+                    pieces = List.of("<tool_call>\n{\"name\": \"" + m.group(1) + "\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call>",
+                            "\n<tool_call>\n{\"name\": \"" + m.group(1) + "\", \"arguments\": {\"city\": \"Rome\"}}\n</tool_call>");
                 } else {
                     pieces = List.of("<tool", "_call>\n{\"name\": \"" + m.group(1) + "\", ",
                             "\"arguments\": {\"city\": \"Paris\"}}\n</", "tool_call>");

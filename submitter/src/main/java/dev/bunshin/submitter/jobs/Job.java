@@ -65,6 +65,9 @@ public class Job extends PanacheEntityBase {
     /** How the reply writes tool calls (V23, {@link ToolCallFormat#sql()}); null: no tools, the reply is text. */
     @Column(name = "tool_call_format")
     public String toolCallFormat;
+    /** At most one tool call is answered, the reply's first (V24; {@code "parallel_tool_calls": false}). */
+    @Column(name = "single_tool_call")
+    public boolean singleToolCall;
     /**
      * The document the output must be (V21; the engine's ResponseFormat as JSON); null: free text. A json column,
      * written as text so the schema's property order (the generation order) survives.
@@ -128,6 +131,7 @@ public class Job extends PanacheEntityBase {
         j.stopTokens = spec.stopTokens();
         j.logprobs = spec.logprobs();
         j.toolCallFormat = spec.toolCallFormat() == null ? null : spec.toolCallFormat().sql();
+        j.singleToolCall = spec.singleToolCall();
         j.responseFormat = spec.responseFormat();
         j.status = QUEUED;
         j.tokenCount = 0;

@@ -59,7 +59,7 @@ public final class OpenAiObjects {
         ToolCalls.Parsed parsed = format == null ? null : ToolCalls.parse(text, format);
         if (parsed != null && !parsed.calls().isEmpty()) {
             message.put("content", parsed.content());
-            message.put("tool_calls", toolCalls(job, parsed.calls(), 0, false));
+            message.put("tool_calls", toolCalls(job, answered(job, parsed.calls()), 0, false));
             finish = "tool_calls";
         } else {
             message.put("content", text);
@@ -70,6 +70,11 @@ public final class OpenAiObjects {
         choice.put("logprobs", logprobs);
         choice.put("finish_reason", finish);
         return object("chatcmpl-" + job.id, "chat.completion", job, choice, usage(job, tokens));
+    }
+
+    /** The calls a job answers: all of them, or only the first when it was asked with "parallel_tool_calls": false. */
+    static List<ToolCalls.Call> answered(Job job, List<ToolCalls.Call> calls) {
+        return job.singleToolCall && calls.size() > 1 ? calls.subList(0, 1) : calls;
     }
 
     /**

@@ -81,7 +81,7 @@ public class OpenAiRequests {
         f.array("functions");
         f.unsupportedUnlessEmpty("functions", "the legacy function calling (use 'tools')");
         functionCall(f);
-        f.bool("parallel_tool_calls");
+        boolean single = Boolean.FALSE.equals(f.bool("parallel_tool_calls"));
         String format = ResponseFormats.openAi(f);
         boolean logprobs = Boolean.TRUE.equals(f.bool("logprobs"));
         Integer topLogprobs = f.integer("top_logprobs");
@@ -124,7 +124,7 @@ public class OpenAiRequests {
         }
         return JobSpecs.build(model, CHAT, r.prompt(), "messages", true, max, sampling, r.stopTokens())
                 .withLogprobs(logprobs ? (topLogprobs == null ? 0 : topLogprobs) : null)
-                .withToolCalls(tools.format()).withResponseFormat(format);
+                .withToolCalls(tools.format()).withResponseFormat(format).withSingleToolCall(single);
     }
 
     /** The index in {@code tools} of the function named {@code name}. */

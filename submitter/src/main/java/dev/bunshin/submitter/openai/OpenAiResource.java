@@ -28,6 +28,7 @@ import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.StreamingOutput;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -139,11 +140,12 @@ public class OpenAiResource {
                     if (held.content() != null) {
                         sse.event(null, null, OpenAiObjects.chatChunk(job, Map.of("content", held.content()), null, null));
                     }
-                    for (int i = 0; i < held.calls().size(); i++) {
+                    List<ToolCalls.Call> answered = OpenAiObjects.answered(job, held.calls());
+                    for (int i = 0; i < answered.size(); i++) {
                         sse.event(null, null, OpenAiObjects.chatChunk(job, Map.of("tool_calls",
-                                OpenAiObjects.toolCalls(job, held.calls().subList(i, i + 1), i, true)), null, null));
+                                OpenAiObjects.toolCalls(job, answered.subList(i, i + 1), i, true)), null, null));
                     }
-                    finish = held.calls().isEmpty() ? finish : "tool_calls";
+                    finish = answered.isEmpty() ? finish : "tool_calls";
                 }
                 end(sse, s, OpenAiObjects.chatChunk(s.job(), Map.of(), finish,
                                 logprobs == null ? null : logprobs.takeChat()),
