@@ -26,7 +26,14 @@ fi
 mkdir -p "$DIR"
 TMP="$(mktemp -d "$DIR/.fetch.XXXXXX")"
 trap 'rm -rf "$TMP"' EXIT
-(cd "$TMP" && npm pack --silent "$PKG@$VERSION" >/dev/null)
+if ! (cd "$TMP" && npm pack --silent "$PKG@$VERSION" >/dev/null); then
+  if [ -n "$VARIANT" ]; then # only VulkanStageTest needs a GPU build: the build goes on without it
+    echo "fetch-libllama: could not obtain $PKG@$VERSION; the $VARIANT build will be unavailable" >&2
+    exit 0
+  fi
+  echo "fetch-libllama: npm pack $PKG@$VERSION failed" >&2
+  exit 1
+fi
 tar xzf "$TMP"/*.tgz -C "$TMP"
 SRC="$(dirname "$(find "$TMP/package" -name "$NAME" | head -1)")"
 if [ ! -f "$SRC/$NAME" ]; then
