@@ -12,6 +12,7 @@ import dev.bunshin.engine.tensor.WeightMatrices;
 import dev.bunshin.engine.tensor.WeightMatrix;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.ArrayDeque;
@@ -63,24 +64,20 @@ public final class LlamaCppStage implements StageBackend {
                 "libggml-metal.so", "libggml-sycl.so", "ggml-cuda.dll", "ggml-vulkan.dll", "libggml-metal.dylib");
 
         static int defaultGpuLayers() {
-            String v = System.getProperty("bunshin.llama.gpu-layers");
-            String source = "-Dbunshin.llama.gpu-layers";
-            if (v == null || v.isBlank()) {
-                v = System.getenv("BUNSHIN_LLAMA_GPU_LAYERS");
-                source = "BUNSHIN_LLAMA_GPU_LAYERS";
-            }
-            if (v != null && !v.isBlank()) {
+            LlamaRelease.Setting given = LlamaRelease.Setting.of("bunshin.llama.gpu-layers", "BUNSHIN_LLAMA_GPU_LAYERS");
+            if (given != null) {
                 try {
-                    int n = Integer.parseInt(v.trim());
+                    int n = Integer.parseInt(given.value());
                     if (n >= 0) return n;
                 } catch (NumberFormatException e) {
                     // reported below
                 }
-                throw new IllegalArgumentException(source + " must be a number of layers >= 0, got '" + v + "'");
+                throw new IllegalArgumentException(given.source() + " must be a number of layers >= 0, got '"
+                        + given.value() + "'");
             }
             try {
                 Path dir = LlamaRelease.locate().getParent();
-                for (String lib : GPU_BACKENDS) if (java.nio.file.Files.exists(dir.resolve(lib))) return 999;
+                for (String lib : GPU_BACKENDS) if (Files.exists(dir.resolve(lib))) return 999;
             } catch (LlamaUnavailableException e) {
                 // no library: nothing to offload to
             }

@@ -55,13 +55,8 @@ public final class LlamaRelease {
      *                                   of another release
      */
     public static Path locate() {
-        String chosen = System.getProperty("bunshin.llama.lib");
-        String source = "-Dbunshin.llama.lib";
-        if (chosen == null || chosen.isBlank()) {
-            chosen = System.getenv("BUNSHIN_LLAMA_LIB");
-            source = "BUNSHIN_LLAMA_LIB";
-        }
-        if (chosen == null || chosen.isBlank()) {
+        Setting chosen = Setting.of("bunshin.llama.lib", "BUNSHIN_LLAMA_LIB");
+        if (chosen == null) {
             Path p = defaultDir().resolve("libllama." + RELEASE + ".so");
             if (!Files.isRegularFile(p)) {
                 throw new LlamaUnavailableException("no libllama at " + p + ": the build obtains llama.cpp " + RELEASE
@@ -70,7 +65,8 @@ public final class LlamaRelease {
             }
             return p;
         }
-        Path p = Path.of(chosen).toAbsolutePath();
+        String source = chosen.source();
+        Path p = Path.of(chosen.value()).toAbsolutePath();
         if (Files.isDirectory(p)) {
             Path named = p.resolve("libllama." + RELEASE + ".so");
             p = Files.isRegularFile(named) ? named : variant(p).orElse(p.resolve("libllama.so"));
@@ -94,10 +90,26 @@ public final class LlamaRelease {
     /** A GPU build's library in {@code dir}, as node-llama-cpp names it: {@code libllama.vulkan.v0.5.0.so}. */
     private static java.util.Optional<Path> variant(Path dir) {
         try (var files = Files.list(dir)) {
-            return files.filter(f -> f.getFileName().toString().matches("libllama\\.[a-z0-9]+\\." + Pattern.quote(RELEASE)
-                    + "\\.so")).findFirst();
+            return files.filter(f -> {
+                Matcher m = NAMED_RELEASE.matcher(f.getFileName().toString());
+                return m.matches() && m.group(1).equals(RELEASE) && m.group(2).equals("so");
+            }).findFirst();
         } catch (IOException e) {
             return java.util.Optional.empty();
+        }
+    }
+
+    /**
+     * A setting given as {@code -Dproperty} or, failing that, as an environment variable: its value (trimmed, never
+     * blank) and where it came from, for messages.
+     */
+    record Setting(String value, String source) {
+        /** The setting, or null when neither is given. */
+        static Setting of(String property, String env) {
+            String v = System.getProperty(property);
+            if (v != null && !v.isBlank()) return new Setting(v.trim(), "-D" + property);
+            v = System.getenv(env);
+            return v != null && !v.isBlank() ? new Setting(v.trim(), env) : null;
         }
     }
 

@@ -20,7 +20,8 @@ import java.util.Objects;
  * @param host             reported to the scheduler ({@code bunshin.worker.host}, default the host name)
  * @param memoryBytes      budget for weights ({@code bunshin.worker.memory}, e.g. 8G)
  * @param threads          engine threads ({@code bunshin.worker.threads})
- * @param speedGflops      0 = measure with a short matmul probe at start ({@code bunshin.worker.speed})
+ * @param speedGflops      0 = measure at start: the model's first layer on this worker's backend ({@link SpeedProbe})
+ *                         ({@code bunshin.worker.speed})
  * @param heartbeat        heartbeat interval ({@code bunshin.worker.heartbeat})
  * @param maxBatchTokens   cap on prompt positions per engine call, besides its decode steps
  *                         ({@code bunshin.worker.max-batch-tokens})

@@ -65,7 +65,7 @@ public class Embeddings {
         String prompt = text != null ? text : "";
         // max_tokens 1: the column must be positive; the tail samples nothing for an embedding job.
         return new JobSpec(model.id(), JobEmbeddings.KIND, prompt, t, 1, Sampling.OPENAI, 0, List.of(), new int[0], null,
-                null, null);
+                null, null, false);
     }
 
     /** A completed embedding job's vector (L2-normalised, or raw) and its prompt's length. */

@@ -20,13 +20,6 @@ public record JobSpec(String model, String kind, String prompt, int[] promptToke
                long seed, List<String> stop, int[] stopTokens, Integer logprobs, ToolCallFormat toolCallFormat,
                String responseFormat, boolean singleToolCall) {
 
-    public JobSpec(String model, String kind, String prompt, int[] promptTokens, int maxTokens, Sampling sampling,
-                   long seed, List<String> stop, int[] stopTokens, Integer logprobs, ToolCallFormat toolCallFormat,
-                   String responseFormat) {
-        this(model, kind, prompt, promptTokens, maxTokens, sampling, seed, stop, stopTokens, logprobs, toolCallFormat,
-                responseFormat, false);
-    }
-
     /** The same job, reporting logprobs with {@code k} alternatives per token (null: none). */
     public JobSpec withLogprobs(Integer k) {
         return new JobSpec(model, kind, prompt, promptTokens, maxTokens, sampling, seed, stop, stopTokens, k,

@@ -58,6 +58,6 @@ public final class JobSpecs {
             max = requested;
         }
         return new JobSpec(model.id(), kind, prompt, tokens, max, sampling, sampling.seedOrRandom(), sampling.stop(),
-                stopTokens == null ? new int[0] : stopTokens, null, null, null);
+                stopTokens == null ? new int[0] : stopTokens, null, null, null, false);
     }
 }
