@@ -19,9 +19,13 @@ final class WorkerStats {
     private int maxBatch;
     private long engineNanos;
     private long sendNanos;
+    private long ackNanos;
     private long tailNanos;
+    private long storeNanos;
     private long arrivals;
     private long ageMillis;
+    /** Ages of the period's first arrivals, for the median. */
+    private final long[] ages = new long[4096];
 
     WorkerStats(Duration period) {
         this.periodNanos = period.toNanos();
@@ -34,17 +38,25 @@ final class WorkerStats {
         engineNanos += nanos;
     }
 
+    /** Records handed to the producer (serialised and queued; linger 0 sends them at once). */
     void sent(long nanos) {
         sendNanos += nanos;
     }
 
-    /** The tail's sampling and its transaction for one engine call's logits. */
-    void tail(long nanos) {
+    /** Waiting for the broker's acknowledgements of one poll's outputs. */
+    void acked(long nanos) {
+        ackNanos += nanos;
+    }
+
+    /** The tail's work on one engine call's logits, and the part of it spent storing them (the transaction). */
+    void tail(long nanos, long storing) {
         tailNanos += nanos;
+        storeNanos += storing;
     }
 
     /** A record polled {@code millis} after its producer sent it (the hop into this stage, and any queueing). */
     void arrived(long millis) {
+        if (arrivals < ages.length) ages[(int) arrivals] = Math.max(0, millis);
         arrivals++;
         ageMillis += Math.max(0, millis);
     }
@@ -56,13 +68,23 @@ final class WorkerStats {
         if (calls > 0) {
             LOG.info(String.format(Locale.ROOT, "worker %s stage %d, last %.0f s: %d engine calls, %d records "
                             + "(%.1f per call, at most %d); engine %.0f%% of the time (%.1f ms per call), sending %.0f%%, "
-                            + "tail %.1f ms per call; records polled %.1f ms after they were sent (mean)",
+                            + "waiting for acks %.0f%%, tail %.1f ms per call (storing %.1f); records polled %.1f ms "
+                            + "after they were sent (mean; median %d)",
                     worker, stage, elapsed / 1e9, calls, records, (double) records / calls, maxBatch,
                     100.0 * engineNanos / elapsed, engineNanos / 1e6 / calls, 100.0 * sendNanos / elapsed,
-                    tailNanos / 1e6 / calls, arrivals == 0 ? 0.0 : (double) ageMillis / arrivals));
+                    100.0 * ackNanos / elapsed, tailNanos / 1e6 / calls, storeNanos / 1e6 / calls,
+                    arrivals == 0 ? 0.0 : (double) ageMillis / arrivals, medianAge()));
         }
         since = now;
-        calls = records = engineNanos = sendNanos = tailNanos = arrivals = ageMillis = 0;
+        calls = records = engineNanos = sendNanos = ackNanos = tailNanos = storeNanos = arrivals = ageMillis = 0;
         maxBatch = 0;
+    }
+
+    private long medianAge() {
+        int n = (int) Math.min(arrivals, ages.length);
+        if (n == 0) return 0;
+        long[] sorted = java.util.Arrays.copyOf(ages, n);
+        java.util.Arrays.sort(sorted);
+        return sorted[n / 2];
     }
 }
