@@ -123,7 +123,10 @@ final class RecordProcessor {
             List<ProducerRecord<Long, ActivationRecord>> out = new ArrayList<>();
             EngineBatch batch = nextBatch(queues, a, out);
             boolean idle = batch.isEmpty() && out.isEmpty() && queued(queues) == before;
-            flush(batch, a, out);
+            flush(batch, a, out, () -> {
+                send(out, acks, sent);
+                out.clear();
+            });
             // Out at once, before the next engine call: the next stage starts on these while this one goes on.
             send(out, acks, sent);
             if (idle) {
@@ -225,8 +228,12 @@ final class RecordProcessor {
         return Math.max(1, (ledger.size() + waves - 1) / waves);
     }
 
-    /** One engine call for the batch, outputs queued in input order. */
-    private void flush(EngineBatch batch, Assignment a, List<ProducerRecord<Long, ActivationRecord>> out) throws Exception {
+    /**
+     * One engine call for the batch, outputs queued in input order. On the tail, {@code sendOut} sends what is
+     * queued so far at once, before the tokens are stored (the next steps' DECODEs: see {@link TailStage}).
+     */
+    private void flush(EngineBatch batch, Assignment a, List<ProducerRecord<Long, ActivationRecord>> out,
+                       Runnable sendOut) throws Exception {
         if (batch.isEmpty()) return;
         List<ActivationRecord> recs = batch.take();
         long t0 = System.nanoTime();
@@ -251,8 +258,11 @@ final class RecordProcessor {
             }
             String first = a.plan().stages().getFirst().topic();
             long t1 = System.nanoTime();
-            List<ActivationRecord> next = a.tail().onLogits(logits, a.epoch());
-            stats.tail(System.nanoTime() - t1);
+            List<ActivationRecord> next = a.tail().onLogits(logits, a.epoch(), early -> {
+                for (ActivationRecord r : early) out.add(new ProducerRecord<>(first, r.jobId(), r));
+                sendOut.run();
+            });
+            stats.tail(System.nanoTime() - t1, a.tail().lastStoreNanos());
             for (ActivationRecord r : next) out.add(new ProducerRecord<>(first, r.jobId(), r));
         }
     }
@@ -307,7 +317,7 @@ final class RecordProcessor {
                 Integer first = firstFailed.get(sent.get(i).key());
                 if (first != null && i >= first) again.add(sent.get(i));
             }
-            stats.sent(System.nanoTime() - t0);
+            stats.acked(System.nanoTime() - t0);
             acks.clear();
             sent.clear();
             send(again, acks, sent);

@@ -36,8 +36,14 @@ import java.util.logging.Logger;
  * (job_id, position), inserted with ON CONFLICT DO NOTHING, and a record whose token is already stored is stale.
  *
  * <p>Per batch, all token rows and job updates go in ONE transaction (its job rows locked in id order, retried
- * through lost races and database outages), and only then are the next records produced. A job whose row is no longer 'running' (cancelled by the submitter, failed) is dropped: no DECODE,
- * a FREE instead so every stage drops its KV cache.
+ * through lost races and database outages). The next step's DECODEs go to stage 0 as soon as the tokens are
+ * sampled, before that transaction: stage 0 starts the next step while the tail stores this one (one stream's
+ * step was 61 ms, 2.8 of it this transaction). Why that is still exact: a token sent is the token stored, because
+ * the same process writes exactly these tokens until they commit; a process that dies or closes before the commit
+ * takes its plan with it (its restart is a new incarnation, so a new plan, under which the DECODE is dropped and the
+ * job re-prefilled from what is stored). A client sees a token only once it is committed. A job whose row is no
+ * longer 'running' (cancelled by the submitter, failed) is dropped: a FREE right behind any DECODE sent, so every
+ * stage drops its KV cache.
  *
  * <p>An embedding job ({@link JobEmbeddings#KIND}) is not sampled: the pooled part of each of its prefill chunks is
  * added to its {@link EmbeddingPool} in position order, and after the last chunk the pooled vector is stored and the
@@ -62,6 +68,8 @@ final class TailStage {
     private final int nEmbd;
     /** The vocabulary's trie and the compiled response formats, built once for this model. */
     private final TokenConstraints constraints;
+    /** How long the last {@link #onLogits} spent storing (its transaction, with any retries). */
+    private long lastStoreNanos;
 
     TailStage(DataSource db, DatabaseRetry database, EventPublisher events, Tokenizer tokenizer, int contextLength,
               TailMetrics metrics, Pooling pooling, int nEmbd) {
@@ -99,17 +107,27 @@ final class TailStage {
     }
 
     /**
-     * Samples every record, stores the results, and returns the records to send to stage 0 (in order).
+     * Samples every record, stores the results, and returns the records to send to stage 0 after the store (in
+     * order); the records that do not depend on the store (the next steps' DECODEs, FREEs of jobs that ended or are no
+     * longer running) go to {@code early} first, before the transaction.
      *
      * <p>Through a database outage or a lost race this retries ({@link DatabaseRetry}) rather than failing: the
      * reads until they succeed (sampling again gives the same tokens: a draw depends only on (seed, step)), then the
-     * write of exactly these tokens until it commits. Nothing is sent for a token that is not stored, and a token is
-     * stored once (keyed by position). {@link InterruptedException} if the worker closes meanwhile: nothing of the
-     * batch was sent, its offsets are not committed, and whoever runs the stage next runs it again.
+     * write of exactly these tokens until it commits. A token is stored once (keyed by position).
+     * {@link InterruptedException} if the worker closes meanwhile: its offsets are not committed, and its plan ends
+     * with it (see the class comment).
      */
-    List<ActivationRecord> onLogits(List<Logits> batch, int epoch) throws SQLException, InterruptedException {
+    List<ActivationRecord> onLogits(List<Logits> batch, int epoch, java.util.function.Consumer<List<ActivationRecord>> early)
+            throws SQLException, InterruptedException {
         Sampled s = database.untilDone("tail: read jobs", () -> sample(batch, epoch));
+        List<ActivationRecord> first = new ArrayList<>(s.out());
+        for (JobsTable.Token t : s.steps()) {
+            if (t.ends()) continue;
+            first.add(ActivationRecord.decode(t.jobId(), epoch, jobs.get(t.jobId()).promptLength + t.position(), t.tokenId()));
+        }
+        early.accept(first);
         boolean[] updated;
+        long t0 = System.nanoTime();
         try {
             updated = database.untilDone("tail: store " + s.steps().size() + " token(s), " + s.embeddings().size()
                     + " embedding(s)", () -> store(s));
@@ -117,18 +135,19 @@ final class TailStage {
             // The cached states advanced past what is stored: forget them, the next record reloads them.
             for (JobsTable.Token t : s.steps()) jobs.remove(t.jobId());
             throw e;
+        } finally {
+            lastStoreNanos = System.nanoTime() - t0;
         }
         announce(s, updated);
-        List<ActivationRecord> out = s.out();
+        List<ActivationRecord> out = new ArrayList<>();
         for (int i = 0; i < s.steps().size(); i++) {
             JobsTable.Token t = s.steps().get(i);
             TailJob job = jobs.get(t.jobId());
             if (updated[i]) metrics.committed(job.clock, t);
             if (!updated[i] || t.ends()) {
+                // Ended here, or no longer running (its DECODE went out already: the FREE follows it round).
                 jobs.remove(t.jobId());
                 out.add(ActivationRecord.free(t.jobId(), epoch));
-            } else {
-                out.add(ActivationRecord.decode(t.jobId(), epoch, job.promptLength + t.position(), t.tokenId()));
             }
         }
         for (Embedded e : s.embeddings()) {
@@ -306,6 +325,10 @@ final class TailStage {
     private static boolean fail(Connection c, long jobId, String error) throws SQLException {
         LOG.warning("job " + jobId + " failed: " + error);
         return JobsTable.fail(c, jobId, error);
+    }
+
+    long lastStoreNanos() {
+        return lastStoreNanos;
     }
 
     void free(long jobId) {
