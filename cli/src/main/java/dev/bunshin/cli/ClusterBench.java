@@ -38,7 +38,7 @@ final class ClusterBench {
     private ClusterBench() {}
 
     static final String USAGE = "bench cluster MODEL --nodes N --cores-per-node C [--link-delay MS] [--link-rate MBIT] "
-            + "[--jobs 1,8,32] [--tokens 64] [--backend java|llama.cpp] [--memory-cap FRACTION|SIZE] [--reps R] [--trace] [--json] [--plot FILE]";
+            + "[--jobs 1,8,32] [--tokens 64] [--backend java|llama.cpp] [--memory-cap FRACTION|SIZE] [--share-cores] [--reps R] [--trace] [--json] [--plot FILE]";
 
     /** One measured row: a setup at one job count (medians over the reps). */
     record Row(String setup, int nodes, int jobs, long tokens, double seconds, double aggregate, double perJob,
@@ -68,7 +68,7 @@ final class ClusterBench {
 
     static int run(String[] argv, PrintStream out, PrintStream err) throws Exception {
         Args a = Args.parse("bench cluster", argv, ModelArgs.with("nodes", "cores-per-node", "link-delay", "link-rate",
-                "jobs", "tokens", "backend", "memory-cap", "reps", "plot"), Set.of("json", "trace"));
+                "jobs", "tokens", "backend", "memory-cap", "reps", "plot"), Set.of("json", "trace", "share-cores"));
         String model = a.positional(0, "MODEL (a .gguf path or a model name)");
         a.noMorePositional(1);
         int nodes = a.getInt("nodes", 2, 1);
@@ -87,7 +87,7 @@ final class ClusterBench {
             throw new IllegalArgumentException("cannot run " + e.id() + ": " + info.unsupportedReason());
         }
         long cap = memoryCap(a.get("memory-cap", null), Files.size(e.path()));
-        SimulatedHosts.Spec spec = new SimulatedHosts.Spec(nodes, cores, delay, rate, cap);
+        SimulatedHosts.Spec spec = new SimulatedHosts.Spec(nodes, cores, delay, rate, cap, a.flag("share-cores"));
         String missing = SimulatedHosts.unavailableReason(spec);
         if (missing != null) {
             // Refused before anything starts: nothing to clean up.
@@ -312,6 +312,7 @@ final class ClusterBench {
         o.put("link_delay_ms", spec.linkDelayMs());
         o.put("link_rate_mbit", spec.linkRateMbit());
         o.put("memory_cap_bytes", spec.memoryCapBytes());
+        o.put("share_cores", spec.shareCores());
         o.put("tokens", nTokens);
         putRatio(o, "aggregate_ratio", r.aggregateRatio());
         putRatio(o, "single_stream_ratio", r.singleStreamRatio());

@@ -37,7 +37,7 @@ public final class Main {
               bench pipeline MODEL [--workers 2] [--threads 1] [--jobs 1,4,16] [--tokens 32] [--skip-llama]
                                                            the whole service (Kafka, PostgreSQL, workers) vs one process
               bench cluster MODEL --nodes N --cores-per-node C [--link-delay MS] [--link-rate MBIT] [--jobs 1,8,32]
-                            [--tokens 64] [--backend java] [--memory-cap 0.4|600M] [--reps R] [--json] [--plot FILE]
+                            [--tokens 64] [--backend java] [--memory-cap 0.4|600M] [--share-cores] [--reps R] [--json] [--plot FILE]
                                                            N simulated hosts (pinned, namespaced) vs the best single node
               bench events [--rates 1000,4000,max] [--tails 2] [--jobs 32] [--seconds 8] [--reps 3] [--json]
                                                            how streams learn of tokens: per-token NOTIFY vs Kafka events

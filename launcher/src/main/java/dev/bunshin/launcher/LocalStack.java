@@ -258,8 +258,12 @@ public final class LocalStack implements AutoCloseable {
                 : Math.max(1, Runtime.getRuntime().availableProcessors() / workers);
         int memoryGiB = workerMemoryGiB(model.sizeBytes(), workers);
         List<QuarkusApp> workerApps = new ArrayList<>();
+        // The Java engine holds its weights on the heap; llama.cpp maps them and keeps its KV cache natively, so its
+        // worker's heap only carries records (a heap as large as the model would let the JVM grow into memory the
+        // weights and caches need, past a node's cap).
+        String workerHeap = "llama.cpp".equals(options.backend()) ? LLAMA_WORKER_HEAP : memoryGiB + "g";
         for (int w = 1; w <= workers; w++) {
-            workerApps.add(startApp(out, "worker-" + w, home, memoryGiB + "g", common,
+            workerApps.add(startApp(out, "worker-" + w, home, workerHeap, common,
                     workerConfig("worker-" + w, memoryGiB, threads, options.backend())));
         }
         // Workers load their layers in parallel; wait for all.
@@ -392,6 +396,9 @@ public final class LocalStack implements AutoCloseable {
      * activations; two bytes per weight byte of its share plus 512 MiB, at least 1 GiB, and no more than its
      * share of 80% of the machine's memory.
      */
+    /** The heap of a worker on the llama.cpp backend (records and activations only; weights and KV are native). */
+    static final String LLAMA_WORKER_HEAP = "768m";
+
     static int workerMemoryGiB(long modelBytes, int workers) {
         long wanted = 2 * modelBytes / workers + (512L << 20);
         long total = physicalMemory();

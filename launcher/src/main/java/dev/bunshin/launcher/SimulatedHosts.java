@@ -24,8 +24,16 @@ public final class SimulatedHosts implements NodePlacement, AutoCloseable {
      * @param linkDelayMs     one-way delay on each node's link (0: none); needs {@code tc netem}
      * @param linkRateMbit    rate of each node's link (0: unshaped)
      * @param memoryCapBytes  each worker's hard memory cap (0: none); also what it offers the planner
+     * @param shareCores      no pinning: every node (and the shared services) runs on every core, for a run about
+     *                        memory or behaviour with more nodes than the machine has cores; its speeds are not a
+     *                        cluster's, and the report says so
      */
-    public record Spec(int nodes, int coresPerNode, double linkDelayMs, int linkRateMbit, long memoryCapBytes) {
+    public record Spec(int nodes, int coresPerNode, double linkDelayMs, int linkRateMbit, long memoryCapBytes,
+                       boolean shareCores) {
+        public Spec(int nodes, int coresPerNode, double linkDelayMs, int linkRateMbit, long memoryCapBytes) {
+            this(nodes, coresPerNode, linkDelayMs, linkRateMbit, memoryCapBytes, false);
+        }
+
         public Spec {
             if (nodes < 1) throw new IllegalArgumentException("--nodes must be at least 1: " + nodes);
             if (coresPerNode < 1) throw new IllegalArgumentException("--cores-per-node must be at least 1: " + coresPerNode);
@@ -51,6 +59,11 @@ public final class SimulatedHosts implements NodePlacement, AutoCloseable {
 
     private SimulatedHosts(Spec spec, List<Integer> cpus) {
         this.spec = spec;
+        if (spec.shareCores()) {
+            for (int i = 0; i < spec.nodes(); i++) nodeCores.add(List.copyOf(cpus));
+            this.sharedCores = List.of();
+            return;
+        }
         for (int i = 0; i < spec.nodes(); i++) {
             nodeCores.add(List.copyOf(cpus.subList(i * spec.coresPerNode(), (i + 1) * spec.coresPerNode())));
         }
@@ -66,9 +79,11 @@ public final class SimulatedHosts implements NodePlacement, AutoCloseable {
             return "pinning needs `taskset` (util-linux), which is not installed";
         }
         List<Integer> cpus = allowedCpus();
-        if (spec.nodes() * spec.coresPerNode() > cpus.size()) {
-            return spec.nodes() + " nodes x " + spec.coresPerNode() + " cores need " + spec.nodes() * spec.coresPerNode()
-                    + " cores; this process may use " + cpus.size() + " (" + cpus + ")";
+        if (spec.shareCores() ? spec.coresPerNode() > cpus.size() : spec.nodes() * spec.coresPerNode() > cpus.size()) {
+            return spec.shareCores()
+                    ? spec.coresPerNode() + " cores per node, but this process may use " + cpus.size() + " (" + cpus + ")"
+                    : spec.nodes() + " nodes x " + spec.coresPerNode() + " cores need " + spec.nodes() * spec.coresPerNode()
+                    + " cores; this process may use " + cpus.size() + " (" + cpus + ") (--share-cores runs them unpinned)";
         }
         if (spec.linkDelayMs() > 0) {
             String why = NetworkNamespaces.netemUnavailableReason();
@@ -141,7 +156,9 @@ public final class SimulatedHosts implements NodePlacement, AutoCloseable {
     public List<String> describe() {
         List<String> lines = new ArrayList<>();
         for (int i = 0; i < spec.nodes(); i++) {
-            StringBuilder sb = new StringBuilder("node " + (i + 1) + ": worker-" + (i + 1) + " on core(s) " + cpuList(nodeCores.get(i)));
+            StringBuilder sb = new StringBuilder("node " + (i + 1) + ": worker-" + (i + 1) + (spec.shareCores()
+                    ? " sharing every core with the other nodes (--share-cores: not pinned, speeds are not a cluster's)"
+                    : " on core(s) " + cpuList(nodeCores.get(i))));
             if (network != null) {
                 sb.append(", namespace ").append(network.namespace(i)).append(" (").append(network.nodeAddress(i)).append(')');
                 if (spec.linkDelayMs() > 0) sb.append(String.format(Locale.ROOT, ", delay %.1f ms each way", spec.linkDelayMs()));
@@ -169,7 +186,7 @@ public final class SimulatedHosts implements NodePlacement, AutoCloseable {
         }
         if (!cgroups.isEmpty()) prefix.addAll(cgroups.get(i).commandPrefix()); // before netns exec (see there)
         if (network != null) prefix.addAll(network.commandPrefix(i));
-        prefix.addAll(List.of("taskset", "-c", cpuList(nodeCores.get(i))));
+        if (!spec.shareCores()) prefix.addAll(List.of("taskset", "-c", cpuList(nodeCores.get(i))));
         return prefix;
     }
 
@@ -201,7 +218,7 @@ public final class SimulatedHosts implements NodePlacement, AutoCloseable {
     @Override
     public String heap(String app, String proposed) {
         if (workerIndex(app) < 0 || cgroups.isEmpty()) return proposed;
-        long heap = Math.max(spec.memoryCapBytes() / 2, spec.memoryCapBytes() - NON_HEAP_BYTES);
+        long heap = Math.min(heapBytes(proposed), Math.max(spec.memoryCapBytes() / 2, spec.memoryCapBytes() - NON_HEAP_BYTES));
         return (heap >> 20) + "m";
     }
 
@@ -223,6 +240,18 @@ public final class SimulatedHosts implements NodePlacement, AutoCloseable {
             network.close();
             network = null;
         }
+    }
+
+    /** {@code 768m}, {@code 2g} (an -Xmx value) in bytes. */
+    static long heapBytes(String xmx) {
+        String v = xmx.strip().toLowerCase(Locale.ROOT);
+        long unit = switch (v.charAt(v.length() - 1)) {
+            case 'k' -> 1L << 10;
+            case 'm' -> 1L << 20;
+            case 'g' -> 1L << 30;
+            default -> 1;
+        };
+        return Long.parseLong(unit == 1 ? v : v.substring(0, v.length() - 1)) * unit;
     }
 
     /** 0-based index of {@code worker-N}, or -1 for the other apps. */

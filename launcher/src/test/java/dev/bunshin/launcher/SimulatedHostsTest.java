@@ -39,6 +39,40 @@ class SimulatedHostsTest {
     }
 
     @Test
+    void sharedCoresRunMoreNodesThanCoresUnpinnedAndSaySo() throws Exception {
+        HostSupport.require("core check", HostCommand.available("taskset") ? null : "no taskset");
+        List<Integer> cpus = SimulatedHosts.allowedCpus();
+        SimulatedHosts.Spec spec = new SimulatedHosts.Spec(cpus.size() + 1, 1, 0, 0, 0, true);
+        assertNull(SimulatedHosts.unavailableReason(spec), "--share-cores takes more nodes than cores");
+        String tooWide = SimulatedHosts.unavailableReason(new SimulatedHosts.Spec(2, cpus.size() + 1, 0, 0, 0, true));
+        assertNotNull(tooWide);
+        assertTrue(tooWide.contains((cpus.size() + 1) + " cores per node"), tooWide);
+        try (SimulatedHosts hosts = SimulatedHosts.create(spec)) {
+            Process p = startPlaced(hosts.commandPrefix("worker-" + (cpus.size() + 1)), "sleep", "30");
+            try {
+                assertEquals(cpus, SimulatedHosts.parseCpuList(allowedList(p.pid())), "an unpinned node may use every core");
+            } finally {
+                p.destroyForcibly().waitFor();
+            }
+            assertFalse(hosts.commandPrefix("worker-1").contains("taskset"), hosts.commandPrefix("worker-1").toString());
+            assertTrue(hosts.describe().getFirst().contains("--share-cores"), hosts.describe().getFirst());
+        }
+    }
+
+    @Test
+    void aCappedWorkersHeapFitsItsCapAndIsNoLargerThanProposed() {
+        assertEquals(768L << 20, SimulatedHosts.heapBytes("768m"));
+        assertEquals(2L << 30, SimulatedHosts.heapBytes("2g"));
+        HostSupport.require("memory cap", MemoryCgroup.unavailableReason());
+        try (SimulatedHosts hosts = SimulatedHosts.create(new SimulatedHosts.Spec(1, 1, 0, 0, 1L << 30, true))) {
+            assertEquals("768m", hosts.heap("worker-1", "768m"), "a small heap (llama.cpp's) stays as asked");
+            assertEquals(((1L << 30) - SimulatedHosts.NON_HEAP_BYTES >> 20) + "m", hosts.heap("worker-1", "8g"),
+                    "a heap as large as the model is cut to the cap less what the JVM needs beside it");
+            assertEquals("8g", hosts.heap("scheduler", "8g"), "only workers are capped");
+        }
+    }
+
+    @Test
     void pinsEachWorkerToItsOwnCores() throws Exception {
         HostSupport.require("pinning", HostCommand.available("taskset") ? null : "`taskset` is not installed");
         List<Integer> cpus = SimulatedHosts.allowedCpus();

@@ -130,9 +130,18 @@ final class ShardFile {
         w.write(shard);
     }
 
+    /**
+     * Adds a tensor, copied from the model's mapping when the shard is written. The copied pages are then unloaded
+     * from this process (they stay in the page cache): a worker writing a 2 GB shard out of a 5 GB model would
+     * otherwise keep both its source pages and, once loaded, the shard's resident, twice its layers' bytes.
+     */
     private static void add(GgufWriter w, String name, GgufTensor t) {
         MemorySegment data = t.data();
-        w.addTensor(name, t.type(), t.dims(), () -> data.toArray(ValueLayout.JAVA_BYTE));
+        w.addTensor(name, t.type(), t.dims(), () -> {
+            byte[] bytes = data.toArray(ValueLayout.JAVA_BYTE);
+            if (data.isMapped()) data.unload();
+            return bytes;
+        });
     }
 
     private static Object slice(Object array, LayerRange r) {
