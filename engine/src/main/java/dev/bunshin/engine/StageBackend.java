@@ -54,6 +54,15 @@ public interface StageBackend extends AutoCloseable {
     /** Number of sequences holding a KV cache. */
     int sequenceCount();
 
+    /**
+     * Sequences this stage can hold at once, each at the full context: a backend that allocates its KV pool up front
+     * within a memory budget may hold fewer than {@link EngineOptions#maxSequences()} (the worker then admits no more
+     * jobs than this). {@link Integer#MAX_VALUE}: as many as the options say.
+     */
+    default int sequenceCapacity() {
+        return Integer.MAX_VALUE;
+    }
+
     /** Positions cached for a sequence (0 if unknown). */
     int cachedLength(long seqId);
 

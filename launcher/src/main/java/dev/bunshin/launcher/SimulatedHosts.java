@@ -218,7 +218,7 @@ public final class SimulatedHosts implements NodePlacement, AutoCloseable {
     @Override
     public String heap(String app, String proposed) {
         if (workerIndex(app) < 0 || cgroups.isEmpty()) return proposed;
-        long heap = Math.min(heapBytes(proposed), Math.max(spec.memoryCapBytes() / 2, spec.memoryCapBytes() - NON_HEAP_BYTES));
+        long heap = Math.min(dev.bunshin.models.plan.ByteSize.parse(proposed), Math.max(spec.memoryCapBytes() / 2, spec.memoryCapBytes() - NON_HEAP_BYTES));
         return (heap >> 20) + "m";
     }
 
@@ -240,18 +240,6 @@ public final class SimulatedHosts implements NodePlacement, AutoCloseable {
             network.close();
             network = null;
         }
-    }
-
-    /** {@code 768m}, {@code 2g} (an -Xmx value) in bytes. */
-    static long heapBytes(String xmx) {
-        String v = xmx.strip().toLowerCase(Locale.ROOT);
-        long unit = switch (v.charAt(v.length() - 1)) {
-            case 'k' -> 1L << 10;
-            case 'm' -> 1L << 20;
-            case 'g' -> 1L << 30;
-            default -> 1;
-        };
-        return Long.parseLong(unit == 1 ? v : v.substring(0, v.length() - 1)) * unit;
     }
 
     /** 0-based index of {@code worker-N}, or -1 for the other apps. */

@@ -46,8 +46,15 @@ public final class LlamaCppStage implements StageBackend {
      * @param shardDir  where shard GGUFs are written and reused
      * @param gpuLayers layers to offload to a GPU backend (a GPU build of libllama); 0 keeps all on the CPU
      * @param batchTokens tokens per {@code llama_decode}; larger batches are split
+     * @param kvBudgetBytes the most the KV pool may take (llama.cpp allocates it whole, up front): the pool holds
+     *                      {@code maxSequences} sequences at the full context, or as many as fit this budget (at
+     *                      least one), and the stage admits no more than that
      */
-    public record Settings(Path shardDir, int gpuLayers, int batchTokens) {
+    public record Settings(Path shardDir, int gpuLayers, int batchTokens, long kvBudgetBytes) {
+        public Settings(Path shardDir, int gpuLayers, int batchTokens) {
+            this(shardDir, gpuLayers, batchTokens, defaultKvBudget());
+        }
+
         /**
          * {@code -Dbunshin.shard.dir}, else {@code ~/.cache/bunshin/shards}; 512 tokens per decode; layers on a GPU:
          * {@code -Dbunshin.llama.gpu-layers} / {@code BUNSHIN_LLAMA_GPU_LAYERS}, else all of the shard's when the
@@ -57,6 +64,28 @@ public final class LlamaCppStage implements StageBackend {
             String dir = System.getProperty("bunshin.shard.dir");
             return new Settings(dir != null ? Path.of(dir)
                     : Path.of(System.getProperty("user.home"), ".cache", "bunshin", "shards"), defaultGpuLayers(), 512);
+        }
+
+        /**
+         * {@code -Dbunshin.llama.kv-budget} / {@code BUNSHIN_LLAMA_KV_BUDGET} (bytes, or with a K/M/G suffix), else a
+         * quarter of this machine's memory: 64 sequences at a model's full context (32k for qwen2.5, 256k for
+         * qwen3-coder) would be hundreds of GB.
+         */
+        static long defaultKvBudget() {
+            LlamaRelease.Setting given = LlamaRelease.Setting.of("bunshin.llama.kv-budget", "BUNSHIN_LLAMA_KV_BUDGET");
+            if (given != null) {
+                try {
+                    return dev.bunshin.models.plan.ByteSize.parse(given.value());
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException(given.source() + " must be a size in bytes (e.g. 4G, 512M), got '"
+                            + given.value() + "'");
+                }
+            }
+            if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                    instanceof com.sun.management.OperatingSystemMXBean os && os.getTotalMemorySize() > 0) {
+                return os.getTotalMemorySize() / 4;
+            }
+            return 4L << 30;
         }
 
         /** A GPU backend of a libllama build, as llama.cpp names its library file. */
@@ -97,9 +126,11 @@ public final class LlamaCppStage implements StageBackend {
     private final Map<Long, Integer> seqIds = new HashMap<>();   // job sequence -> llama seq id
     private final Map<Long, Integer> lengths = new HashMap<>();  // job sequence -> cached positions
     private final Deque<Integer> freeIds = new ArrayDeque<>();
+    private final int sequences; // what the KV pool holds at the full context
 
     private LlamaCppStage(LayerRange range, ModelShape config, EngineOptions options, NativeModel model, boolean whole,
-                          WeightMatrix tokenEmbd, float inputScale, String describe) {
+                          WeightMatrix tokenEmbd, float inputScale, String describe, int sequences) {
+        this.sequences = sequences;
         this.range = range;
         this.config = config;
         this.options = options;
@@ -109,7 +140,16 @@ public final class LlamaCppStage implements StageBackend {
         this.inputScale = inputScale;
         this.describe = describe;
         this.contextLength = options.contextLength() > 0 ? options.contextLength() : config.contextLength();
-        for (int i = 0; i < options.maxSequences(); i++) freeIds.add(i);
+        for (int i = 0; i < sequences; i++) freeIds.add(i);
+    }
+
+    /**
+     * Sequences the KV pool holds at {@code context} positions each: {@code maxSequences}, or as many as fit
+     * {@code budgetBytes} (at least one). One cell is a position of every layer of the range: K and V, F16.
+     */
+    static int sequencesWithin(long budgetBytes, int context, int layers, int kvDim, int maxSequences) {
+        long perSequence = (long) context * layers * 2L * kvDim * 2L;
+        return (int) Math.max(1, Math.min(maxSequences, budgetBytes / Math.max(1, perSequence)));
     }
 
     /**
@@ -131,9 +171,9 @@ public final class LlamaCppStage implements StageBackend {
         Path gguf = whole ? file.path() : ShardFile.of(file, range, settings.shardDir());
         int context = options.contextLength() > 0 ? options.contextLength() : config.contextLength();
         int nBatch = Math.max(1, settings.batchTokens());
+        int sequences = sequencesWithin(settings.kvBudgetBytes(), context, range.size(), config.kvDim(), options.maxSequences());
         NativeModel model = NativeModel.load(gguf, new NativeModel.Settings(options.threads(),
-                context * options.maxSequences(), options.maxSequences(), nBatch, last ? -1 : range.size() - 1,
-                settings.gpuLayers()));
+                context * sequences, sequences, nBatch, last ? -1 : range.size() - 1, settings.gpuLayers()));
         try {
             if (model.nEmbd() != config.nEmbd() || model.nLayer() != range.size()) {
                 throw new IllegalStateException(gguf + " loads as " + model.nLayer() + " layers of " + model.nEmbd()
@@ -146,9 +186,12 @@ public final class LlamaCppStage implements StageBackend {
             float scale = config.architecture().startsWith("gemma") && !range.isFirst() ? (float) (1 / Math.sqrt(config.nEmbd())) : 1f;
             String d = lib.describe() + "; " + (whole ? "whole model " + file.path().getFileName()
                     : "shard " + gguf.getFileName() + " (layers " + range + (last ? ", vocabulary and head" : ", no vocabulary") + ")")
-                    + "; " + model.desc() + "; " + options.threads() + " threads, n_ctx " + model.nCtx()
+                    + "; " + model.desc() + "; " + options.threads() + " threads, n_ctx " + model.nCtx() + " ("
+                    + sequences + " sequence(s) of " + context + (sequences < options.maxSequences()
+                    ? ", fewer than the " + options.maxSequences() + " asked: the KV budget is " + (settings.kvBudgetBytes() >> 20)
+                    + " MiB, bunshin.llama.kv-budget" : "") + ")"
                     + (settings.gpuLayers() > 0 ? ", n_gpu_layers " + settings.gpuLayers() : ", on the CPU");
-            return new LlamaCppStage(range, config, options, model, whole, embd, scale, d);
+            return new LlamaCppStage(range, config, options, model, whole, embd, scale, d, sequences);
         } catch (RuntimeException | IOException e) {
             model.close();
             throw e;
@@ -204,7 +247,7 @@ public final class LlamaCppStage implements StageBackend {
         }
         if (newSequences > freeIds.size()) {
             throw new IllegalArgumentException("batch would hold " + (seqIds.size() + newSequences)
-                    + " sequences; maxSequences is " + options.maxSequences());
+                    + " sequences; this stage's KV pool holds " + sequences);
         }
         // Rewinds first: re-run positions replace the cached ones.
         for (StageInput in : batch) {
@@ -289,6 +332,11 @@ public final class LlamaCppStage implements StageBackend {
         lengths.remove(seqId);
         model.seqRm(id, 0);
         freeIds.push(id);
+    }
+
+    @Override
+    public int sequenceCapacity() {
+        return sequences;
     }
 
     @Override

@@ -126,6 +126,42 @@ class LlamaCppStageTest {
     }
 
     @Test
+    void theKvPoolHoldsWhatFitsItsBudgetAndTheStageAdmitsNoMore() throws IOException {
+        // A cell is a position of every layer: K and V of kvDim, F16.
+        assertEquals(64, LlamaCppStage.sequencesWithin(1L << 40, 4096, 32, 1024, 64), "a large budget: all asked");
+        assertEquals(3, LlamaCppStage.sequencesWithin(3L * 4096 * 32 * 2 * 1024 * 2 + 1, 4096, 32, 1024, 64));
+        assertEquals(1, LlamaCppStage.sequencesWithin(1 << 20, 4096, 32, 1024, 64), "at least one sequence");
+        try {
+            System.setProperty("bunshin.llama.kv-budget", "3G");
+            assertEquals(3L << 30, LlamaCppStage.Settings.defaultKvBudget());
+            System.setProperty("bunshin.llama.kv-budget", "lots");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, LlamaCppStage.Settings::defaultKvBudget);
+            assertTrue(e.getMessage().contains("-Dbunshin.llama.kv-budget") && e.getMessage().contains("'lots'"), e.getMessage());
+        } finally {
+            System.clearProperty("bunshin.llama.kv-budget");
+        }
+        try (GgufFile f = GgufFile.open(TestModels.stories260K())) {
+            ModelShape shape = ModelShape.of(f);
+            LayerRange range = new LayerRange(0, shape.nLayers());
+            long two = 2L * OPTIONS.contextLength() * shape.nLayers() * 2 * shape.kvDim() * 2; // two sequences' worth
+            try (LlamaCppStage stage = LlamaCppStage.load(f, range, OPTIONS,
+                    new LlamaCppStage.Settings(dir.resolve("shards"), 0, 512, two + 100))) {
+                assertEquals(2, stage.sequenceCapacity(), stage.describe());
+                assertEquals(2L * OPTIONS.contextLength(), stage.kvBytes() / (shape.nLayers() * 2L * shape.kvDim() * 2L),
+                        "the pool is two contexts of cells: " + stage.describe());
+                assertTrue(stage.describe().contains("2 sequence(s) of " + OPTIONS.contextLength())
+                        && stage.describe().contains("fewer than the " + OPTIONS.maxSequences() + " asked"), stage.describe());
+                stage.forward(List.of(StageInput.ofTokens(1, 0, PROMPT), StageInput.ofTokens(2, 0, PROMPT)));
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> stage.forward(List.of(StageInput.ofTokens(3, 0, PROMPT))));
+                assertTrue(e.getMessage().contains("KV pool holds 2"), e.getMessage());
+                stage.free(1);
+                assertEquals(1, stage.forward(List.of(StageInput.ofTokens(3, 0, PROMPT))).size(), "a freed sequence makes room");
+            }
+        }
+    }
+
+    @Test
     void manySequencesPerCallAndRewindsGiveTheSameLogits() throws IOException {
         try (GgufFile f = GgufFile.open(model("llama", SyntheticModel.Mix.Q8_0)); Chain c = llamaChain(f, 3)) {
             // Alone, one at a time.

@@ -53,7 +53,8 @@ public final class SchedulerService implements AutoCloseable {
         this.db = db;
         this.settings = settings;
         this.shape = ModelShape.read(settings.model());
-        this.contextLength = settings.contextLength() > 0 ? settings.contextLength() : shape.contextLength();
+        this.contextLength = settings.contextLength() > 0 ? settings.contextLength()
+                : Math.min(shape.contextLength(), SchedulerSettings.DEFAULT_MAX_CONTEXT);
         // Chunks keep their size through every stage: size them for F32 activations, the widest precision.
         int perRecord = Chunking.tokensPerRecord(shape.info().nEmbd(), WirePrecision.F32, settings.maxRecordBytes());
         this.topics = new TopicAdmin(settings.bootstrapServers(), settings.partitions(), settings.replicationFactor(),

@@ -19,7 +19,8 @@ import java.util.Objects;
  * @param partitions        partitions per stage topic ({@code bunshin.scheduler.partitions})
  * @param replicationFactor per stage topic, -1 = broker default ({@code bunshin.scheduler.replication-factor})
  * @param maxRecordBytes    largest record value; topics get this max.message.bytes ({@code bunshin.max-record-bytes})
- * @param contextLength     positions per job, 0 = the model's ({@code bunshin.context-length})
+ * @param contextLength     positions per job ({@code bunshin.context-length}); 0 = the model's trained context, at
+ *                          most {@link #DEFAULT_MAX_CONTEXT}
  * @param maxReprefillTokens after a re-plan, a running job with more tokens than this fails instead of being
  *                          re-prefilled ({@code bunshin.scheduler.max-reprefill-tokens})
  * @param tick              how often the scheduler looks at workers and jobs ({@code bunshin.scheduler.tick})
@@ -31,6 +32,13 @@ public record SchedulerSettings(String modelId, Path model, String bootstrapServ
                                 Duration grace, Duration heartbeatTimeout, int maxRunning, int partitions,
                                 short replicationFactor, int maxRecordBytes, int contextLength,
                                 int maxReprefillTokens, Duration tick, int interactiveReserve) {
+
+    /**
+     * Positions per job when {@code bunshin.context-length} is not set and the model was trained for more: as Ollama
+     * does (num_ctx). Workers on the llama.cpp backend allocate their KV pools up front by it, and 64 jobs at
+     * qwen2.5's 32k or qwen3-coder's 256k would be hundreds of GB; set the property for longer jobs.
+     */
+    public static final int DEFAULT_MAX_CONTEXT = 8192;
 
     public SchedulerSettings {
         Objects.requireNonNull(modelId, "modelId == null");

@@ -196,7 +196,7 @@ final class RecordProcessor {
                     boolean decode = r.type() == RecordType.DECODE;
                     if (pass == 0 ? !decode || decodes >= cap : decode) break;
                     // A job new here needs a KV cache of its own: none free, it waits (see process).
-                    if (!ledger.holds(r.jobId()) && ledger.size() >= settings.maxSequences()) break;
+                    if (!ledger.holds(r.jobId()) && ledger.size() >= sequenceCapacity(a)) break;
                     if (!batch.fits(r)) break;
                     q.pollFirst();
                     batch.add(r);
@@ -207,6 +207,11 @@ final class RecordProcessor {
             }
         }
         return batch;
+    }
+
+    /** Jobs this stage may hold at once: the setting, or fewer if the backend's KV pool holds fewer. */
+    private int sequenceCapacity(Assignment a) {
+        return a.backend() == null ? settings.maxSequences() : Math.min(settings.maxSequences(), a.backend().sequenceCapacity());
     }
 
     /**

@@ -27,6 +27,13 @@ final class FakeBackend implements StageBackend {
     final Map<Long, Integer> cached = new HashMap<>();
     final Set<Long> freed = new HashSet<>();
     private final int contextLength;
+    /** What {@link #sequenceCapacity()} says (a KV pool sized by a budget). */
+    int capacity = Integer.MAX_VALUE;
+
+    @Override
+    public int sequenceCapacity() {
+        return capacity;
+    }
 
     FakeBackend(int contextLength) {
         this.contextLength = contextLength;

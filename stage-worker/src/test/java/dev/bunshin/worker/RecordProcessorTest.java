@@ -232,6 +232,20 @@ class RecordProcessorTest {
     }
 
     @Test
+    void aBackendHoldingFewerSequencesThanTheSettingAdmitsNoMore() throws Exception {
+        MockProducer<Long, ActivationRecord> producer = producer();
+        RecordProcessor p = processor(producer); // 64 KV caches by the settings
+        backend.capacity = 2;                   // the backend's pool holds 2
+        add(1, EPOCH, 0, 2);
+        add(2, EPOCH, 0, 2);
+        add(3, EPOCH, 0, 2);
+        RecordProcessor.Result r = p.process(polled, assignment);
+        assertEquals(List.of(List.of("1@0+2", "2@0+2")), backend.calls);
+        assertEquals(Map.of(IN, 2L), r.rewind(), "job 3 waits for a sequence to end, it does not fail");
+        assertTrue(failed.isEmpty(), "nothing failed: " + failed);
+    }
+
+    @Test
     void aFreeDropsTheJobHereAndGoesOnToTheNextStage() throws Exception {
         MockProducer<Long, ActivationRecord> producer = producer();
         add(40, EPOCH, 0, 2);
