@@ -72,8 +72,16 @@ final class PlanCommand {
                 err.println("note: the engine cannot run this model: " + m.unsupportedReason());
             }
             List<StageAssignment> plan;
+            List<String> leftOut = List.of();
             try {
-                plan = StagePlanner.plan(fp.layerBytes(), fp.firstExtra(), fp.lastExtra(), kvPerLayer, nodes, weighting, true);
+                if (weighting == StagePlanner.Weighting.SPEED_TIMES_MEMORY) { // as the scheduler plans
+                    StagePlanner.Choice c = StagePlanner.planLeavingOutSlowNodes(fp.layerBytes(), fp.firstExtra(),
+                            fp.lastExtra(), kvPerLayer, nodes);
+                    plan = c.stages();
+                    leftOut = c.leftOut();
+                } else {
+                    plan = StagePlanner.plan(fp.layerBytes(), fp.firstExtra(), fp.lastExtra(), kvPerLayer, nodes, weighting, true);
+                }
             } catch (PlanException ex) {
                 err.println("bunshin plan: " + ex.getMessage());
                 return 1;
@@ -89,8 +97,10 @@ final class PlanCommand {
                         String.format(Locale.ROOT, "%.3g", nodes.get(st.node()).speed())});
             }
             Table.print(rows, out);
-            if (plan.size() < nNodes) {
-                out.printf("%d node(s) get no layers: the model has only %d%n", nNodes - plan.size(), m.nLayers());
+            for (String why : leftOut) out.println(why);
+            if (plan.size() + leftOut.size() < nNodes) {
+                out.printf("%d node(s) get no layers: the model has only %d%n", nNodes - plan.size() - leftOut.size(),
+                        m.nLayers());
             }
             return 0;
         }

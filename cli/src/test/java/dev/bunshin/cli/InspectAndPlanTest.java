@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class InspectAndPlanTest {
@@ -89,6 +90,15 @@ class InspectAndPlanTest {
         Cli bad = Cli.run("plan", model, "--nodes", "2", "--weighting", "vibes");
         assertEquals(2, bad.status());
         assertTrue(bad.err().contains("option --weighting must be speed-memory or speed, got \"vibes\""), bad.toString());
+    }
+
+    @Test
+    void planLeavesOutANodeThatWouldPaceThePipelineAndSaysWhy() {
+        Cli r = Cli.run("plan", TestModels.stories260K().toString(), "--nodes", "3", "--speed", "10,0.1,10", "--context", "64");
+        assertEquals(0, r.status(), r.toString());
+        assertEquals(List.of("node-0", "node-2"), rows(r.out()).stream().map(Row::node).toList(), r.out());
+        assertTrue(r.out().contains("node-1 (speed 0.100) left out: with it the slowest stage takes"), r.out());
+        assertFalse(r.out().contains("get no layers"), r.out());
     }
 
     @Test

@@ -127,6 +127,77 @@ public final class StagePlanner {
         return List.copyOf(out);
     }
 
+    /**
+     * A plan, and the nodes it leaves out because they would have slowed it, each with why.
+     *
+     * @param stages  as {@link #plan}
+     * @param leftOut one line per node left out, naming it and the times per step with and without it
+     */
+    public record Choice(List<StageAssignment> stages, List<String> leftOut) {
+        public Choice {
+            stages = List.copyOf(stages);
+            leftOut = List.copyOf(leftOut);
+        }
+    }
+
+    /**
+     * As {@link #plan(List, long, long, long, List)} with every node, then without the slowest node for as long as
+     * that at least halves the slowest stage's time ({@link #LEAVE_OUT_GAIN}). A pipeline runs at its slowest stage's
+     * pace, and a node gets at least one layer: a node much slower than the others (a laptop beside two desktops)
+     * turns its one layer into the slowest stage of all. A stage's time per step is taken as its weight bytes (the
+     * head's included; the token embedding, a lookup, not) ÷ its node's speed. A node the others cannot do without
+     * (memory) stays.
+     */
+    public static Choice planLeavingOutSlowNodes(List<Long> layerBytes, long firstExtra, long lastExtra,
+                                                 long kvBytesPerLayer, List<NodeCapacity> nodes) {
+        List<NodeCapacity> kept = new ArrayList<>(nodes);
+        List<StageAssignment> best = plan(layerBytes, firstExtra, lastExtra, kvBytesPerLayer, kept);
+        List<String> leftOut = new ArrayList<>();
+        while (kept.size() > 1) {
+            NodeCapacity slowest = kept.getFirst();
+            for (NodeCapacity n : kept) if (n.speed() <= slowest.speed()) slowest = n;
+            List<NodeCapacity> without = new ArrayList<>(kept);
+            without.remove(slowest);
+            List<StageAssignment> candidate;
+            try {
+                candidate = plan(layerBytes, firstExtra, lastExtra, kvBytesPerLayer, without);
+            } catch (PlanException e) {
+                break; // the others cannot hold the model without it
+            }
+            double with = slowestStage(best, kept, firstExtra);
+            double alone = slowestStage(candidate, without, firstExtra);
+            if (alone > with * (1 - LEAVE_OUT_GAIN)) break;
+            leftOut.add(String.format(java.util.Locale.ROOT, "%s (speed %.3g) left out: with it the slowest stage "
+                            + "takes %.3g units per step, without it %.3g (%.2f× faster); a pipeline runs at its slowest "
+                            + "stage's pace", slowest.name(), slowest.speed(), with, alone, with / alone));
+            kept = without;
+            best = candidate;
+        }
+        List<StageAssignment> renumbered = new ArrayList<>(best.size()); // node: an index into the caller's list
+        for (StageAssignment a : best) {
+            renumbered.add(new StageAssignment(nodes.indexOf(kept.get(a.node())), a.nodeName(), a.range(),
+                    a.weightBytes(), a.kvBytes(), a.memoryBytes()));
+        }
+        return new Choice(renumbered, leftOut);
+    }
+
+    /**
+     * How much faster the slowest stage must get for {@link #planLeavingOutSlowNodes} to leave a node out: half its
+     * time. Speeds are measured once at start-up, and on a busy machine two probes of equal nodes have differed
+     * 5-fold; only a node that would clearly pace the pipeline is left out.
+     */
+    public static final double LEAVE_OUT_GAIN = 0.5;
+
+    /** The slowest stage's time per step: its weight bytes (token embedding excluded) ÷ its node's speed, in GB. */
+    static double slowestStage(List<StageAssignment> stages, List<NodeCapacity> nodes, long firstExtra) {
+        double worst = 0;
+        for (StageAssignment a : stages) {
+            long bytes = a.weightBytes() - (a.range().start() == 0 ? firstExtra : 0);
+            worst = Math.max(worst, bytes / 1e9 / nodes.get(a.node()).speed());
+        }
+        return worst;
+    }
+
     /** The ideal (fractional) share of {@code work} (layers, plus the head's equivalent) per node. */
     static double[] idealLayers(double nLayers, List<NodeCapacity> nodes, Weighting weighting) {
         boolean allKnown = weighting == Weighting.SPEED_TIMES_MEMORY && nodes.stream().allMatch(NodeCapacity::memoryKnown);

@@ -28,6 +28,35 @@ class StagePlannerTest {
     }
 
     @Test
+    void aNodeSoSlowItsOneLayerWouldPaceThePipelineIsLeftOutAndSaysWhy() {
+        List<NodeCapacity> ns = List.of(new NodeCapacity("desktop-1", 4096 * MB, 10),
+                new NodeCapacity("laptop", 4096 * MB, 0.1), new NodeCapacity("desktop-2", 4096 * MB, 10));
+        StagePlanner.Choice c = StagePlanner.planLeavingOutSlowNodes(uniform(22, 40 * MB), 60 * MB, 60 * MB, MB, ns);
+        assertEquals(List.of("desktop-1", "desktop-2"), c.stages().stream().map(StageAssignment::nodeName).toList());
+        assertEquals(List.of(0, 2), c.stages().stream().map(StageAssignment::node).toList(), "indexes into the caller's list");
+        checkCovers(c.stages(), 22);
+        assertEquals(1, c.leftOut().size(), c.leftOut().toString());
+        assertTrue(c.leftOut().getFirst().startsWith("laptop (speed 0.100) left out") && c.leftOut().getFirst()
+                .contains("slowest stage"), c.leftOut().getFirst());
+        // Its one layer would have taken 40 MB / 0.1 against ~12 layers / 10 for the desktops: 8x slower.
+        List<StageAssignment> all = StagePlanner.plan(uniform(22, 40 * MB), 60 * MB, 60 * MB, MB, ns);
+        assertTrue(StagePlanner.slowestStage(all, ns, 60 * MB)
+                > 5 * StagePlanner.slowestStage(c.stages(), ns, 60 * MB), "the plan without it is faster");
+
+        // A node a little slower than the others is worth its share: nobody is left out.
+        List<NodeCapacity> close = List.of(new NodeCapacity("a", 4096 * MB, 10), new NodeCapacity("b", 4096 * MB, 8));
+        StagePlanner.Choice kept = StagePlanner.planLeavingOutSlowNodes(uniform(22, 40 * MB), 60 * MB, 60 * MB, MB, close);
+        assertEquals(2, kept.stages().size());
+        assertTrue(kept.leftOut().isEmpty(), kept.leftOut().toString());
+
+        // A slow node the others cannot do without (memory) stays.
+        List<NodeCapacity> needed = List.of(new NodeCapacity("big", 600 * MB, 10), new NodeCapacity("slow", 600 * MB, 0.1));
+        StagePlanner.Choice stays = StagePlanner.planLeavingOutSlowNodes(uniform(22, 40 * MB), 60 * MB, 60 * MB, MB, needed);
+        assertEquals(List.of("big", "slow"), stays.stages().stream().map(StageAssignment::nodeName).toList());
+        assertTrue(stays.leftOut().isEmpty());
+    }
+
+    @Test
     void equalNodesGetEqualWorkAndTheHeadCountsAsLayers() {
         // The 60 MB head is worth 1.5 layers of 40 MB: 23.5 layers of work, 11.75 each → 12 | 10 + head.
         List<StageAssignment> plan = StagePlanner.plan(uniform(22, 40 * MB), 60 * MB, 60 * MB, MB, nodes(
