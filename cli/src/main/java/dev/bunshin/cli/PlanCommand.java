@@ -74,7 +74,7 @@ final class PlanCommand {
             List<StageAssignment> plan;
             List<String> leftOut = List.of();
             try {
-                if (weighting == StagePlanner.Weighting.SPEED_TIMES_MEMORY) { // as the scheduler plans
+                if (weighting == StagePlanner.Weighting.SPEED_TIMES_MEMORY) { // speeds given by the user, not probed
                     StagePlanner.Choice c = StagePlanner.planLeavingOutSlowNodes(fp.layerBytes(), fp.firstExtra(),
                             fp.lastExtra(), kvPerLayer, nodes);
                     plan = c.stages();

@@ -12,16 +12,13 @@ import java.util.List;
 
 /**
  * The live workers → a {@link StagePlan}, through the engine's pure {@link StagePlanner} (contiguous ranges in
- * proportion to speed × memory, never beyond a worker's memory; a worker so slow that its one layer would be the
- * slowest stage is left out, and the log says why).
+ * proportion to speed × memory, never beyond a worker's memory).
  *
  * <p>Memory counted per stage: its weights, plus a KV cache for ONE sequence at the full context. KV caches grow
  * with use (the engine reserves positions as they come), so many short jobs fit where one long one would; a
  * worker that runs out fails loudly and the scheduler re-plans without it.
  */
 final class Planning {
-
-    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(Planning.class.getName());
 
     private Planning() {}
 
@@ -31,10 +28,8 @@ final class Planning {
         for (WorkerInfo w : workers) nodes.add(new NodeCapacity(w.id(), w.memoryBytes(), w.speedGflops()));
         long kvPerLayer = dev.bunshin.models.plan.ModelFootprint.kvBytesPerLayer(contextLength,
                 shape.info().nHeadKv(), shape.info().headDim(), 1);
-        StagePlanner.Choice choice = StagePlanner.planLeavingOutSlowNodes(shape.footprint().layerBytes(),
+        List<StageAssignment> assignments = StagePlanner.plan(shape.footprint().layerBytes(),
                 shape.footprint().firstExtra(), shape.footprint().lastExtra(), kvPerLayer, nodes);
-        for (String why : choice.leftOut()) LOG.info("plan epoch " + epoch + ": worker " + why);
-        List<StageAssignment> assignments = choice.stages();
         List<StagePlan.Stage> stages = new ArrayList<>(assignments.size());
         for (StageAssignment a : assignments) {
             int k = stages.size();
