@@ -285,7 +285,8 @@ public final class LocalStack implements AutoCloseable {
             if (kafkaPassword != null) placed.put("bunshin.kafka.password", kafkaPassword);
         }
         out.println("Starting " + name + " on port " + placed.get("quarkus.http.port") + " (log " + log + ") ...");
-        List<String> prefix = placement.commandPrefix(name);
+        List<String> prefix = new ArrayList<>(placement.commandPrefix(name));
+        if (name.startsWith("worker-")) prefix.addAll(List.of("nice", "-n", Integer.toString(WORKER_NICENESS)));
         String placedHeap = placement.heap(name, heap);
         QuarkusApp app = launch(home, module, name, prefix, placedHeap, common, placed, dataDir, log);
         placement.started(name, List.of(app.pid()));
@@ -396,6 +397,14 @@ public final class LocalStack implements AutoCloseable {
      * activations; two bytes per weight byte of its share plus 512 MiB, at least 1 GiB, and no more than its
      * share of 80% of the machine's memory.
      */
+    /**
+     * How much nicer than the rest of the stack a stage worker runs. A worker's engine keeps its core busy; Kafka,
+     * PostgreSQL, the scheduler and the submitter need little CPU but need it at once: every decode step waits on
+     * two hops through the broker and the tail's transaction. At equal priority a woken broker thread could wait for
+     * an engine's time slice on a shared core; at a lower one for the engine it runs first.
+     */
+    static final int WORKER_NICENESS = 5;
+
     /** The heap of a worker on the llama.cpp backend (records and activations only; weights and KV are native). */
     static final String LLAMA_WORKER_HEAP = "768m";
 
