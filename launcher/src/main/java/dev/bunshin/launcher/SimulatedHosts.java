@@ -1,5 +1,7 @@
 package dev.bunshin.launcher;
 
+import dev.bunshin.models.plan.ByteSize;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -218,7 +220,7 @@ public final class SimulatedHosts implements NodePlacement, AutoCloseable {
     @Override
     public String heap(String app, String proposed) {
         if (workerIndex(app) < 0 || cgroups.isEmpty()) return proposed;
-        long heap = Math.min(dev.bunshin.models.plan.ByteSize.parse(proposed), Math.max(spec.memoryCapBytes() / 2, spec.memoryCapBytes() - NON_HEAP_BYTES));
+        long heap = Math.min(ByteSize.parse(proposed), Math.max(spec.memoryCapBytes() / 2, spec.memoryCapBytes() - NON_HEAP_BYTES));
         return (heap >> 20) + "m";
     }
 

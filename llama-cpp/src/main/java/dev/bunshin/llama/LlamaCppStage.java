@@ -10,8 +10,11 @@ import dev.bunshin.engine.gguf.GgufFile;
 import dev.bunshin.engine.model.TensorNames;
 import dev.bunshin.engine.tensor.WeightMatrices;
 import dev.bunshin.engine.tensor.WeightMatrix;
+import dev.bunshin.models.plan.ByteSize;
+
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -75,14 +78,13 @@ public final class LlamaCppStage implements StageBackend {
             LlamaRelease.Setting given = LlamaRelease.Setting.of("bunshin.llama.kv-budget", "BUNSHIN_LLAMA_KV_BUDGET");
             if (given != null) {
                 try {
-                    return dev.bunshin.models.plan.ByteSize.parse(given.value());
+                    return ByteSize.parse(given.value());
                 } catch (IllegalArgumentException e) {
                     throw new IllegalArgumentException(given.source() + " must be a size in bytes (e.g. 4G, 512M), got '"
                             + given.value() + "'");
                 }
             }
-            if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
-                    instanceof com.sun.management.OperatingSystemMXBean os && os.getTotalMemorySize() > 0) {
+            if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os && os.getTotalMemorySize() > 0) {
                 return os.getTotalMemorySize() / 4;
             }
             return 4L << 30;
@@ -145,10 +147,10 @@ public final class LlamaCppStage implements StageBackend {
 
     /**
      * Sequences the KV pool holds at {@code context} positions each: {@code maxSequences}, or as many as fit
-     * {@code budgetBytes} (at least one). One cell is a position of every layer of the range: K and V, F16.
+     * {@code budgetBytes} (at least one).
      */
     static int sequencesWithin(long budgetBytes, int context, int layers, int kvDim, int maxSequences) {
-        long perSequence = (long) context * layers * 2L * kvDim * 2L;
+        long perSequence = context * kvBytesPerCell(layers, kvDim);
         return (int) Math.max(1, Math.min(maxSequences, budgetBytes / Math.max(1, perSequence)));
     }
 
@@ -349,10 +351,15 @@ public final class LlamaCppStage implements StageBackend {
         return lengths.getOrDefault(seqId, 0);
     }
 
-    /** The KV pool llama.cpp allocated: n_ctx cells × layers × (K + V) × kvDim, F16. */
+    /** The KV pool llama.cpp allocated: n_ctx cells. */
     @Override
     public long kvBytes() {
-        return (long) model.nCtx() * range.size() * 2L * config.kvDim() * 2L;
+        return model.nCtx() * kvBytesPerCell(range.size(), config.kvDim());
+    }
+
+    /** One KV cell: a position of every layer of the range, K and V of {@code kvDim} each, F16. */
+    static long kvBytesPerCell(int layers, int kvDim) {
+        return layers * 2L * kvDim * 2L;
     }
 
     @Override
