@@ -378,7 +378,7 @@ final class ClusterBench {
     }
 
     private static String links(SimulatedHosts.Spec spec) {
-        if (!spec.namespaces()) return ", loopback";
+        if (!spec.shapedLinks()) return ", loopback";
         return String.format(Locale.ROOT, ", links: %s%s", spec.linkDelayMs() > 0 ? spec.linkDelayMs() + " ms " : "",
                 spec.linkRateMbit() > 0 ? spec.linkRateMbit() + " Mbit/s" : "");
     }

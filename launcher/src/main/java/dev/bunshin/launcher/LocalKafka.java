@@ -95,6 +95,27 @@ public final class LocalKafka implements AutoCloseable {
      * @param localPort the loopback listener's port when authenticated, or 0 for a free one
      */
     public static LocalKafka start(Path dir, Binding binding, int port, int localPort, Path log, String password) {
+        return start(dir, binding, port, localPort, log, password, List.of());
+    }
+
+    /**
+     * A loopback listener of its own for one kind of client: the broker listens on 127.0.0.1:{@code port} as
+     * {@code name} (plain, no login) and tells the clients that came in there to connect to 127.0.0.1:{@code
+     * advertisedPort}, where something sits in between (a {@link DelayLink}: a simulated node's link), so that
+     * every connection of those clients, not only the first, goes through it.
+     */
+    public record Route(String name, int port, int advertisedPort) {
+        public Route {
+            if (!name.matches("[A-Z][A-Z0-9_]*") || List.of("PLAINTEXT", "CONTROLLER", "LOCAL", "SHARED").contains(name)) {
+                throw new IllegalArgumentException("a listener name of upper-case letters, digits and _ that the broker"
+                        + " does not use itself, got '" + name + "'");
+            }
+        }
+    }
+
+    /** As above, with {@code routes}: loopback listeners of their own for some clients (see {@link Route}). */
+    public static LocalKafka start(Path dir, Binding binding, int port, int localPort, Path log, String password,
+                                   List<Route> routes) {
         Objects.requireNonNull(dir, "dir == null");
         Objects.requireNonNull(binding, "binding == null");
         Path home = dir.toAbsolutePath();
@@ -105,8 +126,8 @@ public final class LocalKafka implements AutoCloseable {
         try {
             Files.createDirectories(home.resolve("data"));
             Path config = home.resolve("server.properties");
-            Files.writeString(config, serverProperties(home.resolve("data"), binding, clientPort,
-                    authenticated ? loopbackPort : 0, controllerPort));
+            Files.writeString(config, withRoutes(serverProperties(home.resolve("data"), binding, clientPort,
+                    authenticated ? loopbackPort : 0, controllerPort), routes));
             Path log4j = home.resolve("log4j2.properties");
             Files.writeString(log4j, LOG4J);
 
@@ -268,6 +289,26 @@ public final class LocalKafka implements AutoCloseable {
                 "num.io.threads=4",
                 "")
                 .replace("\\", "\\\\");
+    }
+
+    /** Adds each route's listener to {@code listeners}, {@code advertised.listeners} and the protocol map. */
+    static String withRoutes(String properties, List<Route> routes) {
+        StringBuilder listeners = new StringBuilder();
+        StringBuilder advertised = new StringBuilder();
+        StringBuilder protocols = new StringBuilder();
+        for (Route r : routes) {
+            listeners.append(',').append(r.name()).append("://127.0.0.1:").append(r.port());
+            advertised.append(',').append(r.name()).append("://127.0.0.1:").append(r.advertisedPort());
+            protocols.append(',').append(r.name()).append(":PLAINTEXT");
+        }
+        List<String> lines = new ArrayList<>();
+        for (String line : properties.split("\n", -1)) {
+            if (line.startsWith("listeners=")) line += listeners;
+            else if (line.startsWith("advertised.listeners=")) line += advertised;
+            else if (line.startsWith("listener.security.protocol.map=")) line += protocols;
+            lines.add(line);
+        }
+        return String.join("\n", lines);
     }
 
     /** One listener for every client, here and on other machines, on --bind: no login. */

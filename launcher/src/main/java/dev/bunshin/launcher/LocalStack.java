@@ -194,12 +194,13 @@ public final class LocalStack implements AutoCloseable {
             out.println("Starting Kafka (log " + logs.resolve("kafka.log") + ") ...");
             // Shared: other machines log in (SCRAM); this machine's apps use a loopback listener.
             String password = binding.shared() ? KeptPassword.kafka(dataDir) : null;
+            List<LocalKafka.Route> routes = placement.brokerRoutes();
             LocalKafka kafka = LocalKafka.start(dataDir.resolve("kafka"), binding, kafkaPort, 0,
-                    logs.resolve("kafka.log"), password);
+                    logs.resolve("kafka.log"), password, routes);
             placement.started("kafka", List.of(kafka.pid()));
             // Again on the same ports: the apps' bootstrap.servers names them.
             supervisor.add("kafka", kafka.process(), () -> LocalKafka.start(dataDir.resolve("kafka"), binding,
-                    kafka.port(), kafka.localPort(), logs.resolve("kafka.log"), password).process());
+                    kafka.port(), kafka.localPort(), logs.resolve("kafka.log"), password, routes).process());
             bootstrap = kafka.bootstrapServers();
             remoteBootstrap = kafka.sharedBootstrapServers();
             kafkaPassword = password;
@@ -279,6 +280,8 @@ public final class LocalStack implements AutoCloseable {
         Path log = logs.resolve(name + ".log");
         Map<String, String> placed = new LinkedHashMap<>(own);
         placed.putAll(placement.config(name));
+        placed.put("kafka.bootstrap.servers", placement.route(name, "kafka", common.get("kafka.bootstrap.servers")));
+        placed.put("quarkus.datasource.jdbc.url", routedJdbcUrl(name, common.get("quarkus.datasource.jdbc.url")));
         if (placement.offLoopback(name)) {
             // In a namespace this machine's loopback listener is out of reach: the shared one, as a joined worker.
             placed.put("kafka.bootstrap.servers", remoteBootstrapServers);
@@ -319,6 +322,13 @@ public final class LocalStack implements AutoCloseable {
         Map<String, String> config = new LinkedHashMap<>(common);
         config.putAll(own);
         return QuarkusApp.start(name, prefix, jar, heap, config, workDir, log);
+    }
+
+    /** {@code jdbc:postgresql://host:port/db} with host:port as {@link NodePlacement#route} gives it for the app. */
+    private String routedJdbcUrl(String app, String url) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(jdbc:postgresql://)([^/]+)(/.*)").matcher(url);
+        if (!m.matches()) return url;
+        return m.group(1) + placement.route(app, "postgres", m.group(2)) + m.group(3);
     }
 
     /** The config keys every app reads: Kafka, the database, the model. */

@@ -38,6 +38,22 @@ public interface NodePlacement {
         return proposed;
     }
 
+    /**
+     * Loopback listeners of their own that the stack's broker opens for some apps (a simulated node's way in through
+     * a link of its own: see {@link #route}); none by default.
+     */
+    default List<LocalKafka.Route> brokerRoutes() {
+        return List.of();
+    }
+
+    /**
+     * The {@code host:port} that {@code app} uses for {@code service} ({@code kafka}, {@code postgres}) found at
+     * {@code hostPort}: the same by default, or a link of the app's own in between (e.g. a {@link DelayLink}).
+     */
+    default String route(String app, String service, String hostPort) {
+        return hostPort;
+    }
+
     /** Called once a process runs: {@code pids} are its process and its descendants now. */
     default void started(String app, List<Long> pids) {}
 }

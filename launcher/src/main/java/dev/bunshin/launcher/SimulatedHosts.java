@@ -23,7 +23,8 @@ public final class SimulatedHosts implements NodePlacement, AutoCloseable {
     /**
      * @param nodes           stage workers, one per simulated host
      * @param coresPerNode    cores each node is pinned to
-     * @param linkDelayMs     one-way delay on each node's link (0: none); needs {@code tc netem}
+     * @param linkDelayMs     one-way delay on each node's link (0: none): {@code tc netem} on a veth where the kernel
+     *                        has it, else a {@link DelayLink} for each of the node's connections to Kafka and PostgreSQL
      * @param linkRateMbit    rate of each node's link (0: unshaped)
      * @param memoryCapBytes  each worker's hard memory cap (0: none); also what it offers the planner
      * @param shareCores      no pinning: every node (and the shared services) runs on every core, for a run about
@@ -44,8 +45,8 @@ public final class SimulatedHosts implements NodePlacement, AutoCloseable {
             if (memoryCapBytes < 0) throw new IllegalArgumentException("memory cap must be >= 0: " + memoryCapBytes);
         }
 
-        /** Whether the links are shaped, which needs the nodes in network namespaces. */
-        public boolean namespaces() {
+        /** Whether the links are shaped (delayed or rate-limited). */
+        public boolean shapedLinks() {
             return linkDelayMs > 0 || linkRateMbit > 0;
         }
     }
@@ -58,6 +59,13 @@ public final class SimulatedHosts implements NodePlacement, AutoCloseable {
     private final List<Integer> sharedCores;
     private final List<MemoryCgroup> cgroups = new ArrayList<>();
     private NetworkNamespaces network;
+    /** Why the delay runs through user-space relays (this kernel has no netem), or null: netem, or no delay. */
+    private String relayReason;
+    /** Node i's own broker listener, reached through {@link #kafkaLinks} i. */
+    private final List<LocalKafka.Route> routes = new ArrayList<>();
+    private final List<DelayLink> kafkaLinks = new ArrayList<>();
+    /** A node's other relays (PostgreSQL), opened when its app starts: "app service host:port" → link. */
+    private final Map<String, DelayLink> otherLinks = new java.util.concurrent.ConcurrentHashMap<>();
 
     private SimulatedHosts(Spec spec, List<Integer> cpus) {
         this.spec = spec;
@@ -89,7 +97,11 @@ public final class SimulatedHosts implements NodePlacement, AutoCloseable {
         }
         if (spec.linkDelayMs() > 0) {
             String why = NetworkNamespaces.netemUnavailableReason();
-            if (why != null) return "--link-delay needs `tc netem`: " + why;
+            // Without netem the delay runs through user-space relays on loopback, which shape no rate.
+            if (why != null && spec.linkRateMbit() > 0) {
+                return "--link-delay with --link-rate needs `tc netem`: " + why
+                        + " (--link-delay alone runs through user-space relays)";
+            }
         } else if (spec.linkRateMbit() > 0) {
             String why = NetworkNamespaces.tbfUnavailableReason();
             if (why != null) return "--link-rate needs `tc tbf`: " + why;
@@ -109,7 +121,10 @@ public final class SimulatedHosts implements NodePlacement, AutoCloseable {
         }
         SimulatedHosts hosts = new SimulatedHosts(spec, allowedCpus());
         try {
-            if (spec.namespaces()) {
+            String netem = spec.linkDelayMs() > 0 ? NetworkNamespaces.netemUnavailableReason() : null;
+            if (netem != null) {
+                hosts.openRelays(netem);
+            } else if (spec.shapedLinks()) {
                 hosts.network = NetworkNamespaces.create(spec.nodes(), spec.linkDelayMs(), spec.linkRateMbit());
             }
             if (spec.memoryCapBytes() > 0) {
@@ -123,6 +138,22 @@ public final class SimulatedHosts implements NodePlacement, AutoCloseable {
             hosts.close();
             throw e;
         }
+    }
+
+    /** Each node's own broker listener behind a relay that delays it (the PostgreSQL relays open with the apps). */
+    private void openRelays(String netemMissing) {
+        relayReason = netemMissing;
+        for (int i = 0; i < spec.nodes(); i++) {
+            int brokerPort = Ports.free();
+            DelayLink link = DelayLink.open("127.0.0.1", brokerPort, spec.linkDelayMs());
+            kafkaLinks.add(link);
+            routes.add(new LocalKafka.Route("NODE" + (i + 1), brokerPort, link.port()));
+        }
+    }
+
+    /** Whether the link delay runs through user-space relays (this kernel has no netem). */
+    public boolean relayed() {
+        return relayReason != null;
     }
 
     /** The cores node 1 gets under {@code spec}: where the single-node baseline runs, for a fair comparison. */
@@ -165,6 +196,11 @@ public final class SimulatedHosts implements NodePlacement, AutoCloseable {
                 sb.append(", namespace ").append(network.namespace(i)).append(" (").append(network.nodeAddress(i)).append(')');
                 if (spec.linkDelayMs() > 0) sb.append(String.format(Locale.ROOT, ", delay %.1f ms each way", spec.linkDelayMs()));
                 if (spec.linkRateMbit() > 0) sb.append(", ").append(spec.linkRateMbit()).append(" Mbit/s");
+            }
+            if (relayReason != null) {
+                sb.append(String.format(Locale.ROOT, ", delay %.1f ms each way through user-space relays (its Kafka"
+                        + " listener %s via %s, and its PostgreSQL connections; no netem here: %s)", spec.linkDelayMs(),
+                        routes.get(i).name(), kafkaLinks.get(i).hostPort(), relayReason));
             }
             if (!cgroups.isEmpty()) {
                 MemoryCgroup c = cgroups.get(i);
@@ -213,6 +249,24 @@ public final class SimulatedHosts implements NodePlacement, AutoCloseable {
     }
 
     @Override
+    public List<LocalKafka.Route> brokerRoutes() {
+        return List.copyOf(routes);
+    }
+
+    /** A node's Kafka and PostgreSQL connections through its relays, when the delay runs through relays. */
+    @Override
+    public String route(String app, String service, String hostPort) {
+        int i = workerIndex(app);
+        if (i < 0 || relayReason == null) return hostPort;
+        if (service.equals("kafka")) return kafkaLinks.get(i).hostPort();
+        int colon = hostPort.lastIndexOf(':');
+        if (colon < 0) throw new IllegalArgumentException("expected host:port for " + service + ", got '" + hostPort + "'");
+        return otherLinks.computeIfAbsent(app + " " + service + " " + hostPort, k -> DelayLink.open(
+                hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)), spec.linkDelayMs()))
+                .hostPort();
+    }
+
+    @Override
     public boolean offLoopback(String app) {
         return network != null && workerIndex(app) >= 0;
     }
@@ -236,6 +290,10 @@ public final class SimulatedHosts implements NodePlacement, AutoCloseable {
 
     @Override
     public void close() {
+        for (DelayLink l : kafkaLinks) l.close();
+        kafkaLinks.clear();
+        for (DelayLink l : otherLinks.values()) l.close();
+        otherLinks.clear();
         for (MemoryCgroup c : cgroups) c.close();
         cgroups.clear();
         if (network != null) {

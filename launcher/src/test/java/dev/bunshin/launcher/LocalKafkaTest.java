@@ -72,4 +72,38 @@ class LocalKafkaTest {
         }
         TestDirs.assertGone(pid);
     }
+
+    @Test
+    void aRoutesClientsStayOnItsDelayedLink() throws Exception {
+        Path dir = TestDirs.fresh("kafka-route");
+        int brokerPort = Ports.free();
+        try (DelayLink link = DelayLink.open("127.0.0.1", brokerPort, 10);
+             LocalKafka kafka = LocalKafka.start(dir, Binding.LOCAL, 0, 0, dir.resolve("kafka.log"), null,
+                     List.of(new LocalKafka.Route("NODE1", brokerPort, link.port())))) {
+            Map<String, Object> viaLink = Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, link.hostPort());
+            try (Admin admin = Admin.create(viaLink)) {
+                // Metadata sends this client back to the link, not to the broker's own port.
+                var nodes = admin.describeCluster().nodes().get(30, TimeUnit.SECONDS);
+                assertEquals(1, nodes.size());
+                assertEquals(link.port(), nodes.iterator().next().port(), nodes.toString());
+                admin.createTopics(List.of(new NewTopic("t", 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
+            }
+            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+                assertEquals(kafka.port(), admin.describeCluster().nodes().get(30, TimeUnit.SECONDS).iterator().next().port(),
+                        "other clients keep the plain listener");
+            }
+            Map<String, Object> producerConfig = new java.util.HashMap<>(viaLink);
+            producerConfig.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+            try (var producer = new KafkaProducer<>(producerConfig, new ByteArraySerializer(), new ByteArraySerializer())) {
+                producer.send(new ProducerRecord<>("t", new byte[1])).get(30, TimeUnit.SECONDS); // connections made
+                long best = Long.MAX_VALUE;
+                for (int i = 0; i < 5; i++) {
+                    long t0 = System.nanoTime();
+                    producer.send(new ProducerRecord<>("t", new byte[1])).get(30, TimeUnit.SECONDS);
+                    best = Math.min(best, System.nanoTime() - t0);
+                }
+                assertTrue(best >= 20_000_000L, "an acknowledged send through a 10 ms link took " + best / 1e6 + " ms");
+            }
+        }
+    }
 }

@@ -136,19 +136,48 @@ class SimulatedHostsTest {
     }
 
     @Test
-    void linkDelayNeedsNetemAndSaysSo() {
-        HostSupport.require("network namespaces", NetworkNamespaces.unavailableReason());
+    void linkDelayUsesNetemOrElseRelaysEachNodesConnections() throws Exception {
+        HostSupport.require("pinning", HostCommand.available("taskset") ? null : "no taskset");
         String netem = NetworkNamespaces.netemUnavailableReason();
-        String why = SimulatedHosts.unavailableReason(new SimulatedHosts.Spec(1, 1, 5, 0, 0));
+        SimulatedHosts.Spec delayed = new SimulatedHosts.Spec(1, 1, 5, 0, 0);
+        assertNull(SimulatedHosts.unavailableReason(delayed), "--link-delay alone is always accepted");
         if (netem == null) {
-            assertNull(why, "netem works here, so --link-delay must be accepted");
-        } else {
-            System.err.println("note: tc netem is missing here (" + netem + "): checking the refusal");
-            assertNotNull(why);
-            assertTrue(why.contains("--link-delay needs `tc netem`") && why.contains("netem"), why);
-            IllegalStateException e = assertThrows(IllegalStateException.class,
-                    () -> SimulatedHosts.create(new SimulatedHosts.Spec(1, 1, 5, 0, 0)));
-            assertTrue(e.getMessage().contains("netem"), e.getMessage());
+            System.err.println("note: tc netem works here: the relays are not used (the namespace tests cover netem)");
+            return;
+        }
+        System.err.println("note: tc netem is missing here (" + netem + "): checking the user-space relays");
+        String both = SimulatedHosts.unavailableReason(new SimulatedHosts.Spec(1, 1, 5, 100, 0));
+        assertNotNull(both);
+        assertTrue(both.contains("--link-delay with --link-rate needs `tc netem`"), both);
+
+        try (ServerSocket db = new ServerSocket(0, 4, InetAddress.getLoopbackAddress())) {
+            String dbRoute;
+            try (SimulatedHosts hosts = SimulatedHosts.create(delayed)) {
+                assertTrue(hosts.relayed());
+                List<LocalKafka.Route> routes = hosts.brokerRoutes();
+                assertEquals(1, routes.size());
+                assertEquals("NODE1", routes.getFirst().name());
+                String kafka = hosts.route("worker-1", "kafka", "127.0.0.1:9092");
+                assertEquals("127.0.0.1:" + routes.getFirst().advertisedPort(), kafka, "the worker bootstraps through its relay");
+                dbRoute = hosts.route("worker-1", "postgres", "127.0.0.1:" + db.getLocalPort());
+                assertFalse(dbRoute.endsWith(":" + db.getLocalPort()), dbRoute);
+                assertEquals(dbRoute, hosts.route("worker-1", "postgres", "127.0.0.1:" + db.getLocalPort()), "one relay per target");
+                assertEquals("127.0.0.1:9092", hosts.route("scheduler", "kafka", "127.0.0.1:9092"), "the shared services' own links are not delayed");
+                String placement = String.join("\n", hosts.describe());
+                assertTrue(placement.contains("delay 5.0 ms each way through user-space relays") && placement.contains("no netem"), placement);
+
+                // The relay reaches the database's port, 5 ms each way.
+                int port = Integer.parseInt(dbRoute.substring(dbRoute.lastIndexOf(':') + 1));
+                try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port); Socket server = db.accept()) {
+                    long t0 = System.nanoTime();
+                    s.getOutputStream().write(1);
+                    assertEquals(1, server.getInputStream().read());
+                    assertTrue(System.nanoTime() - t0 >= 5_000_000L, "one way took less than the delay");
+                }
+            }
+            // Closed with the hosts: nothing listens there any more.
+            int port = Integer.parseInt(dbRoute.substring(dbRoute.lastIndexOf(':') + 1));
+            assertThrows(IOException.class, () -> new Socket(InetAddress.getLoopbackAddress(), port).close());
         }
     }
 
