@@ -385,6 +385,18 @@ public final class JobsTable {
      * @return per token of {@code tokens} (in its order), whether its job was running (and the token stored)
      */
     public static boolean[] appendTokens(Connection c, List<Token> tokens) throws SQLException {
+        return appendTokens(c, tokens, ANY_EPOCH);
+    }
+
+    /** {@link #appendTokens(Connection, List, int)}'s epoch for a writer that is not a stage of a plan. */
+    public static final int ANY_EPOCH = -1;
+
+    /**
+     * As {@link #appendTokens(Connection, List)}, for tokens sampled under plan {@code planEpoch}: a job is written only
+     * while it is still under that plan ({@code plan_epoch}), so a store that comes after the job was re-prefilled
+     * under a newer plan leaves it as that re-prefill read it ({@link #ANY_EPOCH}: under any plan).
+     */
+    public static boolean[] appendTokens(Connection c, List<Token> tokens, int planEpoch) throws SQLException {
         boolean[] updated = new boolean[tokens.size()];
         if (tokens.isEmpty()) return updated;
         Integer[] order = new Integer[tokens.size()]; // order[k]: the index in tokens of the k-th token written
@@ -397,7 +409,7 @@ public final class JobsTable {
                 UPDATE jobs SET token_count = ?, first_token_at = coalesce(first_token_at, now()),
                     status = coalesce(?, status), finish_reason = coalesce(?, finish_reason),
                     text = coalesce(?, text), finished_at = CASE WHEN ? THEN now() ELSE finished_at END
-                WHERE id = ? AND status = ?""")) {
+                WHERE id = ? AND status = ? AND (? < 0 OR plan_epoch = ?)""")) {
             for (Token t : inOrder) {
                 ps.setInt(1, t.position() + 1);
                 ps.setString(2, t.ends() ? JobStatus.COMPLETED.sql() : null);
@@ -406,6 +418,8 @@ public final class JobsTable {
                 ps.setBoolean(5, t.ends());
                 ps.setLong(6, t.jobId());
                 ps.setString(7, JobStatus.RUNNING.sql());
+                ps.setInt(8, planEpoch);
+                ps.setInt(9, planEpoch);
                 ps.addBatch();
             }
             int[] counts = ps.executeBatch();

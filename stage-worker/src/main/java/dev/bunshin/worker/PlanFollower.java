@@ -28,6 +28,9 @@ final class PlanFollower implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(PlanFollower.class.getName());
     /** How often to check for a new plan epoch (one indexed SELECT). */
     private static final long CHECK_MILLIS = 250;
+    /** How long a tail's transactions in flight may take to commit when a new plan replaces it / the worker closes. */
+    private static final long PLAN_CHANGE_STORE_GRACE_MS = 5_000;
+    private static final long CLOSE_STORE_GRACE_MS = 2_000;
 
     private final DataSource db;
     private final WorkerSettings settings;
@@ -117,7 +120,8 @@ final class PlanFollower implements AutoCloseable {
         // Jobs of the old plan are re-prefilled by the scheduler: drop every KV cache and tail state.
         if (backend != null) for (long job : ledger.jobs()) backend.free(job);
         ledger.clear();
-        if (old != null && old.tail() != null) old.tail().clear();
+        // The old tail's transactions in flight commit first (a job re-prefilled meanwhile is left as it was read).
+        if (old != null && old.tail() != null) old.tail().close(PLAN_CHANGE_STORE_GRACE_MS);
         StagePlan.Stage mine = next.stageOf(settings.id());
         if (mine == null) {
             closeConsumer();
@@ -184,6 +188,7 @@ final class PlanFollower implements AutoCloseable {
         closeConsumer();
         RecordProcessor.Assignment a = assignment;
         assignment = null;
+        if (a != null && a.tail() != null) a.tail().close(CLOSE_STORE_GRACE_MS);
         if (a != null) closeQuietly(a.backend());
         closeQuietly(file);
         ledger.clear();

@@ -65,7 +65,7 @@ final class RecordProcessor {
     /** False once the worker closes: a wait for the broker then gives up. */
     private final BooleanSupplier running;
     /** Whether a wait for the broker has been logged (once per outage). */
-    private boolean waitLogged;
+    private volatile boolean waitLogged;
 
     RecordProcessor(WorkerSettings settings, PositionLedger ledger, Producer<Long, ActivationRecord> producer,
                     JobFailer failer, WorkerStats stats) {
@@ -263,12 +263,33 @@ final class RecordProcessor {
             }
             String first = a.plan().stages().getFirst().topic();
             long t1 = System.nanoTime();
-            List<ActivationRecord> next = a.tail().onLogits(logits, a.epoch(), early -> {
+            a.tail().onLogits(logits, a.epoch(), early -> {
                 for (ActivationRecord r : early) out.add(new ProducerRecord<>(first, r.jobId(), r));
                 sendOut.run();
-            });
-            stats.tail(System.nanoTime() - t1, a.tail().lastStoreNanos());
-            for (ActivationRecord r : next) out.add(new ProducerRecord<>(first, r.jobId(), r));
+            }, late -> sendLate(first, late));
+            stats.tail(System.nanoTime() - t1, a.tail().takeStoreNanos());
+        }
+    }
+
+    /**
+     * On the tail's store thread: records decided by a batch's transaction (FREEs), sent to stage 0 and waited for.
+     * A send that failed transiently goes again (a FREE twice is harmless); any other failure is the worker's.
+     */
+    private void sendLate(String topic, List<ActivationRecord> records) throws Exception {
+        List<ActivationRecord> left = records;
+        while (!left.isEmpty()) {
+            List<Future<RecordMetadata>> acks = new ArrayList<>(left.size());
+            for (ActivationRecord r : left) acks.add(producer.send(new ProducerRecord<>(topic, r.jobId(), r)));
+            List<ActivationRecord> again = new ArrayList<>();
+            for (int i = 0; i < acks.size(); i++) {
+                try {
+                    await(acks.get(i));
+                } catch (ExecutionException e) {
+                    if (!ErrorTiers.isTransient(e)) throw e;
+                    again.add(left.get(i));
+                }
+            }
+            left = again;
         }
     }
 

@@ -39,6 +39,8 @@ final class TailJob {
     int next;
     /** The last generated token, or -1. */
     int lastToken = -1;
+    /** Whether the last token sampled ends the job (its store may still be on its way). */
+    boolean ended;
     /** An embedding job's pool of its prompt's final hidden states so far; null for a job that samples. */
     EmbeddingPool embedding;
     /** When the job was created and its last token committed, for {@link TailMetrics}. */

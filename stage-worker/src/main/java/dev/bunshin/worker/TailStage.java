@@ -37,13 +37,17 @@ import java.util.logging.Logger;
  *
  * <p>Per batch, all token rows and job updates go in ONE transaction (its job rows locked in id order, retried
  * through lost races and database outages). The next step's DECODEs go to stage 0 as soon as the tokens are
- * sampled, before that transaction: stage 0 starts the next step while the tail stores this one (one stream's
- * step was 61 ms, 2.8 of it this transaction). Why that is still exact: a token sent is the token stored, because
- * the same process writes exactly these tokens until they commit; a process that dies or closes before the commit
- * takes its plan with it (its restart is a new incarnation, so a new plan, under which the DECODE is dropped and the
- * job re-prefilled from what is stored). A client sees a token only once it is committed. A job whose row is no
- * longer 'running' (cancelled by the submitter, failed) is dropped: a FREE right behind any DECODE sent, so every
- * stage drops its KV cache.
+ * sampled, before that transaction, and the transaction runs on a thread of its own ({@link StoreQueue}, in batch
+ * order, at most {@link #STORES_AHEAD} waiting): stage 0 starts the next step and this stage its next engine call
+ * while the tail stores this one (a transaction is three round trips to the database: 3 ms here, 30 ms and more
+ * for a tail 5 ms away from it). Why that is still exact: a token sent is the token stored, because the same
+ * process writes exactly these tokens until they commit; a process that dies or closes before the commit takes its
+ * plan with it (its restart is a new incarnation, so a new plan, under which the DECODE is dropped and the job
+ * re-prefilled from what is stored); and a store commits only while the job is still under the plan that sampled
+ * it ({@code plan_epoch}: a job re-prefilled under a newer plan meanwhile keeps what that re-prefill read). A client
+ * sees a token only once it is committed. A job whose row is no longer 'running' (cancelled by the submitter,
+ * failed) or no longer under this plan is dropped: a FREE right behind any DECODE sent, so every stage drops its KV
+ * cache. The cached job states are shared by the two threads under this object's lock.
  *
  * <p>An embedding job ({@link JobEmbeddings#KIND}) is not sampled: the pooled part of each of its prefill chunks is
  * added to its {@link EmbeddingPool} in position order, and after the last chunk the pooled vector is stored and the
@@ -68,8 +72,11 @@ final class TailStage {
     private final int nEmbd;
     /** The vocabulary's trie and the compiled response formats, built once for this model. */
     private final TokenConstraints constraints;
-    /** How long the last {@link #onLogits} spent storing (its transaction, with any retries). */
-    private long lastStoreNanos;
+    /** Batches whose transaction may wait behind the one running: how far sampling may run ahead of storing. */
+    static final int STORES_AHEAD = 2;
+    private final StoreQueue stores = new StoreQueue("bunshin-tail-store", STORES_AHEAD);
+    /** Time spent storing (transactions, with any retries) since {@link #takeStoreNanos} was last called. */
+    private final java.util.concurrent.atomic.AtomicLong storeNanos = new java.util.concurrent.atomic.AtomicLong();
 
     TailStage(DataSource db, DatabaseRetry database, EventPublisher events, Tokenizer tokenizer, int contextLength,
               TailMetrics metrics, Pooling pooling, int nEmbd) {
@@ -106,59 +113,84 @@ final class TailStage {
                            List<ActivationRecord> out) {
     }
 
+    /** Where records decided after a batch's transaction go (FREEs of jobs it ended); called on the store's thread. */
+    interface LateSender {
+        void send(List<ActivationRecord> records) throws Exception;
+    }
+
     /**
-     * Samples every record, stores the results, and returns the records to send to stage 0 after the store (in
-     * order); the records that do not depend on the store (the next steps' DECODEs, FREEs of jobs that ended or are no
-     * longer running) go to {@code early} first, before the transaction.
+     * Samples every record and hands the results' store over to the store thread. The records that do not depend
+     * on the store (the next steps' DECODEs, FREEs of jobs that ended or are no longer running) go to {@code early}
+     * at once; those decided by the transaction (FREEs of jobs it ended or found no longer running) go to
+     * {@code late} after it commits, from the store's thread.
      *
      * <p>Through a database outage or a lost race this retries ({@link DatabaseRetry}) rather than failing: the
      * reads until they succeed (sampling again gives the same tokens: a draw depends only on (seed, step)), then the
-     * write of exactly these tokens until it commits. A token is stored once (keyed by position).
-     * {@link InterruptedException} if the worker closes meanwhile: its offsets are not committed, and its plan ends
-     * with it (see the class comment).
+     * write of exactly these tokens until it commits. A token is stored once (keyed by position). An earlier
+     * batch's store that failed is thrown here (the worker's failure); {@link InterruptedException} if the worker
+     * closes meanwhile: its offsets are not committed, and its plan ends with it (see the class comment).
      */
-    List<ActivationRecord> onLogits(List<Logits> batch, int epoch, java.util.function.Consumer<List<ActivationRecord>> early)
-            throws SQLException, InterruptedException {
-        Sampled s = database.untilDone("tail: read jobs", () -> sample(batch, epoch));
-        List<ActivationRecord> first = new ArrayList<>(s.out());
-        for (JobsTable.Token t : s.steps()) {
-            if (t.ends()) continue;
-            first.add(ActivationRecord.decode(t.jobId(), epoch, jobs.get(t.jobId()).promptLength + t.position(), t.tokenId()));
+    void onLogits(List<Logits> batch, int epoch, java.util.function.Consumer<List<ActivationRecord>> early,
+                  LateSender late) throws Exception {
+        stores.rethrow();
+        Sampled s;
+        List<ActivationRecord> first;
+        synchronized (this) {
+            s = database.untilDone("tail: read jobs", () -> sample(batch, epoch));
+            first = new ArrayList<>(s.out());
+            for (JobsTable.Token t : s.steps()) {
+                if (t.ends()) continue;
+                first.add(ActivationRecord.decode(t.jobId(), epoch, jobs.get(t.jobId()).promptLength + t.position(), t.tokenId()));
+            }
         }
         early.accept(first);
+        stores.submit(() -> store(s, epoch, late));
+    }
+
+    /** Waits until every batch handed over is stored (its late records sent); throws a store's failure. */
+    void drain() throws Exception {
+        stores.drain();
+    }
+
+    /** On the store's thread: one batch's transaction, then its announcements and its late records. */
+    private void store(Sampled s, int epoch, LateSender late) throws Exception {
         boolean[] updated;
         long t0 = System.nanoTime();
         try {
             updated = database.untilDone("tail: store " + s.steps().size() + " token(s), " + s.embeddings().size()
-                    + " embedding(s)", () -> store(s));
+                    + " embedding(s)", () -> store(s, epoch));
         } catch (SQLException | InterruptedException e) {
             // The cached states advanced past what is stored: forget them, the next record reloads them.
-            for (JobsTable.Token t : s.steps()) jobs.remove(t.jobId());
+            synchronized (this) {
+                for (JobsTable.Token t : s.steps()) jobs.remove(t.jobId());
+            }
             throw e;
         } finally {
-            lastStoreNanos = System.nanoTime() - t0;
+            storeNanos.addAndGet(System.nanoTime() - t0);
         }
         announce(s, updated);
         List<ActivationRecord> out = new ArrayList<>();
-        for (int i = 0; i < s.steps().size(); i++) {
-            JobsTable.Token t = s.steps().get(i);
-            TailJob job = jobs.get(t.jobId());
-            if (updated[i]) metrics.committed(job.clock, t);
-            if (!updated[i] || t.ends()) {
-                // Ended here, or no longer running (its DECODE went out already: the FREE follows it round).
-                jobs.remove(t.jobId());
-                out.add(ActivationRecord.free(t.jobId(), epoch));
+        synchronized (this) {
+            for (int i = 0; i < s.steps().size(); i++) {
+                JobsTable.Token t = s.steps().get(i);
+                TailJob job = jobs.get(t.jobId());
+                if (updated[i] && job != null) metrics.committed(job.clock, t);
+                if (!updated[i] || t.ends()) {
+                    // Ended here, or no longer running (its DECODE went out already: the FREE follows it round).
+                    jobs.remove(t.jobId());
+                    out.add(ActivationRecord.free(t.jobId(), epoch));
+                }
+            }
+            for (Embedded e : s.embeddings()) {
+                jobs.remove(e.jobId());
+                out.add(ActivationRecord.free(e.jobId(), epoch));
+            }
+            for (long id : s.failures().keySet()) {
+                jobs.remove(id);
+                out.add(ActivationRecord.free(id, epoch));
             }
         }
-        for (Embedded e : s.embeddings()) {
-            jobs.remove(e.jobId());
-            out.add(ActivationRecord.free(e.jobId(), epoch));
-        }
-        for (long id : s.failures().keySet()) {
-            jobs.remove(id);
-            out.add(ActivationRecord.free(id, epoch));
-        }
-        return out;
+        if (!out.isEmpty()) late.send(out);
     }
 
     /**
@@ -227,7 +259,8 @@ final class TailStage {
                 if (g < job.next) {
                     // Already stored. If it is the newest token, its DECODE may never have been sent (the plan
                     // changed between the store and the send): send it again; stages drop duplicates by position.
-                    if (g == job.next - 1) out.add(ActivationRecord.decode(job.id, epoch, job.promptLength + g, job.lastToken));
+                    // Not once it ended: its store removes it, and the job has no next step.
+                    if (g == job.next - 1 && !job.ended) out.add(ActivationRecord.decode(job.id, epoch, job.promptLength + g, job.lastToken));
                     continue;
                 }
                 if (g > job.next) {
@@ -236,7 +269,9 @@ final class TailStage {
                     continue;
                 }
                 try {
-                    steps.add(job.step(l.logits()));
+                    JobsTable.Token t = job.step(l.logits());
+                    steps.add(t);
+                    job.ended = t.ends();
                 } catch (IllegalStateException e) { // its response format allows nothing: fail it, not the batch
                     failures.put(job.id, e.getMessage());
                 }
@@ -283,7 +318,7 @@ final class TailStage {
      * {@link JobsTable}), then the tokens are written and the failed jobs failed. A batch cancel locks in the same
      * order, so the two wait for each other but never deadlock.
      */
-    private boolean[] store(Sampled s) throws SQLException {
+    private boolean[] store(Sampled s, int epoch) throws SQLException {
         Set<Long> ids = new TreeSet<>(s.failures().keySet());
         for (JobsTable.Token t : s.steps()) ids.add(t.jobId());
         for (Embedded e : s.embeddings()) ids.add(e.jobId());
@@ -291,7 +326,7 @@ final class TailStage {
             c.setAutoCommit(false);
             try {
                 JobsTable.lockInIdOrder(c, ids);
-                boolean[] tokens = JobsTable.appendTokens(c, s.steps());
+                boolean[] tokens = JobsTable.appendTokens(c, s.steps(), epoch);
                 // Per token, then per embedding: whether its job was running and the result stored.
                 boolean[] updated = java.util.Arrays.copyOf(tokens, tokens.length + s.embeddings().size());
                 for (int k = 0; k < s.embeddings().size(); k++) {
@@ -327,16 +362,24 @@ final class TailStage {
         return JobsTable.fail(c, jobId, error);
     }
 
-    long lastStoreNanos() {
-        return lastStoreNanos;
+    /** Time spent storing since the last call (on the store's thread, beside the engine's). */
+    long takeStoreNanos() {
+        return storeNanos.getAndSet(0);
     }
 
-    void free(long jobId) {
+    synchronized void free(long jobId) {
         jobs.remove(jobId);
     }
 
-    void clear() {
-        jobs.clear();
+    /**
+     * Ends this tail (a new plan, or the worker closing): the batches handed over get {@code graceMillis} to be
+     * stored, then the store thread stops; the cached job states are dropped.
+     */
+    void close(long graceMillis) {
+        stores.close(graceMillis);
+        synchronized (this) {
+            jobs.clear();
+        }
     }
 
     /** Builds the job's state from its row and stored tokens; null if the job is not running. */

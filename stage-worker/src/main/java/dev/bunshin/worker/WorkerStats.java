@@ -48,7 +48,10 @@ final class WorkerStats {
         ackNanos += nanos;
     }
 
-    /** The tail's work on one engine call's logits, and the part of it spent storing them (the transaction). */
+    /**
+     * The tail's work on one engine call's logits on the engine's thread (sampling, handing the store over, waiting
+     * for room), and the time its store thread spent storing meanwhile (transactions, beside the engine).
+     */
     void tail(long nanos, long storing) {
         tailNanos += nanos;
         storeNanos += storing;
@@ -68,7 +71,7 @@ final class WorkerStats {
         if (calls > 0) {
             LOG.info(String.format(Locale.ROOT, "worker %s stage %d, last %.0f s: %d engine calls, %d records "
                             + "(%.1f per call, at most %d); engine %.0f%% of the time (%.1f ms per call), sending %.0f%%, "
-                            + "waiting for acks %.0f%%, tail %.1f ms per call (storing %.1f); records polled %.1f ms "
+                            + "waiting for acks %.0f%%, tail %.1f ms per call (storing %.1f beside it); records polled %.1f ms "
                             + "after they were sent (mean; median %d)",
                     worker, stage, elapsed / 1e9, calls, records, (double) records / calls, maxBatch,
                     100.0 * engineNanos / elapsed, engineNanos / 1e6 / calls, 100.0 * sendNanos / elapsed,
