@@ -15,17 +15,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ClusterBenchTest {
 
     @Test
-    void refusesLinkDelayWhenNetemIsMissingAndSaysWhatIsMissing() {
+    void refusesLinkDelayWithLinkRateWhenNetemIsMissingAndSaysWhatIsMissing() {
         String netem = NetworkNamespaces.netemUnavailableReason();
         if (netem == null) {
             String msg = "SKIPPED (loudly): tc netem works on this machine, so --link-delay is not refused";
             System.err.println("\n*** " + msg + " ***\n");
             Assumptions.abort(msg);
         }
+        // --link-delay alone runs through user-space relays (SimulatedHostsTest); a rate as well needs netem.
         Cli r = Cli.run("bench", "cluster", TestModels.stories260K().toString(), "--nodes", "1", "--cores-per-node", "1",
-                "--link-delay", "5");
+                "--link-delay", "5", "--link-rate", "100");
         assertEquals(2, r.status(), r.toString());
-        assertTrue(r.err().contains("--link-delay needs `tc netem`"), r.err());
+        assertTrue(r.err().contains("--link-delay with --link-rate needs `tc netem`"), r.err());
         assertTrue(r.err().contains(netem), r.err());
     }
 
