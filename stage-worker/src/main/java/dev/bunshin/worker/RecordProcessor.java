@@ -30,8 +30,13 @@ import java.util.logging.Logger;
 /**
  * One poll's records through this stage: decode → drop other plans' and duplicate records → engine calls of many
  * jobs at once (decode steps first, prefill chunks under a token cap) → each call's outputs produced at once to the
- * next stage (on the tail: sampled and stored first) → wait for the acknowledgements.
+ * next stage (on the tail: sampled first) → wait for the acknowledgements.
  * Returns which offsets may be committed and, when a record of a newer plan came, where to read again.
+ *
+ * <p>With overlapped acknowledgements (the stage worker's mode) a poll's acknowledgements are not waited for at its
+ * end but while the next poll's first engine call runs: before anything of the next poll is sent, so a job's records
+ * still reach the next stage in position order when one has to go again. Each result then reports the offsets of
+ * the poll before (a broker 5 ms away costs a 10-ms round trip per poll, which the engine no longer sits out).
  */
 final class RecordProcessor {
 
@@ -66,6 +71,16 @@ final class RecordProcessor {
     private final BooleanSupplier running;
     /** Whether a wait for the broker has been logged (once per outage). */
     private volatile boolean waitLogged;
+    /** Whether a poll's acknowledgements are awaited during the next poll (see the class comment). */
+    private final boolean overlapAcks;
+    /** A poll's sends not yet acknowledged, the offsets they free, and the assignment they ran under. */
+    private record Pending(List<Future<RecordMetadata>> acks, List<ProducerRecord<Long, ActivationRecord>> sent,
+                           Map<TopicPartition, OffsetAndMetadata> done, Assignment a) {
+    }
+    /** The previous poll's, in overlapped mode; null once settled. */
+    private Pending previous;
+    /** Offsets freed by settling {@link #previous}, not yet reported. */
+    private final Map<TopicPartition, OffsetAndMetadata> settled = new HashMap<>();
 
     RecordProcessor(WorkerSettings settings, PositionLedger ledger, Producer<Long, ActivationRecord> producer,
                     JobFailer failer, WorkerStats stats) {
@@ -74,6 +89,13 @@ final class RecordProcessor {
 
     RecordProcessor(WorkerSettings settings, PositionLedger ledger, Producer<Long, ActivationRecord> producer,
                     JobFailer failer, WorkerStats stats, WorkerMetrics metrics, BooleanSupplier running) {
+        this(settings, ledger, producer, failer, stats, metrics, running, false);
+    }
+
+    RecordProcessor(WorkerSettings settings, PositionLedger ledger, Producer<Long, ActivationRecord> producer,
+                    JobFailer failer, WorkerStats stats, WorkerMetrics metrics, BooleanSupplier running,
+                    boolean overlapAcks) {
+        this.overlapAcks = overlapAcks;
         this.running = running;
         this.metrics = metrics;
         this.settings = settings;
@@ -84,6 +106,12 @@ final class RecordProcessor {
     }
 
     Result process(List<ConsumerRecord<byte[], byte[]>> all, Assignment a) throws Exception {
+        if (previous != null && previous.a().epoch() != a.epoch()) {
+            // The previous poll ran under another plan: its outputs are settled before anything of this one runs,
+            // and its offsets dropped (they may be another consumer's: its records are run again, and dropped as old).
+            settlePrevious();
+            settled.clear();
+        }
         Map<TopicPartition, OffsetAndMetadata> done = new HashMap<>();
         // Each job's records in arrival order: a job's records must run in order, different jobs' need not.
         LinkedHashMap<Long, ArrayDeque<ActivationRecord>> queues = new LinkedHashMap<>();
@@ -101,6 +129,7 @@ final class RecordProcessor {
             } catch (ProtocolException e) {
                 List<ProducerRecord<Long, ActivationRecord>> out = new ArrayList<>();
                 badRecord(cr, e, a, out);
+                if (!out.isEmpty()) settlePrevious();
                 send(out, acks, sent);
                 done.put(tp, new OffsetAndMetadata(cr.offset() + 1));
                 continue;
@@ -128,6 +157,7 @@ final class RecordProcessor {
                 out.clear();
             });
             // Out at once, before the next engine call: the next stage starts on these while this one goes on.
+            if (!out.isEmpty()) settlePrevious();
             send(out, acks, sent);
             if (idle) {
                 // Nothing left can run: new jobs while every KV cache is taken (an ended job's FREE is still on its
@@ -142,7 +172,6 @@ final class RecordProcessor {
                 Thread.sleep(5);
             }
         }
-        awaitAcks(acks, sent, a);
         Map<TopicPartition, Long> rewind = new HashMap<>(waiting);
         waiting.forEach((tp, offset) -> done.put(tp, new OffsetAndMetadata(offset)));
         if (abortAt >= 0) {
@@ -151,7 +180,44 @@ final class RecordProcessor {
                 rewind.merge(new TopicPartition(all.get(j).topic(), all.get(j).partition()), all.get(j).offset(), Math::min);
             }
         }
-        return new Result(done, rewind);
+        if (overlapAcks && rewind.isEmpty() && !acks.isEmpty()) {
+            // Settled while the next poll's first engine call runs; reported then.
+            settlePrevious();
+            previous = new Pending(acks, sent, done, a);
+            return new Result(takeSettled(), rewind);
+        }
+        // Nothing of this poll to wait for later, or offsets to read again: everything settles now, in poll order.
+        settlePrevious();
+        awaitAcks(acks, sent, a);
+        Map<TopicPartition, OffsetAndMetadata> all2 = takeSettled();
+        all2.putAll(done);
+        return new Result(all2, rewind);
+    }
+
+    /** Whether a poll's acknowledgements are still awaited (overlapped mode). */
+    boolean hasPending() {
+        return previous != null;
+    }
+
+    /** Waits for the pending poll's acknowledgements (a poll that brought nothing): the offsets they free. */
+    Map<TopicPartition, OffsetAndMetadata> settle() throws Exception {
+        settlePrevious();
+        return takeSettled();
+    }
+
+    /** Waits for the previous poll's acknowledgements (sending again what failed transiently); keeps its offsets. */
+    private void settlePrevious() throws Exception {
+        Pending p = previous;
+        if (p == null) return;
+        previous = null;
+        awaitAcks(p.acks(), p.sent(), p.a());
+        settled.putAll(p.done());
+    }
+
+    private Map<TopicPartition, OffsetAndMetadata> takeSettled() {
+        Map<TopicPartition, OffsetAndMetadata> m = new HashMap<>(settled);
+        settled.clear();
+        return m;
     }
 
     private static int queued(Map<Long, ArrayDeque<ActivationRecord>> queues) {
@@ -246,6 +312,8 @@ final class RecordProcessor {
                 "stage " + a.stage().index() + " (" + settings.id() + "): " + why.getMessage(), a, out));
         stats.engineCall(recs.size(), System.nanoTime() - t0);
         metrics.engineCall(a.stage().index(), recs, System.nanoTime() - t0);
+        // The previous poll's acknowledgements came in while the engine ran (overlapped mode): settled before any send.
+        settlePrevious();
         if (a.tail() == null) {
             String next = a.plan().nextTopic(a.stage());
             for (int i = 0; i < recs.size(); i++) {
@@ -297,6 +365,8 @@ final class RecordProcessor {
     private void send(List<ProducerRecord<Long, ActivationRecord>> out, List<Future<RecordMetadata>> acks,
                       List<ProducerRecord<Long, ActivationRecord>> sent) {
         if (out.isEmpty()) return;
+        // The previous poll's records go first (settlePrevious): one sent again must not overtake its job's later ones.
+        if (previous != null) throw new IllegalStateException("the previous poll's acknowledgements are not settled");
         long t0 = System.nanoTime();
         for (ProducerRecord<Long, ActivationRecord> r : out) {
             acks.add(producer.send(r));

@@ -26,8 +26,8 @@ import java.util.logging.Logger;
  * runs the poll loop on its own thread: wait for an assignment in the current stage plan, load ONLY that layer
  * range, then poll → one engine call per batch of records from many jobs → produce to the next stage → commit.
  *
- * <p>At-least-once: offsets are committed only after every output record of the poll is acknowledged (and, on
- * the tail, after the tokens are committed to the database). A redelivered record is harmless: each stage keeps
+ * <p>At-least-once: offsets are committed only after every output record of the poll is acknowledged (awaited
+ * while the next poll's first engine call runs: {@link RecordProcessor}). A redelivered record is harmless: each stage keeps
  * the next expected position per job and drops records it has already run; the tail's tokens are keyed by
  * position.
  *
@@ -168,7 +168,7 @@ public final class StageWorker implements AutoCloseable {
                             events.publish(JobEvent.status(job, JobStatus.FAILED.sql()));
                         }
                         return null;
-                    }), stats, metrics, () -> running);
+                    }), stats, metrics, () -> running, true);
             while (running) {
                 follower.refresh();
                 RecordProcessor.Assignment a = follower.assignment();
@@ -189,6 +189,9 @@ public final class StageWorker implements AutoCloseable {
                         consumer.rewind(r.rewind());
                         follower.checkSoon();
                     }
+                } else if (processor.hasPending()) {
+                    // Nothing came: the last poll's acknowledgements are surely in by now; its offsets may go.
+                    consumer.acknowledge(processor.settle());
                 }
                 stats.maybeLog(settings.id(), a.stage().index());
             }

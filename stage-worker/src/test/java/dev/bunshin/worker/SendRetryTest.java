@@ -99,4 +99,43 @@ class SendRetryTest {
         assertTrue(failed.isEmpty());
         closer.interrupt();
     }
+
+    @Test
+    void overlappingAcksReportAPollsOffsetsOnceItsOutputsAreAcknowledgedAndResendInOrder() throws Exception {
+        // No auto-complete: acknowledgements come when the test says; the first send then fails transiently.
+        MockProducer<Long, ActivationRecord> producer = new MockProducer<>(false, null, new LongSerializer(), new ActivationSerializer());
+        RecordProcessor p = new RecordProcessor(SETTINGS, new PositionLedger(), producer, failed::put,
+                new WorkerStats(Duration.ofHours(1)), WorkerMetrics.none(SETTINGS), () -> true, true);
+        // Poll 1: its output is sent, not waited for; nothing is reported yet.
+        RecordProcessor.Result first = p.process(List.of(record(1, 0, 2, 0)), assignment);
+        assertEquals(Map.of(), first.done());
+        assertTrue(p.hasPending());
+        assertEquals(1, producer.history().size());
+        // Poll 2 cannot send until poll 1's acknowledgement is in: it fails (delivery timeout) while poll 2's engine
+        // call runs, and must go again before poll 2's output.
+        Thread broker = Thread.ofPlatform().start(() -> {
+            try {
+                Thread.sleep(300);
+                producer.errorNext(new TimeoutException("Expiring 1 record(s) for t2-0"));
+                // The resend of poll 1's record and poll 2's record: acknowledged as they come.
+                while (true) {
+                    producer.completeNext();
+                    Thread.sleep(10);
+                }
+            } catch (InterruptedException e) {
+                // done
+            }
+        });
+        RecordProcessor.Result second = p.process(List.of(record(1, 2, 1, 1)), assignment);
+        // Reported: poll 1's offset (its output acknowledged at last); poll 2's waits for the next poll.
+        assertEquals(Map.of(IN, new OffsetAndMetadata(1)), second.done());
+        List<String> delivered = new ArrayList<>();
+        for (ProducerRecord<Long, ActivationRecord> s : producer.history()) delivered.add(s.key() + "@" + s.value().pos());
+        assertEquals(List.of("1@0", "1@0", "1@2"), delivered, "the resend went before the later record");
+        // Nothing comes next: the pending poll settles on its own.
+        assertEquals(Map.of(IN, new OffsetAndMetadata(2)), p.settle());
+        assertTrue(!p.hasPending());
+        broker.interrupt();
+        assertTrue(failed.isEmpty(), "no job failed: " + failed);
+    }
 }
