@@ -107,6 +107,7 @@ final class LlamaLayouts {
     // model params
     static final VarHandle MP_N_GPU_LAYERS = MODEL_PARAMS.varHandle(groupElement("n_gpu_layers"));
     static final VarHandle MP_USE_EXTRA_BUFTS = MODEL_PARAMS.varHandle(groupElement("use_extra_bufts"));
+    static final VarHandle MP_LOAD_MODE = MODEL_PARAMS.varHandle(groupElement("load_mode"));
     // context params
     static final VarHandle CP_N_CTX = CONTEXT_PARAMS.varHandle(groupElement("n_ctx"));
     static final VarHandle CP_N_BATCH = CONTEXT_PARAMS.varHandle(groupElement("n_batch"));

@@ -33,8 +33,15 @@ final class NativeModel implements AutoCloseable {
      * @param gpuLayers    layers to offload to a GPU backend (0 on a CPU build)
      * @param pooling      {@link #NO_EMBEDDINGS}, or a {@code llama_pooling_type} for a context with
      *                     {@code embeddings} on, whose pooled vectors {@link #embeddingsSeq} reads
+     * @param loading      how the weights come into memory
      */
-    record Settings(int threads, int nCtx, int nSeqMax, int nBatch, int captureLayer, int gpuLayers, int pooling) {
+    record Settings(int threads, int nCtx, int nSeqMax, int nBatch, int captureLayer, int gpuLayers, int pooling,
+                    WeightLoading loading) {
+        /** Weights loaded as {@link WeightLoading#chosen()} says. */
+        Settings(int threads, int nCtx, int nSeqMax, int nBatch, int captureLayer, int gpuLayers, int pooling) {
+            this(threads, nCtx, nSeqMax, nBatch, captureLayer, gpuLayers, pooling, WeightLoading.chosen());
+        }
+
         /** No embeddings: the context gives logits. */
         Settings(int threads, int nCtx, int nSeqMax, int nBatch, int captureLayer, int gpuLayers) {
             this(threads, nCtx, nSeqMax, nBatch, captureLayer, gpuLayers, NO_EMBEDDINGS);
@@ -72,6 +79,7 @@ final class NativeModel implements AutoCloseable {
         try {
             MemorySegment mp = (MemorySegment) lib.modelDefaultParams.invokeExact((SegmentAllocator) arena);
             LlamaLayouts.MP_N_GPU_LAYERS.set(mp, 0L, s.gpuLayers());
+            LlamaLayouts.MP_LOAD_MODE.set(mp, 0L, s.loading().llamaValue);
             MemorySegment m = (MemorySegment) lib.modelLoadFromFile.invokeExact(arena.allocateFrom(gguf.toString()), mp);
             if (m.equals(MemorySegment.NULL)) {
                 arena.close();

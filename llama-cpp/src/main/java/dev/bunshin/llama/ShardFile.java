@@ -37,8 +37,8 @@ import java.util.regex.Pattern;
  *       stage's tokens are embedded on the Java side from the original file;</li>
  *   <li>the last stage: the vocabulary, {@code output_norm} and the head. A tied head is written as
  *       {@code token_embd} (llama.cpp reuses it as the output); an untied one as {@code output}, plus
- *       {@code token_embd}, which the loader requires but an embedding-input stage never reads (mmap'd, so it
- *       costs disk, not memory).</li>
+ *       {@code token_embd}, which the loader requires but an embedding-input stage never reads (with the weights
+ *       read, {@link WeightLoading}, it costs the head's bytes once more in memory; mapped, only disk).</li>
  * </ul>
  */
 final class ShardFile {

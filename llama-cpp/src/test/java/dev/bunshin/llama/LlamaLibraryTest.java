@@ -7,6 +7,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -33,6 +34,7 @@ class LlamaLibraryTest {
         assertEquals(160, LlamaLayouts.CONTEXT_PARAMS.byteSize());
         assertEquals(56, LlamaLayouts.BATCH.byteSize());
         assertEquals(16, LlamaLayouts.offset(LlamaLayouts.MODEL_PARAMS, "n_gpu_layers"));
+        assertEquals(24, LlamaLayouts.offset(LlamaLayouts.MODEL_PARAMS, "load_mode"));
         assertEquals(72, LlamaLayouts.offset(LlamaLayouts.MODEL_PARAMS, "vocab_only"));
         assertEquals(77, LlamaLayouts.offset(LlamaLayouts.MODEL_PARAMS, "load_mtp"));
         assertEquals(28, LlamaLayouts.offset(LlamaLayouts.CONTEXT_PARAMS, "n_threads"));
@@ -55,6 +57,39 @@ class LlamaLibraryTest {
             assertEquals(64, m.nBatch());
         }
     }
+
+    @Test
+    void weightsAreReadIntoMemoryUnlessMappingIsAskedForAndBothGiveTheSameLogits(@TempDir Path dir) throws Exception {
+        Path gguf = SyntheticModel.write(dir.resolve("tiny.gguf"), SyntheticModel.tiny("llama", SyntheticModel.Mix.Q8_0));
+        float[] read;
+        float[] mapped;
+        try (NativeModel m = NativeModel.load(gguf, new NativeModel.Settings(1, 256, 1, 16, -1, 0,
+                NativeModel.NO_EMBEDDINGS, WeightLoading.READ))) {
+            assertTrue(!mapsOfThisProcess().contains(gguf.toString()), "read: the file is not mapped");
+            read = firstLogits(m);
+        }
+        try (NativeModel m = NativeModel.load(gguf, new NativeModel.Settings(1, 256, 1, 16, -1, 0,
+                NativeModel.NO_EMBEDDINGS, WeightLoading.MMAP))) {
+            assertTrue(mapsOfThisProcess().contains(gguf.toString()), "mmap: the file is mapped");
+            mapped = firstLogits(m);
+        }
+        assertArrayEquals(mapped, read);
+        assertEquals(WeightLoading.READ, WeightLoading.chosen(), "read unless -Dbunshin.llama.load says otherwise");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> WeightLoading.parse("mapped", "-Dbunshin.llama.load"));
+        assertTrue(e.getMessage().contains("-Dbunshin.llama.load") && e.getMessage().contains("'mapped'")
+                && e.getMessage().contains("mmap"), e.getMessage());
+    }
+
+    private static float[] firstLogits(NativeModel m) {
+        m.decode(new int[] {1, 7, 42}, null, new int[] {0, 1, 2}, new int[] {0, 0, 0}, new boolean[] {false, false, true}, 3);
+        return m.logits(2);
+    }
+
+    private static String mapsOfThisProcess() throws java.io.IOException {
+        return Files.readString(Path.of("/proc/self/maps"));
+    }
+
 
     @Test
     void wrongReleaseIsRefusedNamingPathAndRelease(@TempDir Path dir) throws Exception {
