@@ -52,8 +52,13 @@ public final class LlamaCppStage implements StageBackend {
      * @param kvBudgetBytes the most the KV pool may take (llama.cpp allocates it whole, up front): the pool holds
      *                      {@code maxSequences} sequences at the full context, or as many as fit this budget (at
      *                      least one), and the stage admits no more than that
+     * @param loading   how the weights come into memory ({@link WeightLoading#chosen()} unless given)
      */
-    public record Settings(Path shardDir, int gpuLayers, int batchTokens, long kvBudgetBytes) {
+    public record Settings(Path shardDir, int gpuLayers, int batchTokens, long kvBudgetBytes, WeightLoading loading) {
+        public Settings(Path shardDir, int gpuLayers, int batchTokens, long kvBudgetBytes) {
+            this(shardDir, gpuLayers, batchTokens, kvBudgetBytes, WeightLoading.chosen());
+        }
+
         public Settings(Path shardDir, int gpuLayers, int batchTokens) {
             this(shardDir, gpuLayers, batchTokens, defaultKvBudget());
         }
@@ -175,7 +180,8 @@ public final class LlamaCppStage implements StageBackend {
         int nBatch = Math.max(1, settings.batchTokens());
         int sequences = sequencesWithin(settings.kvBudgetBytes(), context, range.size(), config.kvDim(), options.maxSequences());
         NativeModel model = NativeModel.load(gguf, new NativeModel.Settings(options.threads(),
-                context * sequences, sequences, nBatch, last ? -1 : range.size() - 1, settings.gpuLayers()));
+                context * sequences, sequences, nBatch, last ? -1 : range.size() - 1, settings.gpuLayers(), NativeModel.NO_EMBEDDINGS,
+                settings.loading()));
         try {
             if (model.nEmbd() != config.nEmbd() || model.nLayer() != range.size()) {
                 throw new IllegalStateException(gguf + " loads as " + model.nLayer() + " layers of " + model.nEmbd()

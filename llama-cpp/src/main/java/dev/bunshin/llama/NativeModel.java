@@ -37,9 +37,9 @@ final class NativeModel implements AutoCloseable {
      */
     record Settings(int threads, int nCtx, int nSeqMax, int nBatch, int captureLayer, int gpuLayers, int pooling,
                     WeightLoading loading) {
-        /** Weights loaded as {@link WeightLoading#chosen()} says. */
+        /** Weights read ({@link WeightLoading#READ}); a stage passes what its settings chose. */
         Settings(int threads, int nCtx, int nSeqMax, int nBatch, int captureLayer, int gpuLayers, int pooling) {
-            this(threads, nCtx, nSeqMax, nBatch, captureLayer, gpuLayers, pooling, WeightLoading.chosen());
+            this(threads, nCtx, nSeqMax, nBatch, captureLayer, gpuLayers, pooling, WeightLoading.READ);
         }
 
         /** No embeddings: the context gives logits. */

@@ -189,9 +189,9 @@ final class RecordProcessor {
         // Nothing of this poll to wait for later, or offsets to read again: everything settles now, in poll order.
         settlePrevious();
         awaitAcks(acks, sent, a);
-        Map<TopicPartition, OffsetAndMetadata> all2 = takeSettled();
-        all2.putAll(done);
-        return new Result(all2, rewind);
+        Map<TopicPartition, OffsetAndMetadata> reported = takeSettled();
+        reported.putAll(done);
+        return new Result(reported, rewind);
     }
 
     /** Whether a poll's acknowledgements are still awaited (overlapped mode). */
