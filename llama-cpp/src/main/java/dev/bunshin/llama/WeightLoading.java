@@ -9,7 +9,7 @@ import java.util.Locale;
  * <p>Stages read them into the process's own memory by default, not llama.cpp's CPU default of mapping the file: a
  * mapped file's pages stay page cache, which the kernel may unmap and drop whenever it reclaims — under memory
  * pressure, or proactively (DAMON's {@code pageout}, which some hosts run). On such a host the same decode of the same
- * file took 1× to 5× its time from one run to the next when mapped, and never varied when read
+ * file took 1× to 20× its time from one run to the next when mapped, and varied by under 20 % when read
  * (docs/benchmarks.md, 2026-12-04). A worker holds its layers for its whole life, so reading them once costs only
  * the load (a few hundred MB/s to GB/s) and memory the worker advertises anyway.
  *

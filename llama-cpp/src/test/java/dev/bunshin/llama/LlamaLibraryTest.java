@@ -90,7 +90,6 @@ class LlamaLibraryTest {
         return Files.readString(Path.of("/proc/self/maps"));
     }
 
-
     @Test
     void wrongReleaseIsRefusedNamingPathAndRelease(@TempDir Path dir) throws Exception {
         Path other = Files.createFile(dir.resolve("libllama.v0.4.9.so"));
