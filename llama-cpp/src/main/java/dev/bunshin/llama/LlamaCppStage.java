@@ -43,6 +43,9 @@ import java.util.Set;
  */
 public final class LlamaCppStage implements StageBackend {
 
+    /** llama.cpp's most sequences in one context ({@code LLAMA_MAX_SEQ}). */
+    static final int LLAMA_MAX_SEQ = 256;
+
     /**
      * Run settings beyond {@link EngineOptions}.
      *
@@ -134,10 +137,12 @@ public final class LlamaCppStage implements StageBackend {
     private final Map<Long, Integer> lengths = new HashMap<>();  // job sequence -> cached positions
     private final Deque<Integer> freeIds = new ArrayDeque<>();
     private final int sequences; // what the KV pool holds at the full context
+    private final RowPadding padding; // rows added to a decode: the spare sequence, id `sequences`, holds them
 
     private LlamaCppStage(LayerRange range, ModelShape config, EngineOptions options, NativeModel model, boolean whole,
-                          WeightMatrix tokenEmbd, float inputScale, String describe, int sequences) {
+                          WeightMatrix tokenEmbd, float inputScale, String describe, int sequences, RowPadding padding) {
         this.sequences = sequences;
+        this.padding = padding;
         this.range = range;
         this.config = config;
         this.options = options;
@@ -179,8 +184,10 @@ public final class LlamaCppStage implements StageBackend {
         int context = options.contextLength() > 0 ? options.contextLength() : config.contextLength();
         int nBatch = Math.max(1, settings.batchTokens());
         int sequences = sequencesWithin(settings.kvBudgetBytes(), context, range.size(), config.kvDim(), options.maxSequences());
+        RowPadding padding = sequences < LLAMA_MAX_SEQ ? RowPadding.of(file, range, settings.gpuLayers()) : RowPadding.OFF;
+        int spare = padding.on() ? 1 : 0; // a sequence, and its cells, for the added rows
         NativeModel model = NativeModel.load(gguf, new NativeModel.Settings(options.threads(),
-                context * sequences, sequences, nBatch, last ? -1 : range.size() - 1, settings.gpuLayers(), NativeModel.NO_EMBEDDINGS,
+                context * sequences + spare * RowPadding.MAX_EXTRA, sequences + spare, nBatch, last ? -1 : range.size() - 1, settings.gpuLayers(), NativeModel.NO_EMBEDDINGS,
                 settings.loading()));
         try {
             if (model.nEmbd() != config.nEmbd() || model.nLayer() != range.size()) {
@@ -198,8 +205,9 @@ public final class LlamaCppStage implements StageBackend {
                     + sequences + " sequence(s) of " + context + (sequences < options.maxSequences()
                     ? ", fewer than the " + options.maxSequences() + " asked: the KV budget is " + (settings.kvBudgetBytes() >> 20)
                     + " MiB, bunshin.llama.kv-budget" : "") + ")"
-                    + (settings.gpuLayers() > 0 ? ", n_gpu_layers " + settings.gpuLayers() : ", on the CPU");
-            return new LlamaCppStage(range, config, options, model, whole, embd, scale, d, sequences);
+                    + (settings.gpuLayers() > 0 ? ", n_gpu_layers " + settings.gpuLayers() : ", on the CPU")
+                    + (padding.on() ? ", rows padded to a multiple of 4" : "");
+            return new LlamaCppStage(range, config, options, model, whole, embd, scale, d, sequences, padding);
         } catch (RuntimeException | IOException e) {
             model.close();
             throw e;
@@ -277,11 +285,12 @@ public final class LlamaCppStage implements StageBackend {
         while (i < batch.size()) {
             int size = Math.min(nBatch, remaining); // tokens in this chunk
             remaining -= size;
-            int[] tok = whole ? new int[size] : null;
-            float[] embd = whole ? null : new float[size * e]; // F32 [size, nEmbd]
-            int[] pos = new int[size];
-            int[] seq = new int[size];
-            boolean[] output = new boolean[size];
+            int pad = padding.extra(size, nBatch - size); // rows added after the chunk's own (RowPadding)
+            int[] tok = whole ? new int[size + pad] : null;
+            float[] embd = whole ? null : new float[(size + pad) * e]; // F32 [size + pad, nEmbd]
+            int[] pos = new int[size + pad];
+            int[] seq = new int[size + pad];
+            boolean[] output = new boolean[size + pad];
             List<int[]> parts = new ArrayList<>(); // {input index, first token, count, row in chunk}
             int n = 0;
             while (i < batch.size() && n < size) {
@@ -311,7 +320,18 @@ public final class LlamaCppStage implements StageBackend {
                     offset = 0;
                 }
             }
-            model.decode(tok, embd, pos, seq, output, n);
+            for (int r = n; r < n + pad; r++) { // copies of the last row, positions 0.. of the spare sequence
+                pos[r] = r - n;
+                seq[r] = sequences;
+                output[r] = !last; // a capturing stage needs every row flagged; a last stage wants no logits of them
+                if (whole) tok[r] = tok[n - 1];
+                else System.arraycopy(embd, (n - 1) * e, embd, r * e, e);
+            }
+            try {
+                model.decode(tok, embd, pos, seq, output, n + pad);
+            } finally {
+                if (pad > 0) model.seqRm(sequences, 0);
+            }
             for (int[] p : parts) {
                 StageInput in = batch.get(p[0]);
                 int total = in.nTokens(e);

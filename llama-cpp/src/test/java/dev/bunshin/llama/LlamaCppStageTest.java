@@ -202,6 +202,76 @@ class LlamaCppStageTest {
     }
 
     @Test
+    void rowsLeftOverFromFourAreFilledUpWithRowsThatChangeNoResult() throws IOException {
+        try (GgufFile f = GgufFile.open(model("llama", SyntheticModel.Mix.Q4_0))) {
+            List<List<float[]>> runs = new ArrayList<>();
+            for (String mode : List.of("on", "off")) {
+                System.setProperty("bunshin.llama.pad-rows", mode);
+                Chain c;
+                try {
+                    c = llamaChain(f, 2);
+                } finally {
+                    System.clearProperty("bunshin.llama.pad-rows");
+                }
+                try (c) {
+                    for (StageBackend st : c.stages) {
+                        assertEquals(mode.equals("on"), st.describe().contains("rows padded"), st.describe());
+                    }
+                    List<float[]> out = new ArrayList<>();
+                    // A prefill of 7 rows (one added), then three decode steps of 3 rows (one added each time: the
+                    // spare sequence must be empty again after every call), then 3 prompts of 5 rows (15: one
+                    // added), then 2 decode rows (two added).
+                    List<StageInput> prompt = new ArrayList<>();
+                    for (int s = 0; s < 3; s++) prompt.add(StageInput.ofTokens(s, 0, Arrays.copyOf(PROMPT, 1 + 2 * s + (s == 2 ? 1 : 0))));
+                    out.addAll(c.forward(List.of(prompt.get(0), prompt.get(2))));
+                    for (int step = 0; step < 3; step++) {
+                        List<StageInput> batch = new ArrayList<>();
+                        for (int s = 0; s < 3; s++) {
+                            batch.add(StageInput.ofTokens(s, c.stages.getFirst().cachedLength(s), new int[]{400 + step + s}));
+                        }
+                        out.addAll(c.forward(batch));
+                    }
+                    for (StageBackend st : c.stages) for (int s = 0; s < 3; s++) st.free(s);
+                    List<StageInput> more = new ArrayList<>();
+                    for (int s = 10; s < 13; s++) more.add(StageInput.ofTokens(s, 0, Arrays.copyOfRange(PROMPT, s - 10, s - 5)));
+                    out.addAll(c.forward(more));
+                    out.addAll(c.forward(List.of(StageInput.ofTokens(10, 5, new int[]{500}), StageInput.ofTokens(11, 5, new int[]{501}))));
+                    for (StageBackend st : c.stages) assertEquals(3, st.sequenceCount(), "sequences held, the spare one not among them");
+                    runs.add(out);
+                }
+            }
+            assertEquals(runs.get(1).size(), runs.get(0).size());
+            for (int k = 0; k < runs.get(0).size(); k++) {
+                float[] padded = runs.get(0).get(k), alone = runs.get(1).get(k);
+                assertEquals(Chain.argmax(alone), Chain.argmax(padded), "output " + k);
+                assertTrue(maxDiff(alone, padded) < 2e-2, "output " + k + " differs by " + maxDiff(alone, padded));
+            }
+        }
+    }
+
+    @Test
+    void rowPaddingIsOnForRepackedWeightsOnTheCpuOnlyAndFillsTwoOrThreeLeftOverRowsToFour() throws IOException {
+        try (GgufFile q4 = GgufFile.open(model("llama", SyntheticModel.Mix.Q4_0));
+             GgufFile q8 = GgufFile.open(model("llama", SyntheticModel.Mix.Q8_0))) {
+            RowPadding on = RowPadding.of(q4, new LayerRange(0, 3), 0);
+            assertTrue(on.on());
+            assertTrue(!RowPadding.of(q4, new LayerRange(0, 3), 99).on(), "a GPU stage");
+            assertTrue(!RowPadding.of(q8, new LayerRange(0, 3), 0).on(), "Q8_0 is not repacked");
+            int[] expected = {0, 0, 2, 1, 0, 0, 2, 1, 0, 0, 2, 1};
+            for (int rows = 0; rows < expected.length; rows++) assertEquals(expected[rows], on.extra(rows, 10), "rows " + rows);
+            assertEquals(0, on.extra(15, 0), "no room left in n_batch");
+            assertEquals(0, on.extra(14, 1), "not room enough in n_batch");
+            System.setProperty("bunshin.llama.pad-rows", "sometimes");
+            try {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RowPadding.of(q4, new LayerRange(0, 3), 0));
+                assertTrue(e.getMessage().contains("bunshin.llama.pad-rows") && e.getMessage().contains("sometimes"), e.getMessage());
+            } finally {
+                System.clearProperty("bunshin.llama.pad-rows");
+            }
+        }
+    }
+
+    @Test
     void javaAndLlamaCppStagesMixInOneChain() throws IOException {
         // F32 weights: llama.cpp's matmuls then take F32 activations (no Q8 quantisation of them), so what remains
         // between the backends is summation order and llama.cpp's F16 KV cache.
