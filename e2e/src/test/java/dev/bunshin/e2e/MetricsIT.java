@@ -122,11 +122,13 @@ class MetricsIT {
         }
     }
 
-    /** GET {@code url} as Prometheus does: 200, the text format 0.0.4, parsed. */
+    /** GET {@code url} as Prometheus does: 200 in HTTP/1.1, the text format 0.0.4, parsed. */
     static PrometheusText scrape(String url) throws Exception {
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
                 .header("Accept", "text/plain").build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, r.statusCode(), url + ": " + r.body());
+        // The client offered an h2c upgrade (HttpClient's default); the apps answer in HTTP/1.1 (quarkus.http.http2=false).
+        assertEquals(HttpClient.Version.HTTP_1_1, r.version(), url + " answered an h2c upgrade");
         String type = r.headers().firstValue("Content-Type").orElse("");
         assertTrue(type.startsWith("text/plain") && type.contains("version=0.0.4"), url + " Content-Type " + type);
         return new PrometheusText(r.body());
