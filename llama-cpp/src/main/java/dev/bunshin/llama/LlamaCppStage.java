@@ -43,9 +43,6 @@ import java.util.Set;
  */
 public final class LlamaCppStage implements StageBackend {
 
-    /** llama.cpp's most sequences in one context ({@code LLAMA_MAX_SEQ}). */
-    static final int LLAMA_MAX_SEQ = 256;
-
     /**
      * Run settings beyond {@link EngineOptions}.
      *
@@ -184,7 +181,7 @@ public final class LlamaCppStage implements StageBackend {
         int context = options.contextLength() > 0 ? options.contextLength() : config.contextLength();
         int nBatch = Math.max(1, settings.batchTokens());
         int sequences = sequencesWithin(settings.kvBudgetBytes(), context, range.size(), config.kvDim(), options.maxSequences());
-        RowPadding padding = sequences < LLAMA_MAX_SEQ ? RowPadding.of(file, range, settings.gpuLayers()) : RowPadding.OFF;
+        RowPadding padding = RowPadding.of(file, range, settings.gpuLayers(), sequences);
         int spare = padding.on() ? 1 : 0; // a sequence, and its cells, for the added rows
         NativeModel model = NativeModel.load(gguf, new NativeModel.Settings(options.threads(),
                 context * sequences + spare * RowPadding.MAX_EXTRA, sequences + spare, nBatch, last ? -1 : range.size() - 1, settings.gpuLayers(), NativeModel.NO_EMBEDDINGS,

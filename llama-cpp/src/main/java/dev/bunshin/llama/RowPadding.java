@@ -31,14 +31,17 @@ record RowPadding(boolean on) {
 
     static final RowPadding OFF = new RowPadding(false);
 
+    /** llama.cpp's most sequences in one context ({@code LLAMA_MAX_SEQ}): the spare one must fit beside the stage's. */
+    static final int LLAMA_MAX_SEQ = 256;
+
     /** Weight types llama.cpp's CPU backend repacks for its 4-row gemm (ggml-cpu {@code repack.cpp}). */
     static final Set<GgmlType> REPACKED = Set.of(GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.IQ4_NL);
 
     /**
-     * Whether a stage of {@code range} of {@code file} pads: on the CPU, when its first layer's {@code ffn_up} is
-     * a repacked type, unless turned off.
+     * Whether a stage of {@code range} of {@code file} holding {@code sequences} sequences pads: on the CPU, when its
+     * first layer's {@code ffn_up} is a repacked type and a spare sequence fits, unless turned off.
      */
-    static RowPadding of(GgufFile file, LayerRange range, int gpuLayers) {
+    static RowPadding of(GgufFile file, LayerRange range, int gpuLayers, int sequences) {
         LlamaRelease.Setting given = LlamaRelease.Setting.of("bunshin.llama.pad-rows", "BUNSHIN_LLAMA_PAD_ROWS");
         if (given != null) {
             switch (given.value().toLowerCase(Locale.ROOT)) {
@@ -51,7 +54,7 @@ record RowPadding(boolean on) {
                 default -> throw new IllegalArgumentException(given.source() + " must be on or off, got '" + given.value() + "'");
             }
         }
-        if (gpuLayers > 0) return OFF;
+        if (gpuLayers > 0 || sequences >= LLAMA_MAX_SEQ) return OFF;
         GgufTensor up = file.tensorOrNull(TensorNames.ffnUp(range.start()));
         return new RowPadding(up != null && REPACKED.contains(up.type()));
     }

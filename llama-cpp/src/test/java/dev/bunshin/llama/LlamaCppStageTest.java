@@ -253,17 +253,18 @@ class LlamaCppStageTest {
     void rowPaddingIsOnForRepackedWeightsOnTheCpuOnlyAndFillsTwoOrThreeLeftOverRowsToFour() throws IOException {
         try (GgufFile q4 = GgufFile.open(model("llama", SyntheticModel.Mix.Q4_0));
              GgufFile q8 = GgufFile.open(model("llama", SyntheticModel.Mix.Q8_0))) {
-            RowPadding on = RowPadding.of(q4, new LayerRange(0, 3), 0);
+            RowPadding on = RowPadding.of(q4, new LayerRange(0, 3), 0, 4);
             assertTrue(on.on());
-            assertTrue(!RowPadding.of(q4, new LayerRange(0, 3), 99).on(), "a GPU stage");
-            assertTrue(!RowPadding.of(q8, new LayerRange(0, 3), 0).on(), "Q8_0 is not repacked");
+            assertTrue(!RowPadding.of(q4, new LayerRange(0, 3), 99, 4).on(), "a GPU stage");
+            assertTrue(!RowPadding.of(q4, new LayerRange(0, 3), 0, RowPadding.LLAMA_MAX_SEQ).on(), "no spare sequence left");
+            assertTrue(!RowPadding.of(q8, new LayerRange(0, 3), 0, 4).on(), "Q8_0 is not repacked");
             int[] expected = {0, 0, 2, 1, 0, 0, 2, 1, 0, 0, 2, 1};
             for (int rows = 0; rows < expected.length; rows++) assertEquals(expected[rows], on.extra(rows, 10), "rows " + rows);
             assertEquals(0, on.extra(15, 0), "no room left in n_batch");
             assertEquals(0, on.extra(14, 1), "not room enough in n_batch");
             System.setProperty("bunshin.llama.pad-rows", "sometimes");
             try {
-                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RowPadding.of(q4, new LayerRange(0, 3), 0));
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RowPadding.of(q4, new LayerRange(0, 3), 0, 4));
                 assertTrue(e.getMessage().contains("bunshin.llama.pad-rows") && e.getMessage().contains("sometimes"), e.getMessage());
             } finally {
                 System.clearProperty("bunshin.llama.pad-rows");
