@@ -11,7 +11,8 @@ START="${2:-12}"; END="${3:-22}"; ROWS="${4:-12,13,14,15,16}"; ROUNDS="${5:-3}";
 [ -f "$MODEL" ] || { echo "bench-row-padding: no model file $MODEL" >&2; exit 2; }
 "$ROOT/bunshin" build
 JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
-echo "CPU: $(grep -o -w 'avx2\|avx512[a-z_0-9]*' /proc/cpuinfo | sort -u | tr '\n' ' ')"
+. "$ROOT/scripts/bench-lib.sh"
+echo "CPU: $(cpu_flags)"
 echo "layers [$START, $END) of $MODEL, rows $ROWS, core $CORE"
 out=$(mktemp); trap 'rm -f "$out"' EXIT
 for r in $(seq 1 "$ROUNDS"); do
@@ -25,8 +26,8 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 echo "medians (ms per call; per row):"
 for rows in ${ROWS//,/ }; do
-  on=$(awk -v r="$rows" '$1 == "on" && $2 == r {print $3}' "$out" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  off=$(awk -v r="$rows" '$1 == "off" && $2 == r {print $3}' "$out" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  on=$(awk -v r="$rows" '$1 == "on" && $2 == r {print $3}' "$out" | median)
+  off=$(awk -v r="$rows" '$1 == "off" && $2 == r {print $3}' "$out" | median)
   printf '%2d rows: padded %7.2f ms (%5.2f per row), not padded %7.2f ms (%5.2f per row), padded / not %.2fx\n' \
     "$rows" "$on" "$(echo "$on / $rows" | bc -l)" "$off" "$(echo "$off / $rows" | bc -l)" "$(echo "$on / $off" | bc -l)"
 done

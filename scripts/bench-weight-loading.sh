@@ -11,7 +11,8 @@ CORE="${3:-0}"
 [ -f "$MODEL" ] || { echo "bench-weight-loading: no model file $MODEL" >&2; exit 2; }
 "$ROOT/bunshin" build
 JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
-echo "CPU: $(grep -o -w 'avx2\|avx512[a-z_0-9]*' /proc/cpuinfo | sort -u | tr '\n' ' ')"
+. "$ROOT/scripts/bench-lib.sh"
+echo "CPU: $(cpu_flags)"
 declare -A one many
 for r in $(seq 1 "$ROUNDS"); do
   for mode in read mmap; do
@@ -24,7 +25,6 @@ for r in $(seq 1 "$ROUNDS"); do
     one[$mode]+="$s1 "; many[$mode]+="$s16 "
   done
 done
-median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 for mode in read mmap; do
   m1=$(echo "${one[$mode]}" | median); m16=$(echo "${many[$mode]}" | median)
   printf 'median %-4s: 1 job %.1f tok/s, 16 jobs %.1f tok/s; spread 1 job %s s\n' "$mode" "$(echo "64 / $m1" | bc -l)" \
