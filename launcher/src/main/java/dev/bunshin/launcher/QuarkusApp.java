@@ -65,6 +65,7 @@ final class QuarkusApp implements AutoCloseable {
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx" + heap);
         command.addAll(VECTOR_FLAGS);
+        command.addAll(jitFlags(config, System.getenv(JIT_ENV)));
         Map<String, String> env = new java.util.LinkedHashMap<>();
         config.forEach((key, value) -> {
             if (SECRET_KEYS.contains(key)) {
@@ -78,6 +79,31 @@ final class QuarkusApp implements AutoCloseable {
         String host = config.getOrDefault("quarkus.http.host", Binding.LOOPBACK);
         return new QuarkusApp(name, child, Integer.parseInt(portValue),
                 new Binding(host, host, "quarkus.http.host").localHost());
+    }
+
+    /** Overrides {@link #jitFlags}' choice for stage workers: {@code c1} or {@code tiered}. */
+    static final String JIT_ENV = "BUNSHIN_WORKER_JIT";
+
+    /**
+     * A stage worker on the llama.cpp backend runs with C1 only ({@code -XX:TieredStopAtLevel=1}): its engine is
+     * native, its Java is glue (Kafka clients, records, sampling), and C2 kept compiling the Kafka clients' largest
+     * methods (0.4–0.75 s each) on the node's core for minutes, a fifth of a tail's CPU a minute into a run (perf,
+     * JFR). Measured with {@code bench cluster} (docs/benchmarks.md): more tokens/s for one job and for 32. A worker
+     * on the java backend keeps tiered compilation: its engine is Vector API code that only C2 makes fast.
+     *
+     * @param override {@link #JIT_ENV}'s value, or null: {@code c1} or {@code tiered} for every stage worker
+     * @throws IllegalArgumentException naming {@link #JIT_ENV} for another value
+     */
+    static List<String> jitFlags(Map<String, String> config, String override) {
+        String backend = config.get("bunshin.worker.backend");
+        if (backend == null) return List.of(); // not a stage worker
+        String jit = override == null || override.isBlank() ? ("llama.cpp".equals(backend) ? "c1" : "tiered")
+                : override.strip().toLowerCase(java.util.Locale.ROOT);
+        return switch (jit) {
+            case "c1" -> List.of("-XX:TieredStopAtLevel=1");
+            case "tiered" -> List.of();
+            default -> throw new IllegalArgumentException(JIT_ENV + " must be c1 or tiered, got '" + override + "'");
+        };
     }
 
     /** MicroProfile Config's environment name of a key: {@code quarkus.datasource.password} → {@code QUARKUS_DATASOURCE_PASSWORD}. */

@@ -3,6 +3,8 @@ package dev.bunshin.launcher;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -93,5 +95,19 @@ class UpOptionsTest {
                 () -> UpOptions.parse(new String[] {"--backend", "cuda"})).getMessage();
         assertTrue(msg.contains("--backend") && msg.contains("cuda") && msg.contains("llama.cpp"), msg);
         assertEquals("llama.cpp", LocalStack.workerConfig("w", 1, 1, "llama.cpp").get("bunshin.worker.backend"));
+    }
+
+    @Test
+    void llamaCppWorkersRunWithC1OnlyUnlessToldOtherwise() {
+        var llama = LocalStack.workerConfig("w", 1, 1, "llama.cpp");
+        var engine = LocalStack.workerConfig("w", 1, 1, "java");
+        assertEquals(List.of("-XX:TieredStopAtLevel=1"), QuarkusApp.jitFlags(llama, null));
+        assertEquals(List.of(), QuarkusApp.jitFlags(engine, null), "the Vector API engine needs C2");
+        assertEquals(List.of(), QuarkusApp.jitFlags(Map.of("quarkus.http.port", "1"), "c1"),
+                "not a stage worker");
+        assertEquals(List.of(), QuarkusApp.jitFlags(llama, "tiered"));
+        assertEquals(List.of("-XX:TieredStopAtLevel=1"), QuarkusApp.jitFlags(engine, " C1 "));
+        String msg = assertThrows(IllegalArgumentException.class, () -> QuarkusApp.jitFlags(llama, "c2")).getMessage();
+        assertTrue(msg.contains(QuarkusApp.JIT_ENV) && msg.contains("'c2'"), msg);
     }
 }
