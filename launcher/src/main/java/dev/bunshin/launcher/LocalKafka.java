@@ -251,6 +251,8 @@ public final class LocalKafka implements AutoCloseable {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 // A small machine runs the broker beside a model: keep its heap small.
                 "-Xms128m", "-Xmx512m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
+                // C1 only: C2 compiling the broker's request paths took cores from the engines beside it for minutes.
+                "-XX:TieredStopAtLevel=1",
                 "-Djava.awt.headless=true",
                 "-Dlog4j2.configurationFile=" + log4j.toUri(),
                 "-cp", brokerClasspath()));
