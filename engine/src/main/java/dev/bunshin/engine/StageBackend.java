@@ -48,6 +48,14 @@ public interface StageBackend extends AutoCloseable {
      */
     List<StageOutput> forward(List<StageInput> batch);
 
+    /**
+     * Whether a last stage gives {@link StageOutput#pooled} only for the inputs that {@link StageInput#pool ask} for
+     * it (the caller must then know which do); else it pools every input.
+     */
+    default boolean poolsOnRequest() {
+        return false;
+    }
+
     /** Frees the sequence's KV cache; a no-op if the sequence is unknown. */
     void free(long seqId);
 

@@ -2,10 +2,12 @@ package dev.bunshin.llama;
 
 import dev.bunshin.engine.EngineOptions;
 import dev.bunshin.engine.LayerRange;
+import dev.bunshin.engine.Pooling;
 import dev.bunshin.engine.StageBackend;
 import dev.bunshin.engine.StageInput;
 import dev.bunshin.engine.StageInputCheck;
 import dev.bunshin.engine.StageOutput;
+import dev.bunshin.engine.gguf.GgufException;
 import dev.bunshin.engine.gguf.GgufFile;
 import dev.bunshin.engine.model.TensorNames;
 import dev.bunshin.engine.tensor.WeightMatrices;
@@ -37,6 +39,10 @@ import java.util.Set;
  *       {@code token_embd}); a stage that is not last captures its last layer's output ({@code l_out-<il>}) with
  *       the eval callback, with every token flagged for output (else llama.cpp drops the rows it thinks unused in
  *       the last layer); the last stage flags only each sequence's last position and returns its logits.</li>
+ *   <li>An input that asks for its pooled part ({@link StageInput#pool}, a chunk of an embedding job) has every
+ *       position flagged on the last stage: the output norm's result ({@code result_norm}, what llama.cpp's own
+ *       embeddings are made of) is captured for those rows and pooled as the model says. Its rows also go through
+ *       the head, which llama.cpp computes for every flagged row.</li>
  * </ul>
  * KV: one unified pool of {@code contextLength × maxSequences} cells, F16 (llama.cpp's default). A rewind
  * ({@code pos} below the cached length) drops the later positions ({@code llama_memory_seq_rm(seq, pos, -1)}).
@@ -135,9 +141,12 @@ public final class LlamaCppStage implements StageBackend {
     private final Deque<Integer> freeIds = new ArrayDeque<>();
     private final int sequences; // what the KV pool holds at the full context
     private final RowPadding padding; // rows added to a decode: the spare sequence, id `sequences`, holds them
+    private final Pooling pooling;    // last stage: how an asking input's rows are pooled; null elsewhere or for a reranker
 
     private LlamaCppStage(LayerRange range, ModelShape config, EngineOptions options, NativeModel model, boolean whole,
-                          WeightMatrix tokenEmbd, float inputScale, String describe, int sequences, RowPadding padding) {
+                          WeightMatrix tokenEmbd, float inputScale, String describe, int sequences, RowPadding padding,
+                          Pooling pooling) {
+        this.pooling = pooling;
         this.sequences = sequences;
         this.padding = padding;
         this.range = range;
@@ -184,7 +193,8 @@ public final class LlamaCppStage implements StageBackend {
         RowPadding padding = RowPadding.of(file, range, settings.gpuLayers(), sequences);
         int spare = padding.on() ? 1 : 0; // a sequence, and its cells, for the added rows
         NativeModel model = NativeModel.load(gguf, new NativeModel.Settings(options.threads(),
-                context * sequences + spare * RowPadding.MAX_EXTRA, sequences + spare, nBatch, last ? -1 : range.size() - 1, settings.gpuLayers(), NativeModel.NO_EMBEDDINGS,
+                context * sequences + spare * RowPadding.MAX_EXTRA, sequences + spare, nBatch,
+                last ? NativeModel.OUTPUT_NORM : range.size() - 1, settings.gpuLayers(), NativeModel.NO_EMBEDDINGS,
                 settings.loading()));
         try {
             if (model.nEmbd() != config.nEmbd() || model.nLayer() != range.size()) {
@@ -204,7 +214,15 @@ public final class LlamaCppStage implements StageBackend {
                     + " MiB, bunshin.llama.kv-budget" : "") + ")"
                     + (settings.gpuLayers() > 0 ? ", n_gpu_layers " + settings.gpuLayers() : ", on the CPU")
                     + (padding.on() ? ", rows padded to a multiple of 4" : "");
-            return new LlamaCppStage(range, config, options, model, whole, embd, scale, d, sequences, padding);
+            Pooling pooling = null;
+            if (last) {
+                try {
+                    pooling = Pooling.of(file);
+                } catch (GgufException e) {
+                    // A reranker ("rank"): it still generates; its embedding jobs fail at the tail (no pooled part).
+                }
+            }
+            return new LlamaCppStage(range, config, options, model, whole, embd, scale, d, sequences, padding, pooling);
         } catch (RuntimeException | IOException e) {
             model.close();
             throw e;
@@ -277,6 +295,7 @@ public final class LlamaCppStage implements StageBackend {
         int offset = 0; // tokens of batch[i] already decoded
         float[][] acts = new float[batch.size()][];
         float[][] logits = new float[batch.size()][];
+        float[][] normed = new float[batch.size()][]; // F32 [nTokens, nEmbd] after the output norm, of inputs asking
         int remaining = 0;
         for (StageInput in : batch) remaining += in.nTokens(e);
         while (i < batch.size()) {
@@ -288,18 +307,21 @@ public final class LlamaCppStage implements StageBackend {
             int[] pos = new int[size + pad];
             int[] seq = new int[size + pad];
             boolean[] output = new boolean[size + pad];
-            List<int[]> parts = new ArrayList<>(); // {input index, first token, count, row in chunk}
+            List<int[]> parts = new ArrayList<>(); // {input index, first token, count, row in chunk, first output}
             int n = 0;
+            int outputs = 0; // rows flagged so far: a last stage's captured rows are these, in order
             while (i < batch.size() && n < size) {
                 StageInput in = batch.get(i);
                 int total = in.nTokens(e);
                 int take = Math.min(total - offset, size - n);
                 int id = seqIds.computeIfAbsent(in.seqId(), s -> freeIds.pop());
+                int firstOutput = outputs;
                 for (int t = 0; t < take; t++) {
                     int r = n + t;
                     pos[r] = in.pos() + offset + t;
                     seq[r] = id;
-                    output[r] = !last || offset + t == total - 1;
+                    output[r] = !last || offset + t == total - 1 || in.pool();
+                    if (output[r]) outputs++;
                     if (whole) {
                         tok[r] = in.tokens()[offset + t];
                     } else if (first) {
@@ -309,7 +331,7 @@ public final class LlamaCppStage implements StageBackend {
                         if (inputScale != 1f) for (int k = r * e; k < (r + 1) * e; k++) embd[k] *= inputScale;
                     }
                 }
-                parts.add(new int[]{i, offset, take, n});
+                parts.add(new int[]{i, offset, take, n, firstOutput});
                 n += take;
                 offset += take;
                 if (offset == total) {
@@ -334,6 +356,12 @@ public final class LlamaCppStage implements StageBackend {
                 int total = in.nTokens(e);
                 if (last) {
                     if (p[1] + p[2] == total) logits[p[0]] = model.logits(p[3] + p[2] - 1);
+                    // No rows captured: this architecture's graph names no result_norm (the job then fails, saying so).
+                    if (in.pool() && pooling != null && model.capturedRows() > 0) {
+                        if (normed[p[0]] == null) normed[p[0]] = new float[total * e];
+                        float[] rows = model.captured(p[4], p[2]); // F32 [take, nEmbd]
+                        System.arraycopy(rows, 0, normed[p[0]], p[1] * e, rows.length);
+                    }
                 } else {
                     if (acts[p[0]] == null) acts[p[0]] = new float[total * e];
                     float[] rows = model.captured(p[3], p[2]); // F32 [take, nEmbd]
@@ -345,9 +373,16 @@ public final class LlamaCppStage implements StageBackend {
             StageInput in = batch.get(k);
             int n = in.nTokens(e);
             lengths.put(in.seqId(), in.pos() + n);
-            out.add(new StageOutput(in.seqId(), in.pos(), n, last ? null : acts[k], last ? logits[k] : null));
+            float[] pooled = normed[k] == null ? null : pooling.partial(normed[k], in.pos(), n, e);
+            out.add(new StageOutput(in.seqId(), in.pos(), n, last ? null : acts[k], last ? logits[k] : null, pooled));
         }
         return out;
+    }
+
+    /** Every flagged position goes through the head too: only inputs that ask are pooled. */
+    @Override
+    public boolean poolsOnRequest() {
+        return true;
     }
 
     @Override

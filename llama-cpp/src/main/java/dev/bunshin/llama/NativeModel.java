@@ -19,7 +19,9 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * Speaks Java types; the only place above {@link LlamaLibrary} that touches {@link MemorySegment}s.
  *
  * <p>Optionally captures the output of one layer ({@code l_out-<il>}, F32 {@code [nTokens, nEmbd]}) with the eval
- * callback, for a stage that hands hidden states on. Not thread-safe: one {@link #decode} at a time.
+ * callback, for a stage that hands hidden states on, or the final hidden states after the output norm
+ * ({@code result_norm}, one row per token flagged for output), for a last stage that pools embeddings. Not
+ * thread-safe: one {@link #decode} at a time.
  */
 final class NativeModel implements AutoCloseable {
 
@@ -29,7 +31,8 @@ final class NativeModel implements AutoCloseable {
      * @param nCtx         KV cells in all (unified across sequences)
      * @param nSeqMax      sequences the context may hold at once
      * @param nBatch       tokens one {@link #decode} may carry (also the physical batch)
-     * @param captureLayer the layer whose output {@link #captured} returns, or -1
+     * @param captureLayer the layer whose output {@link #captured} returns, {@link #OUTPUT_NORM} for the output
+     *                     norm's, or -1
      * @param gpuLayers    layers to offload to a GPU backend (0 on a CPU build)
      * @param pooling      {@link #NO_EMBEDDINGS}, or a {@code llama_pooling_type} for a context with
      *                     {@code embeddings} on, whose pooled vectors {@link #embeddingsSeq} reads
@@ -47,6 +50,9 @@ final class NativeModel implements AutoCloseable {
             this(threads, nCtx, nSeqMax, nBatch, captureLayer, gpuLayers, NO_EMBEDDINGS);
         }
     }
+
+    /** {@link Settings#captureLayer}: the output norm's result ({@code result_norm}), the last stage's hidden states. */
+    static final int OUTPUT_NORM = -3;
 
     /** {@link Settings#pooling}: the context gives logits, not embeddings. */
     static final int NO_EMBEDDINGS = -2;
@@ -69,6 +75,8 @@ final class NativeModel implements AutoCloseable {
     private final int nBatch;
     private final long id;
     private final String captureName;
+    private final MemorySegment captureNameBytes; // captureName, NUL-terminated: compared to ggml's tensor names in place
+    private final boolean everyRowCaptured;       // l_out of a stage that hands on: every token flagged for output
     private MemorySegment tokenBatch;  // struct llama_batch with token[]
     private MemorySegment embdBatch;   // struct llama_batch with embd[]
     private final MemorySegment captureBuf; // F32 [nBatch, nEmbd]: the captured layer's output
@@ -104,12 +112,15 @@ final class NativeModel implements AutoCloseable {
                 LlamaLayouts.CP_EMBEDDINGS.set(cp, 0L, true);
                 LlamaLayouts.CP_POOLING_TYPE.set(cp, 0L, s.pooling());
             }
-            if (s.captureLayer() >= 0) {
+            this.captureName = s.captureLayer() >= 0 ? "l_out-" + s.captureLayer()
+                    : s.captureLayer() == OUTPUT_NORM ? "result_norm" : null;
+            this.captureNameBytes = captureName == null ? null : arena.allocateFrom(captureName);
+            this.everyRowCaptured = s.captureLayer() >= 0;
+            if (captureName != null) {
                 LlamaLayouts.CP_CB_EVAL.set(cp, 0L, evalStub());
                 LlamaLayouts.CP_CB_EVAL_USER_DATA.set(cp, 0L, MemorySegment.ofAddress(id));
                 CAPTURING.put(id, this);
             }
-            this.captureName = s.captureLayer() >= 0 ? "l_out-" + s.captureLayer() : null;
             MemorySegment c = (MemorySegment) lib.initFromModel.invokeExact(m, cp);
             if (c.equals(MemorySegment.NULL)) {
                 CAPTURING.remove(id);
@@ -122,7 +133,7 @@ final class NativeModel implements AutoCloseable {
             this.memory = (MemorySegment) lib.getMemory.invokeExact(c);
             this.nCtx = (int) lib.nCtx.invokeExact(c);
             this.nBatch = s.nBatch();
-            this.captureBuf = s.captureLayer() >= 0 ? arena.allocate(JAVA_FLOAT, (long) nBatch * nEmbd) : null;
+            this.captureBuf = captureName != null ? arena.allocate(JAVA_FLOAT, (long) nBatch * nEmbd) : null;
         } catch (Throwable t) {
             throw LlamaLibrary.rethrow(t);
         }
@@ -184,10 +195,12 @@ final class NativeModel implements AutoCloseable {
         MemorySegment seqIds = ptr(b, LlamaLayouts.B_SEQ_ID, ADDRESS.byteSize() * nBatch);
         MemorySegment logits = ptr(b, LlamaLayouts.B_LOGITS, nBatch);
         MemorySegment.copy(pos, 0, p, JAVA_INT, 0, n);
+        int outputs = 0;
         for (int i = 0; i < n; i++) {
             nSeq.setAtIndex(JAVA_INT, i, 1);
             seqIds.getAtIndex(ADDRESS, i).reinterpret(4).set(JAVA_INT, 0, seq[i]);
             logits.set(JAVA_BYTE, i, output[i] ? (byte) 1 : (byte) 0);
+            if (output[i]) outputs++;
         }
         capturedRows = 0;
         int status;
@@ -204,10 +217,13 @@ final class NativeModel implements AutoCloseable {
                 default -> " (error)";
             } + " for a batch of " + n + " tokens");
         }
-        if (captureName != null && capturedRows != n) {
+        if (everyRowCaptured && capturedRows != n) {
             throw new IllegalStateException(captureName + " gave " + capturedRows + " rows for a batch of " + n
                     + " tokens (every token must be flagged for output)");
         }
+        // result_norm is asked for embeddings only: rows that are not one per flagged token count as none (the
+        // embedding jobs then fail, saying so) and never stop a decode whose logits are fine.
+        if (!everyRowCaptured && capturedRows != outputs) capturedRows = 0;
     }
 
     /** Logits F32 [nVocab] of batch entry {@code i} of the last decode (one flagged for output). */
@@ -235,8 +251,23 @@ final class NativeModel implements AutoCloseable {
         }
     }
 
-    /** The captured layer's output for the last decode, F32 [n, nEmbd], rows {@code [from, from + n)}. */
+    /**
+     * Rows the last decode captured: with {@link #OUTPUT_NORM}, one per token flagged for output, or 0 if this
+     * architecture's graph has no tensor of that name (or not one row per flagged token).
+     */
+    int capturedRows() {
+        return capturedRows;
+    }
+
+    /**
+     * The captured layer's output for the last decode, F32 [n, nEmbd], rows {@code [from, from + n)}: row {@code i}
+     * is batch entry {@code i} for {@code l_out}, the {@code i}-th entry flagged for output for {@code result_norm}.
+     */
     float[] captured(int from, int n) {
+        if (from + n > capturedRows) {
+            throw new IllegalStateException("rows [" + from + ", " + (from + n) + ") of " + captureName + " asked; the last "
+                    + "decode captured " + capturedRows);
+        }
         float[] out = new float[n * nEmbd];
         MemorySegment.copy(captureBuf, JAVA_FLOAT, 4L * from * nEmbd, out, 0, n * nEmbd);
         return out;
@@ -295,14 +326,16 @@ final class NativeModel implements AutoCloseable {
         return evalStub;
     }
 
-    /** ggml_backend_sched_eval_callback: asks for {@code l_out-<il>} only, and copies it out when computed. */
+    /** ggml_backend_sched_eval_callback: asks for the captured tensor only, and copies it out when computed. */
     @SuppressWarnings("unused") // called from llama.cpp during llama_decode
     static boolean onEval(MemorySegment tensor, boolean ask, MemorySegment userData) {
         NativeModel m = CAPTURING.get(userData.address());
         if (m == null) return !ask;
         try {
+            // Called for every node of the graph (hundreds a decode): compare the NUL-terminated name in place.
             MemorySegment name = (MemorySegment) m.lib.ggmlGetName.invokeExact(tensor);
-            if (!m.captureName.equals(name.reinterpret(64).getString(0))) return !ask;
+            long len = m.captureNameBytes.byteSize(); // ggml's names are char[64]: reading this many bytes is in bounds
+            if (MemorySegment.mismatch(name.reinterpret(len), 0, len, m.captureNameBytes, 0, len) != -1) return !ask;
             if (ask) return true;
             long rows = (long) m.lib.ggmlNrows.invokeExact(tensor);
             long nel = (long) m.lib.ggmlNelements.invokeExact(tensor);

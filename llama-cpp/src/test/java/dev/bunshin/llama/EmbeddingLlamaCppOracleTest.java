@@ -41,13 +41,7 @@ class EmbeddingLlamaCppOracleTest {
                 int[] tokens = tok.encode(EmbeddingLlamaCppTest.PROMPTS[i], true, false);
                 float[] ours = EmbeddingLlamaCppTest.embed(split, 300 + i, tokens, 3);
                 int n = tokens.length;
-                int[] pos = new int[n];
-                for (int k = 0; k < n; k++) pos[k] = k;
-                boolean[] output = new boolean[n];
-                Arrays.fill(output, true);
-                llama.seqRm(0, 0);
-                llama.decode(tokens, null, pos, new int[n], output, n);
-                float[] theirs = llama.embeddingsSeq(0);
+                float[] theirs = llamaCppsOwn(llama, tokens);
                 assertEquals(theirs.length, ours.length, "n_embd");
                 EmbeddingLlamaCppTest.Agreement raw = EmbeddingLlamaCppTest.Agreement.of(ours, theirs);
                 double cos = raw.cosine(), maxDiff = raw.maxDiff();
@@ -60,5 +54,17 @@ class EmbeddingLlamaCppOracleTest {
                 assertTrue(unitDiff <= 1e-3, "max |diff| normalised " + unitDiff + " for " + EmbeddingLlamaCppTest.PROMPTS[i]);
             }
         }
+    }
+
+    /** llama.cpp's own pooled embedding of the prompt (a context with {@code embeddings} on), in one decode. */
+    static float[] llamaCppsOwn(NativeModel llama, int[] tokens) {
+        int n = tokens.length;
+        int[] pos = new int[n];
+        for (int k = 0; k < n; k++) pos[k] = k;
+        boolean[] output = new boolean[n];
+        Arrays.fill(output, true);
+        llama.seqRm(0, 0);
+        llama.decode(tokens, null, pos, new int[n], output, n);
+        return llama.embeddingsSeq(0);
     }
 }

@@ -9,6 +9,7 @@ import dev.bunshin.protocol.RecordType;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Records for one engine call, from many jobs (continuous batching): at most one record per job, since a job's
@@ -71,10 +72,17 @@ final class EngineBatch {
      * fails. Outputs are in input order, null for a refused record.
      */
     static List<StageOutput> run(StageBackend backend, List<ActivationRecord> recs, Refused refused) throws Exception {
+        return run(backend, recs, Set.of(), refused);
+    }
+
+    /** As {@link #run(StageBackend, List, Refused)}; the inputs of {@code pooled} jobs ask for their pooled part. */
+    static List<StageOutput> run(StageBackend backend, List<ActivationRecord> recs, Set<Long> pooled, Refused refused)
+            throws Exception {
         List<StageInput> inputs = new ArrayList<>(recs.size());
         for (ActivationRecord r : recs) {
-            inputs.add(r.tokens() != null ? StageInput.ofTokens(r.jobId(), r.pos(), r.tokens())
-                    : StageInput.ofActivations(r.jobId(), r.pos(), r.activations()));
+            StageInput in = r.tokens() != null ? StageInput.ofTokens(r.jobId(), r.pos(), r.tokens())
+                    : StageInput.ofActivations(r.jobId(), r.pos(), r.activations());
+            inputs.add(pooled.contains(r.jobId()) ? in.pooled() : in);
         }
         List<StageOutput> out = new ArrayList<>(recs.size());
         bisect(backend, recs, inputs, 0, recs.size(), refused, out);

@@ -21,6 +21,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -308,7 +309,8 @@ final class RecordProcessor {
         if (batch.isEmpty()) return;
         List<ActivationRecord> recs = batch.take();
         long t0 = System.nanoTime();
-        List<StageOutput> outputs = EngineBatch.run(a.backend(), recs, (bad, why) -> failJob(bad.jobId(),
+        Set<Long> pooled = a.tail() != null && a.backend().poolsOnRequest() ? a.tail().embeddingJobs(recs) : Set.of();
+        List<StageOutput> outputs = EngineBatch.run(a.backend(), recs, pooled, (bad, why) -> failJob(bad.jobId(),
                 "stage " + a.stage().index() + " (" + settings.id() + "): " + why.getMessage(), a, out));
         stats.engineCall(recs.size(), System.nanoTime() - t0);
         metrics.engineCall(a.stage().index(), recs, System.nanoTime() - t0);

@@ -11,6 +11,7 @@ import dev.bunshin.engine.sample.grammar.TokenConstraint;
 import dev.bunshin.engine.sample.grammar.TokenConstraints;
 import dev.bunshin.engine.tokenizer.Tokenizer;
 import dev.bunshin.protocol.ActivationRecord;
+import dev.bunshin.protocol.RecordType;
 import dev.bunshin.protocol.events.EventPublisher;
 import dev.bunshin.protocol.events.JobEvent;
 
@@ -291,8 +292,8 @@ final class TailStage {
         ActivationRecord r = l.record();
         if (l.pooled() == null && !(pooling == Pooling.CLS && r.pos() > 0)) {
             failures.put(job.id, "embeddings need the final hidden states, which this model's last stage does not give"
-                    + (pooling == null ? " (pooling type not supported)" : " (its backend gives logits only: run the "
-                    + "last stage on the java backend)"));
+                    + (pooling == null ? " (pooling type not supported)" : " (llama.cpp's graph for this architecture "
+                    + "gives no result_norm rows: run the last stage on the java backend)"));
             return;
         }
         EmbeddingPool p = job.embedding;
@@ -380,6 +381,39 @@ final class TailStage {
         synchronized (this) {
             jobs.clear();
         }
+    }
+
+    /**
+     * The jobs of these records that are embedding jobs, whose prompt chunks the engine must pool (the llama.cpp
+     * backend gives a pooled part only when asked). A prompt chunk of a job not yet known here loads it now instead
+     * of at sampling; if the database cannot be read, such jobs are all asked for, which costs only engine time.
+     */
+    Set<Long> embeddingJobs(List<ActivationRecord> recs) {
+        Set<Long> out = new HashSet<>();
+        List<Long> unknown = new ArrayList<>();
+        synchronized (this) {
+            for (ActivationRecord r : recs) {
+                if (r.type() != RecordType.PREFILL) continue;
+                TailJob job = jobs.get(r.jobId());
+                if (job == null) unknown.add(r.jobId());
+                else if (job.embedding != null) out.add(r.jobId());
+            }
+            if (unknown.isEmpty()) return out;
+            try (Connection c = db.getConnection()) {
+                for (long id : unknown) {
+                    try {
+                        TailJob job = load(c, id);
+                        if (job != null && job.embedding != null) out.add(id);
+                    } catch (IllegalArgumentException e) {
+                        // fails the job at sampling, where the load is tried again
+                    }
+                }
+            } catch (SQLException e) {
+                LOG.fine("tail: jobs " + unknown + " not loaded before the engine call (" + e + "): all pooled");
+                out.addAll(unknown);
+            }
+        }
+        return out;
     }
 
     /** Builds the job's state from its row and stored tokens; null if the job is not running. */
