@@ -40,6 +40,18 @@ public enum Pooling {
     }
 
     /**
+     * The model's pooling for a last stage, or null if it has none we support (a reranker's {@code rank}): such a model
+     * still generates; its embedding jobs fail at the tail, which gets no pooled part.
+     */
+    public static Pooling orNull(GgufFile file) {
+        try {
+            return of(file);
+        } catch (GgufException e) {
+            return null;
+        }
+    }
+
+    /**
      * One chunk's part of the pooled state.
      *
      * @param normed F32 {@code [n, nEmbd]}: the chunk's final hidden states after the output norm

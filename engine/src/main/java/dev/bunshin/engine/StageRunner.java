@@ -1,7 +1,6 @@
 package dev.bunshin.engine;
 
 import dev.bunshin.engine.model.Architecture;
-import dev.bunshin.engine.gguf.GgufException;
 import dev.bunshin.engine.gguf.GgufFile;
 import dev.bunshin.engine.kv.KvCache;
 import dev.bunshin.engine.model.SequenceSlice;
@@ -56,14 +55,7 @@ public final class StageRunner implements StageBackend {
     public static StageRunner load(GgufFile file, LayerRange range, EngineOptions options) throws IOException {
         ModelConfig config = Architecture.readConfig(file);
         StageWeights weights = StageWeights.load(file, config, range);
-        Pooling pooling = null;
-        if (range.isLast(config.nLayers())) {
-            try {
-                pooling = Pooling.of(file);
-            } catch (GgufException e) {
-                // A reranker ("rank"): it still generates; its embedding jobs fail at the tail (no pooled part).
-            }
-        }
+        Pooling pooling = range.isLast(config.nLayers()) ? Pooling.orNull(file) : null;
         return new StageRunner(file, config, range, options, weights, pooling);
     }
 

@@ -7,7 +7,6 @@ import dev.bunshin.engine.StageBackend;
 import dev.bunshin.engine.StageInput;
 import dev.bunshin.engine.StageInputCheck;
 import dev.bunshin.engine.StageOutput;
-import dev.bunshin.engine.gguf.GgufException;
 import dev.bunshin.engine.gguf.GgufFile;
 import dev.bunshin.engine.model.TensorNames;
 import dev.bunshin.engine.tensor.WeightMatrices;
@@ -214,15 +213,8 @@ public final class LlamaCppStage implements StageBackend {
                     + " MiB, bunshin.llama.kv-budget" : "") + ")"
                     + (settings.gpuLayers() > 0 ? ", n_gpu_layers " + settings.gpuLayers() : ", on the CPU")
                     + (padding.on() ? ", rows padded to a multiple of 4" : "");
-            Pooling pooling = null;
-            if (last) {
-                try {
-                    pooling = Pooling.of(file);
-                } catch (GgufException e) {
-                    // A reranker ("rank"): it still generates; its embedding jobs fail at the tail (no pooled part).
-                }
-            }
-            return new LlamaCppStage(range, config, options, model, whole, embd, scale, d, sequences, padding, pooling);
+            return new LlamaCppStage(range, config, options, model, whole, embd, scale, d, sequences, padding,
+                    last ? Pooling.orNull(file) : null);
         } catch (RuntimeException | IOException e) {
             model.close();
             throw e;
