@@ -132,7 +132,7 @@ public final class LlamaCppStage implements StageBackend {
     private final NativeModel model;
     private final boolean whole;
     private final WeightMatrix tokenEmbd; // [nVocab, nEmbd] of the original file: the first shard's input; null otherwise
-    private final float inputScale;      // gemma3 multiplies even embedding input by sqrt(nEmbd): undone for hidden states
+    private final float inputScale;      // of a first shard's embedded rows: gemma3's graph scales token input only
     private final String describe;
     private final int contextLength;
     private final Map<Long, Integer> seqIds = new HashMap<>();   // job sequence -> llama seq id
@@ -204,7 +204,9 @@ public final class LlamaCppStage implements StageBackend {
                 throw new IllegalStateException(gguf + " has a vocabulary of " + model.nVocab() + "; expected " + config.nVocab());
             }
             WeightMatrix embd = range.isFirst() && !whole ? WeightMatrices.of(file, file.tensor(TensorNames.TOKEN_EMBD)) : null;
-            float scale = config.architecture().startsWith("gemma") && !range.isFirst() ? (float) (1 / Math.sqrt(config.nEmbd())) : 1f;
+            // gemma3 multiplies token embeddings by sqrt(nEmbd) and leaves embedding input alone (v0.5.0's
+            // `ubatch.token ? sqrtf(n_embd) : 1.0f`): a first shard, fed rows embedded here, scales them itself.
+            float scale = config.architecture().equals("gemma3") && range.isFirst() ? (float) Math.sqrt(config.nEmbd()) : 1f;
             String d = lib.describe() + "; " + (whole ? "whole model " + file.path().getFileName()
                     : "shard " + gguf.getFileName() + " (layers " + range + (last ? ", vocabulary and head" : ", no vocabulary") + ")")
                     + "; " + model.desc() + "; " + options.threads() + " threads, n_ctx " + model.nCtx() + " ("
@@ -318,9 +320,9 @@ public final class LlamaCppStage implements StageBackend {
                         tok[r] = in.tokens()[offset + t];
                     } else if (first) {
                         tokenEmbd.dequantizeRow(in.tokens()[offset + t], embd, r * e);
+                        if (inputScale != 1f) for (int k = r * e; k < (r + 1) * e; k++) embd[k] *= inputScale;
                     } else {
                         System.arraycopy(in.activations(), (offset + t) * e, embd, r * e, e);
-                        if (inputScale != 1f) for (int k = r * e; k < (r + 1) * e; k++) embd[k] *= inputScale;
                     }
                 }
                 parts.add(new int[]{i, offset, take, n, firstOutput});

@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -44,8 +45,22 @@ import java.util.regex.Pattern;
 final class ShardFile {
     private ShardFile() {}
 
-    /** Architectures whose layers can be cut here (llama.cpp's graph depends only on the layer's own tensors). */
-    static final List<String> CUTTABLE = List.of("llama", "qwen2", "qwen3", "qwen3moe");
+    /**
+     * Architectures whose layers can be cut here: llama.cpp's graph of a layer depends only on the layer's own
+     * tensors and on per-layer metadata a shard rewrites (head counts, which layers use the sliding window).
+     */
+    static final List<String> CUTTABLE = List.of("llama", "qwen2", "qwen3", "qwen3moe", "gemma3", "gpt-oss");
+
+    /**
+     * The sliding-window layer pattern llama.cpp v0.5.0 assumes for an architecture when the file gives none
+     * ({@code load_swa_pattern(ml, n)} in its {@code src/models/}): with {@code n}, layer {@code il} uses the window
+     * unless {@code il % n == n - 1}. A shard renumbers its layers from 0, so it always carries the pattern of its
+     * own layers as an array ({@code <arch>.attention.sliding_window_pattern}, which the loader reads first).
+     */
+    private static final Map<String, Integer> SWA_PATTERN = Map.of("gemma3", 6, "gpt-oss", 2);
+
+    /** gemma3 27B: llama.cpp picks its attention scale by the layer count (62), which a shard does not have. */
+    private static final int GEMMA3_27B_LAYERS = 62;
 
     private static final Pattern BLOCK = Pattern.compile("blk\\.(\\d+)\\.(.+)");
 
@@ -91,11 +106,14 @@ final class ShardFile {
     private static void write(GgufFile file, String arch, LayerRange range, Path shard) throws IOException {
         int nLayers = file.getInt(GgufKeys.arch(arch, GgufKeys.BLOCK_COUNT));
         boolean last = range.isLast(nLayers);
+        String patternKey = GgufKeys.arch(arch, "attention.sliding_window_pattern");
+        boolean[] swa = slidingWindowLayers(file, arch, nLayers);
         GgufWriter w = new GgufWriter();
         for (Map.Entry<String, Object> e : file.metadata().entrySet()) {
             String key = e.getKey();
             Object v = e.getValue();
             if (!last && (key.startsWith("tokenizer.") || key.equals(GgufKeys.arch(arch, GgufKeys.VOCAB_SIZE)))) continue;
+            if (swa != null && key.equals(patternKey)) continue; // written below, for this shard's layers
             if (key.equals(GgufKeys.arch(arch, GgufKeys.BLOCK_COUNT))) {
                 w.putUint32(key, range.size());
             } else if (key.startsWith(arch + ".") && v.getClass().isArray() && java.lang.reflect.Array.getLength(v) == nLayers) {
@@ -105,6 +123,8 @@ final class ShardFile {
             }
         }
         if (!last) w.putString(GgufKeys.TOKENIZER_MODEL, "none");
+        if (swa != null) w.putArray(patternKey, ValueType.BOOL, Arrays.copyOfRange(swa, range.start(), range.end()));
+        float qScale = gemma3QueryScale(file, arch, nLayers, range);
         w.putString(GgufKeys.GENERAL_NAME, file.getString(GgufKeys.GENERAL_NAME, arch) + " layers " + range);
 
         GgufTensor embd = file.tensor(TensorNames.TOKEN_EMBD);
@@ -115,13 +135,18 @@ final class ShardFile {
             if (output != null) add(w, TensorNames.OUTPUT, output);
         } else {
             w.addTensor(TensorNames.TOKEN_EMBD, GgmlType.F32, new long[]{embd.dims()[0], 0}, new byte[0]);
+            // Some architectures (gpt-oss) require an output tensor: zero rows, like the vocabulary.
+            if (output != null) w.addTensor(TensorNames.OUTPUT, GgmlType.F32, new long[]{output.dims()[0], 0}, new byte[0]);
         }
         add(w, TensorNames.OUTPUT_NORM, file.tensor(TensorNames.OUTPUT_NORM));
         for (GgufTensor t : file.tensorList()) {
             Matcher m = BLOCK.matcher(t.name());
             if (m.matches()) {
                 int il = Integer.parseInt(m.group(1));
-                if (range.contains(il)) add(w, "blk." + (il - range.start()) + "." + m.group(2), t);
+                if (!range.contains(il)) continue;
+                String name = "blk." + (il - range.start()) + "." + m.group(2);
+                if (qScale != 1f && m.group(2).equals("attn_q_norm.weight")) scaled(w, name, t, qScale);
+                else add(w, name, t);
             } else if (!t.name().equals(TensorNames.TOKEN_EMBD) && !t.name().equals(TensorNames.OUTPUT)
                     && !t.name().equals(TensorNames.OUTPUT_NORM)) {
                 add(w, t.name(), t); // e.g. rope_freqs: shared by all layers
@@ -141,6 +166,62 @@ final class ShardFile {
             byte[] bytes = data.toArray(ValueLayout.JAVA_BYTE);
             if (data.isMapped()) data.unload();
             return bytes;
+        });
+    }
+
+    /**
+     * Which layers of the model use the sliding window, as llama.cpp decides it: a per-layer array in the file,
+     * else the file's period, else the architecture's (gemma3: only when the file sets a window); null when the
+     * architecture has no sliding window or the file turns it off.
+     */
+    static boolean[] slidingWindowLayers(GgufFile file, String arch, int nLayers) {
+        Integer period = SWA_PATTERN.get(arch);
+        if (period == null) return null;
+        if (arch.equals("gemma3") && file.getInt(GgufKeys.arch(arch, "attention.sliding_window"), 0) <= 0) return null;
+        String key = GgufKeys.arch(arch, "attention.sliding_window_pattern");
+        Object v = file.metadata().get(key);
+        boolean[] swa = new boolean[nLayers];
+        switch (v) {
+            case boolean[] a when a.length == nLayers -> System.arraycopy(a, 0, swa, 0, nLayers);
+            case int[] a when a.length == nLayers -> { for (int il = 0; il < nLayers; il++) swa[il] = a[il] != 0; }
+            case long[] a when a.length == nLayers -> { for (int il = 0; il < nLayers; il++) swa[il] = a[il] != 0; }
+            case Number n -> period = n.intValue();
+            case null -> { }
+            default -> throw new IllegalArgumentException(key + " of " + file.path() + " is " + v.getClass().getSimpleName()
+                    + " with a length other than the " + nLayers + " layers; cannot cut the model");
+        }
+        if (v == null || v instanceof Number) {
+            for (int il = 0; il < nLayers; il++) swa[il] = period == 0 || il % period < period - 1;
+        }
+        return swa;
+    }
+
+    /**
+     * gemma3 scales queries by {@code 1/sqrt(nEmbd/nHead)} in its 27B model and {@code 1/sqrt(headDim)} otherwise,
+     * choosing by the layer count. A shard of the 27B model would get the other scale, so its queries' norm weights
+     * carry the ratio (RoPE is linear, so scaling the normed query before it is the same as after): the factor for
+     * {@code attn_q_norm}, 1 when none is needed.
+     */
+    static float gemma3QueryScale(GgufFile file, String arch, int nLayers, LayerRange range) throws IOException {
+        if (!arch.equals("gemma3") || nLayers != GEMMA3_27B_LAYERS || range.size() == nLayers) return 1f;
+        int nEmbd = file.getInt(GgufKeys.arch(arch, GgufKeys.EMBEDDING_LENGTH));
+        int nHead = file.getInt(GgufKeys.arch(arch, GgufKeys.HEAD_COUNT));
+        int headDim = file.getInt(GgufKeys.arch(arch, GgufKeys.KEY_LENGTH), nEmbd / nHead);
+        return (float) (Math.sqrt(headDim) / Math.sqrt((double) (nEmbd / nHead)));
+    }
+
+    /** An F32 tensor multiplied by {@code factor}. */
+    private static void scaled(GgufWriter w, String name, GgufTensor t, float factor) {
+        if (t.type() != GgmlType.F32) {
+            throw new IllegalArgumentException(t.name() + " is " + t.type() + "; a gemma3 27B shard rescales it and needs F32");
+        }
+        MemorySegment data = t.data();
+        w.addTensor(name, GgmlType.F32, t.dims(), () -> {
+            float[] v = data.toArray(ValueLayout.JAVA_FLOAT_UNALIGNED);
+            for (int i = 0; i < v.length; i++) v[i] *= factor;
+            var out = java.nio.ByteBuffer.allocate(v.length * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            out.asFloatBuffer().put(v);
+            return out.array();
         });
     }
 

@@ -9,6 +9,8 @@ import dev.bunshin.engine.gguf.GgufFile;
 import dev.bunshin.engine.Generator;
 import dev.bunshin.engine.TestModels;
 import dev.bunshin.models.synthetic.SyntheticModel;
+import dev.bunshin.models.synthetic.SyntheticGemma3Model;
+import dev.bunshin.models.synthetic.SyntheticGptOssModel;
 import dev.bunshin.models.synthetic.SyntheticMoeModel;
 import dev.bunshin.engine.sample.SamplingParams;
 import org.junit.jupiter.api.Test;
@@ -25,6 +27,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -93,6 +96,88 @@ class LlamaCppStageTest {
                 }
                 System.err.println("qwen3moe " + mix + ": whole-model greedy ids " + Arrays.toString(whole) + " also from 2 and 3 stages");
             }
+        }
+    }
+
+    private Path slidingWindowModel(String arch, int layers, int window) throws IOException {
+        Path p = dir.resolve(arch + "-" + layers + "L-w" + window + ".gguf");
+        return switch (arch) {
+            case "gemma3" -> SyntheticGemma3Model.write(p, new SyntheticGemma3Model.Spec(
+                    SyntheticGemma3Model.tiny(SyntheticModel.Mix.Q8_0, layers).base(), window));
+            case "gpt-oss" -> SyntheticGptOssModel.write(p, new SyntheticGptOssModel.Spec(
+                    SyntheticGptOssModel.tiny(SyntheticModel.Mix.Q8_0, layers).moe(), window));
+            default -> throw new IllegalArgumentException(arch);
+        };
+    }
+
+    private int[] wholeModelGreedy(Path p) throws IOException {
+        try (GgufFile f = GgufFile.open(p); Chain c = llamaChain(f, 1)) {
+            return c.greedy(1, PROMPT, N);
+        }
+    }
+
+    /**
+     * gemma3 (window on 5 layers of 6) and gpt-oss (on every other layer): each shard carries the pattern of its own
+     * layers. The window (4 positions) is far shorter than the 34 positions generated, and the same weights with a
+     * window longer than that give other tokens, so a shard with the wrong pattern could not pass.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"gemma3", "gpt-oss"})
+    void slidingWindowArchitecturesSplitGiveTheWholeModelsGreedyTokens(String arch) throws IOException {
+        int[] whole = wholeModelGreedy(slidingWindowModel(arch, 6, 4));
+        int[] noWindow = wholeModelGreedy(slidingWindowModel(arch, 6, 4096));
+        assertFalse(Arrays.equals(whole, noWindow), arch + ": the window changes the tokens " + Arrays.toString(whole));
+        try (GgufFile f = GgufFile.open(slidingWindowModel(arch, 6, 4))) {
+            for (int k = 2; k <= 3; k++) {
+                try (Chain c = llamaChain(f, k)) {
+                    assertArrayEquals(whole, c.greedy(1, PROMPT, N), arch + " split into " + k + " stages");
+                }
+            }
+        }
+        System.err.println(arch + ": whole-model greedy ids " + Arrays.toString(whole) + " also from 2 and 3 stages");
+    }
+
+    @Test
+    void aShardCarriesTheSlidingWindowPatternOfItsOwnLayers() throws IOException {
+        try (GgufFile f = GgufFile.open(slidingWindowModel("gemma3", 6, 4))) {
+            assertArrayEquals(new boolean[]{true, true, true, true, true, false}, ShardFile.slidingWindowLayers(f, "gemma3", 6));
+            try (GgufFile shard = GgufFile.open(ShardFile.of(f, new LayerRange(3, 6), dir.resolve("shards")))) {
+                assertArrayEquals(new boolean[]{true, true, false},
+                        (boolean[]) shard.metadata().get("gemma3.attention.sliding_window_pattern"));
+            }
+        }
+        try (GgufFile f = GgufFile.open(slidingWindowModel("gpt-oss", 6, 4));
+             GgufFile shard = GgufFile.open(ShardFile.of(f, new LayerRange(1, 6), dir.resolve("shards")))) {
+            assertArrayEquals(new boolean[]{false, true, false, true, false},
+                    (boolean[]) shard.metadata().get("gpt-oss.attention.sliding_window_pattern"));
+        }
+    }
+
+    /**
+     * llama.cpp picks gemma3's query scale by the layer count: 62 layers (27B) get {@code 1/sqrt(nEmbd/nHead)},
+     * others {@code 1/sqrt(headDim)}; here those are 1/sqrt(32) and 1/sqrt(64). Shards of a 62-layer model carry the
+     * ratio in their query norms. Scaled before RoPE rather than after, that is not bit-exact, and 62 layers of
+     * random weights amplify the rounding: fed the whole model's greedy tokens, the 2-stage split's logits stayed
+     * within 3.2e-2 of its at every step (max |logit| 1.1); shards with the other scale (the fold taken out by hand)
+     * were off by 0.97. The bound sits between.
+     */
+    @Test
+    void gemma3With27BLayerCountSplitsGiveTheWholeModelsLogits() throws IOException {
+        Path p = slidingWindowModel("gemma3", 62, 4);
+        int[] whole = wholeModelGreedy(p);
+        try (GgufFile f = GgufFile.open(p); Chain one = llamaChain(f, 1); Chain two = llamaChain(f, 2)) {
+            assertEquals((float) Math.sqrt(64.0 / 32.0), ShardFile.gemma3QueryScale(f, "gemma3", 62, new LayerRange(0, 31)));
+            float[] a = one.forward(1, 0, PROMPT);
+            float[] b = two.forward(1, 0, PROMPT);
+            float worst = maxDiff(a, b);
+            for (int i = 0; i + 1 < N; i++) {
+                a = one.forward(1, PROMPT.length + i, new int[]{whole[i]});
+                b = two.forward(1, PROMPT.length + i, new int[]{whole[i]});
+                worst = Math.max(worst, maxDiff(a, b));
+            }
+            System.err.printf("gemma3 62 layers, 2 stages: logits within %.2e of the whole model's (max |logit| %.1f)%n",
+                    worst, maxAbs(a));
+            assertTrue(worst < 0.15, "logits differ by " + worst);
         }
     }
 
@@ -321,16 +406,16 @@ class LlamaCppStageTest {
 
     @Test
     void anArchitectureThatCannotBeCutIsRefusedByName() throws IOException {
-        Path p = dir.resolve("gemma3.gguf");
+        Path p = dir.resolve("mamba.gguf");
         new dev.bunshin.models.gguf.GgufWriter()
-                .putString("general.architecture", "gemma3").putUint32("gemma3.block_count", 4)
-                .putUint32("gemma3.embedding_length", 64).putUint32("gemma3.attention.head_count", 4)
+                .putString("general.architecture", "mamba").putUint32("mamba.block_count", 4)
+                .putUint32("mamba.embedding_length", 64).putUint32("mamba.attention.head_count", 4)
                 .addTensor("token_embd.weight", dev.bunshin.engine.gguf.GgmlType.F32, new long[]{64, 8}, new byte[64 * 8 * 4])
                 .write(p);
         try (GgufFile f = GgufFile.open(p)) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> LlamaCppStage.load(f, new LayerRange(0, 2), OPTIONS, settings()));
-            assertTrue(e.getMessage().contains("gemma3") && e.getMessage().contains("cannot be cut"), e.getMessage());
+            assertTrue(e.getMessage().contains("mamba") && e.getMessage().contains("cannot be cut"), e.getMessage());
         }
     }
 

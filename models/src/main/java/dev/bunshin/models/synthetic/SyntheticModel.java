@@ -147,27 +147,52 @@ public final class SyntheticModel {
     public static Path write(Path path, Spec spec) throws IOException {
         String a = spec.arch;
         Vocabulary vocab = Vocabulary.build(spec.nVocab);
-        GgufWriter w = new GgufWriter()
-                .putString(GgufKeys.GENERAL_ARCHITECTURE, a)
-                .putString(GgufKeys.GENERAL_NAME, "bunshin-synthetic-" + a + "-" + spec.nLayers + "L-" + spec.nEmbd
+        GgufWriter w = header(a, spec)
+                .putUint32(GgufKeys.arch(a, GgufKeys.FEED_FORWARD_LENGTH), spec.nFf)
+                .putUint32(GgufKeys.arch(a, GgufKeys.ROPE_DIMENSION_COUNT), spec.headDim)
+                .putFloat32(GgufKeys.arch(a, GgufKeys.ROPE_FREQ_BASE), a.equals("llama") ? 10000f : 1000000f)
+                .putFloat32(GgufKeys.arch(a, GgufKeys.RMS_EPS), a.equals("llama") ? 1e-5f : 1e-6f);
+        tokenizer(w, vocab);
+
+        int nE = spec.nEmbd;
+        matrix(w, spec, TensorNames.TOKEN_EMBD, -1, nE, spec.nVocab, 0.02f, null);
+        for (int il = 0; il < spec.nLayers; il++) {
+            attention(w, spec, il, a.equals("qwen2"), a.equals("qwen3"));
+            ones(w, TensorNames.ffnNorm(il), nE);
+            matrix(w, spec, TensorNames.ffnGate(il), il, nE, spec.nFf, 0.02f, null);
+            matrix(w, spec, TensorNames.ffnUp(il), il, nE, spec.nFf, 0.02f, null);
+            matrix(w, spec, TensorNames.ffnDown(il), il, spec.nFf, nE, 0.02f, null);
+        }
+        ones(w, TensorNames.OUTPUT_NORM, nE);
+        matrix(w, spec, TensorNames.OUTPUT, -1, nE, spec.nVocab, (float) (3.0 / Math.sqrt(nE)), silentRows(vocab));
+        w.write(path);
+        return path;
+    }
+
+    /**
+     * The keys every synthetic model of {@code arch} starts with: name, file type, context, width, layers, heads,
+     * key and value widths, vocabulary size. The caller adds its architecture's own.
+     */
+    static GgufWriter header(String arch, Spec spec) {
+        return new GgufWriter()
+                .putString(GgufKeys.GENERAL_ARCHITECTURE, arch)
+                .putString(GgufKeys.GENERAL_NAME, "bunshin-synthetic-" + arch + "-" + spec.nLayers + "L-" + spec.nEmbd
                         + "-" + spec.mix.name().toLowerCase(Locale.ROOT))
                 .putUint32(GgufKeys.GENERAL_FILE_TYPE, spec.mix.fileType)
                 .putUint32(GgufKeys.GENERAL_ALIGNMENT, 32)
-                .putUint32(GgufKeys.arch(a, GgufKeys.CONTEXT_LENGTH), spec.contextLength)
-                .putUint32(GgufKeys.arch(a, GgufKeys.EMBEDDING_LENGTH), spec.nEmbd)
-                .putUint32(GgufKeys.arch(a, GgufKeys.BLOCK_COUNT), spec.nLayers)
-                .putUint32(GgufKeys.arch(a, GgufKeys.FEED_FORWARD_LENGTH), spec.nFf)
-                .putUint32(GgufKeys.arch(a, GgufKeys.HEAD_COUNT), spec.nHead)
-                .putUint32(GgufKeys.arch(a, GgufKeys.HEAD_COUNT_KV), spec.nHeadKv)
-                .putUint32(GgufKeys.arch(a, GgufKeys.ROPE_DIMENSION_COUNT), spec.headDim)
-                .putFloat32(GgufKeys.arch(a, GgufKeys.ROPE_FREQ_BASE), a.equals("llama") ? 10000f : 1000000f)
-                .putFloat32(GgufKeys.arch(a, GgufKeys.RMS_EPS), a.equals("llama") ? 1e-5f : 1e-6f)
-                .putUint32(GgufKeys.arch(a, GgufKeys.VOCAB_SIZE), spec.nVocab);
-        if (spec.headDim != spec.nEmbd / spec.nHead || a.equals("qwen3")) {
-            w.putUint32(GgufKeys.arch(a, GgufKeys.KEY_LENGTH), spec.headDim);
-            w.putUint32(GgufKeys.arch(a, GgufKeys.VALUE_LENGTH), spec.headDim);
-        }
-        w.putString(GgufKeys.TOKENIZER_MODEL, "llama")
+                .putUint32(GgufKeys.arch(arch, GgufKeys.CONTEXT_LENGTH), spec.contextLength)
+                .putUint32(GgufKeys.arch(arch, GgufKeys.EMBEDDING_LENGTH), spec.nEmbd)
+                .putUint32(GgufKeys.arch(arch, GgufKeys.BLOCK_COUNT), spec.nLayers)
+                .putUint32(GgufKeys.arch(arch, GgufKeys.HEAD_COUNT), spec.nHead)
+                .putUint32(GgufKeys.arch(arch, GgufKeys.HEAD_COUNT_KV), spec.nHeadKv)
+                .putUint32(GgufKeys.arch(arch, GgufKeys.KEY_LENGTH), spec.headDim)
+                .putUint32(GgufKeys.arch(arch, GgufKeys.VALUE_LENGTH), spec.headDim)
+                .putUint32(GgufKeys.arch(arch, GgufKeys.VOCAB_SIZE), spec.nVocab);
+    }
+
+    /** The vocabulary's keys: a SentencePiece ("llama") tokenizer that adds BOS. */
+    static GgufWriter tokenizer(GgufWriter w, Vocabulary vocab) {
+        return w.putString(GgufKeys.TOKENIZER_MODEL, "llama")
                 .putArray(GgufKeys.TOKENIZER_TOKENS, ValueType.STRING, vocab.tokens)
                 .putArray(GgufKeys.TOKENIZER_SCORES, ValueType.FLOAT32, vocab.scores)
                 .putArray(GgufKeys.TOKENIZER_TOKEN_TYPE, ValueType.INT32, vocab.types)
@@ -176,48 +201,50 @@ public final class SyntheticModel {
                 .putUint32(GgufKeys.TOKENIZER_EOS_ID, Vocabulary.EOS)
                 .putBool(GgufKeys.TOKENIZER_ADD_BOS, true)
                 .putBool(GgufKeys.TOKENIZER_ADD_EOS, false);
+    }
 
+    /** The output head's rows for control and byte tokens are 0, so random weights never pick them. */
+    static boolean[] silentRows(Vocabulary vocab) {
+        boolean[] silent = new boolean[vocab.types.length];
+        for (int id = 0; id < silent.length; id++) silent[id] = vocab.types[id] != Vocabulary.NORMAL;
+        return silent;
+    }
+
+    /**
+     * Layer {@code il}'s attention: its norm, q/k/v (with biases if asked), per-head q/k norms (if asked) and the
+     * output projection.
+     */
+    static void attention(GgufWriter w, Spec spec, int il, boolean qkvBiases, boolean qkNorms) {
         int nE = spec.nEmbd;
         int q = spec.nHead * spec.headDim;
         int kv = spec.nHeadKv * spec.headDim;
-        matrix(w, spec, TensorNames.TOKEN_EMBD, -1, nE, spec.nVocab, 0.02f, null);
-        for (int il = 0; il < spec.nLayers; il++) {
-            ones(w, TensorNames.attnNorm(il), nE);
-            matrix(w, spec, TensorNames.attnQ(il), il, nE, q, 0.02f, null);
-            matrix(w, spec, TensorNames.attnK(il), il, nE, kv, 0.02f, null);
-            matrix(w, spec, TensorNames.attnV(il), il, nE, kv, 0.02f, null);
-            if (a.equals("qwen2")) {
-                vector(w, spec, TensorNames.attnQBias(il), q);
-                vector(w, spec, TensorNames.attnKBias(il), kv);
-                vector(w, spec, TensorNames.attnVBias(il), kv);
-            }
-            if (a.equals("qwen3")) {
-                ones(w, TensorNames.attnQNorm(il), spec.headDim);
-                ones(w, TensorNames.attnKNorm(il), spec.headDim);
-            }
-            matrix(w, spec, TensorNames.attnOut(il), il, q, nE, 0.02f, null);
-            ones(w, TensorNames.ffnNorm(il), nE);
-            matrix(w, spec, TensorNames.ffnGate(il), il, nE, spec.nFf, 0.02f, null);
-            matrix(w, spec, TensorNames.ffnUp(il), il, nE, spec.nFf, 0.02f, null);
-            matrix(w, spec, TensorNames.ffnDown(il), il, spec.nFf, nE, 0.02f, null);
+        ones(w, TensorNames.attnNorm(il), nE);
+        matrix(w, spec, TensorNames.attnQ(il), il, nE, q, 0.02f, null);
+        matrix(w, spec, TensorNames.attnK(il), il, nE, kv, 0.02f, null);
+        matrix(w, spec, TensorNames.attnV(il), il, nE, kv, 0.02f, null);
+        if (qkvBiases) {
+            vector(w, spec, TensorNames.attnQBias(il), q);
+            vector(w, spec, TensorNames.attnKBias(il), kv);
+            vector(w, spec, TensorNames.attnVBias(il), kv);
         }
-        ones(w, TensorNames.OUTPUT_NORM, nE);
-        boolean[] silent = new boolean[spec.nVocab];
-        for (int id = 0; id < spec.nVocab; id++) {
-            silent[id] = vocab.types[id] != Vocabulary.NORMAL;
+        if (qkNorms) {
+            ones(w, TensorNames.attnQNorm(il), spec.headDim);
+            ones(w, TensorNames.attnKNorm(il), spec.headDim);
         }
-        matrix(w, spec, TensorNames.OUTPUT, -1, nE, spec.nVocab, (float) (3.0 / Math.sqrt(nE)), silent);
-        w.write(path);
-        return path;
+        matrix(w, spec, TensorNames.attnOut(il), il, q, nE, 0.02f, null);
     }
 
     static void ones(GgufWriter w, String name, int n) {
+        constant(w, name, n, 1f);
+    }
+
+    static void constant(GgufWriter w, String name, int n, float value) {
         float[] v = new float[n];
-        java.util.Arrays.fill(v, 1f);
+        java.util.Arrays.fill(v, value);
         w.addTensor(name, GgmlType.F32, new long[] {n}, Quantizer.quantize(GgmlType.F32, v, n));
     }
 
-    private static void vector(GgufWriter w, Spec spec, String name, int n) {
+    static void vector(GgufWriter w, Spec spec, String name, int n) {
         float[] v = new float[n];
         fill(v, 0, n, seed(spec, name, 0), 0.02f);
         w.addTensor(name, GgmlType.F32, new long[] {n}, Quantizer.quantize(GgmlType.F32, v, n));

@@ -4,12 +4,10 @@ import dev.bunshin.engine.gguf.GgmlType;
 import dev.bunshin.engine.model.TensorNames;
 import dev.bunshin.engine.gguf.GgufKeys;
 import dev.bunshin.models.gguf.GgufWriter;
-import dev.bunshin.models.gguf.GgufWriter.ValueType;
 import dev.bunshin.models.gguf.Quantizer;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.stream.IntStream;
 
 /**
@@ -44,49 +42,20 @@ public final class SyntheticMoeModel {
         SyntheticModel.Spec spec = moe.base();
         String a = "qwen3moe";
         SyntheticModel.Vocabulary vocab = SyntheticModel.Vocabulary.build(spec.nVocab());
-        GgufWriter w = new GgufWriter()
-                .putString(GgufKeys.GENERAL_ARCHITECTURE, a)
-                .putString(GgufKeys.GENERAL_NAME, "bunshin-synthetic-" + a + "-" + spec.nLayers() + "L-" + spec.nEmbd()
-                        + "-" + spec.mix().name().toLowerCase(Locale.ROOT))
-                .putUint32(GgufKeys.GENERAL_FILE_TYPE, spec.mix().fileType)
-                .putUint32(GgufKeys.GENERAL_ALIGNMENT, 32)
-                .putUint32(GgufKeys.arch(a, GgufKeys.CONTEXT_LENGTH), spec.contextLength())
-                .putUint32(GgufKeys.arch(a, GgufKeys.EMBEDDING_LENGTH), spec.nEmbd())
-                .putUint32(GgufKeys.arch(a, GgufKeys.BLOCK_COUNT), spec.nLayers())
+        GgufWriter w = SyntheticModel.header(a, spec)
                 .putUint32(GgufKeys.arch(a, GgufKeys.FEED_FORWARD_LENGTH), moe.nFfExp() * moe.nExpertUsed())
                 .putUint32(GgufKeys.arch(a, "expert_feed_forward_length"), moe.nFfExp())
                 .putUint32(GgufKeys.arch(a, "expert_count"), moe.nExpert())
                 .putUint32(GgufKeys.arch(a, "expert_used_count"), moe.nExpertUsed())
-                .putUint32(GgufKeys.arch(a, GgufKeys.HEAD_COUNT), spec.nHead())
-                .putUint32(GgufKeys.arch(a, GgufKeys.HEAD_COUNT_KV), spec.nHeadKv())
-                .putUint32(GgufKeys.arch(a, GgufKeys.KEY_LENGTH), spec.headDim())
-                .putUint32(GgufKeys.arch(a, GgufKeys.VALUE_LENGTH), spec.headDim())
                 .putUint32(GgufKeys.arch(a, GgufKeys.ROPE_DIMENSION_COUNT), spec.headDim())
                 .putFloat32(GgufKeys.arch(a, GgufKeys.ROPE_FREQ_BASE), 1000000f)
-                .putFloat32(GgufKeys.arch(a, GgufKeys.RMS_EPS), 1e-6f)
-                .putUint32(GgufKeys.arch(a, GgufKeys.VOCAB_SIZE), spec.nVocab())
-                .putString(GgufKeys.TOKENIZER_MODEL, "llama")
-                .putArray(GgufKeys.TOKENIZER_TOKENS, ValueType.STRING, vocab.tokens)
-                .putArray(GgufKeys.TOKENIZER_SCORES, ValueType.FLOAT32, vocab.scores)
-                .putArray(GgufKeys.TOKENIZER_TOKEN_TYPE, ValueType.INT32, vocab.types)
-                .putUint32(GgufKeys.TOKENIZER_UNK_ID, SyntheticModel.Vocabulary.UNK)
-                .putUint32(GgufKeys.TOKENIZER_BOS_ID, SyntheticModel.Vocabulary.BOS)
-                .putUint32(GgufKeys.TOKENIZER_EOS_ID, SyntheticModel.Vocabulary.EOS)
-                .putBool(GgufKeys.TOKENIZER_ADD_BOS, true)
-                .putBool(GgufKeys.TOKENIZER_ADD_EOS, false);
+                .putFloat32(GgufKeys.arch(a, GgufKeys.RMS_EPS), 1e-6f);
+        SyntheticModel.tokenizer(w, vocab);
 
         int nE = spec.nEmbd();
-        int q = spec.nHead() * spec.headDim();
-        int kv = spec.nHeadKv() * spec.headDim();
         SyntheticModel.matrix(w, spec, TensorNames.TOKEN_EMBD, -1, nE, spec.nVocab(), 0.02f, null);
         for (int il = 0; il < spec.nLayers(); il++) {
-            SyntheticModel.ones(w, TensorNames.attnNorm(il), nE);
-            SyntheticModel.matrix(w, spec, TensorNames.attnQ(il), il, nE, q, 0.02f, null);
-            SyntheticModel.matrix(w, spec, TensorNames.attnK(il), il, nE, kv, 0.02f, null);
-            SyntheticModel.matrix(w, spec, TensorNames.attnV(il), il, nE, kv, 0.02f, null);
-            SyntheticModel.ones(w, TensorNames.attnQNorm(il), spec.headDim());
-            SyntheticModel.ones(w, TensorNames.attnKNorm(il), spec.headDim());
-            SyntheticModel.matrix(w, spec, TensorNames.attnOut(il), il, q, nE, 0.02f, null);
+            SyntheticModel.attention(w, spec, il, false, true);
             SyntheticModel.ones(w, TensorNames.ffnNorm(il), nE);
             // The router in F32, as llama.cpp's quantizer keeps it: its scores pick the experts.
             router(w, spec, "blk." + il + ".ffn_gate_inp.weight", nE, moe.nExpert());
@@ -95,21 +64,20 @@ public final class SyntheticMoeModel {
             experts(w, spec, "blk." + il + ".ffn_down_exps.weight", moe.nFfExp(), nE, moe.nExpert());
         }
         SyntheticModel.ones(w, TensorNames.OUTPUT_NORM, nE);
-        boolean[] silent = new boolean[spec.nVocab()];
-        for (int id = 0; id < spec.nVocab(); id++) silent[id] = vocab.types[id] != SyntheticModel.Vocabulary.NORMAL;
-        SyntheticModel.matrix(w, spec, TensorNames.OUTPUT, -1, nE, spec.nVocab(), (float) (3.0 / Math.sqrt(nE)), silent);
+        SyntheticModel.matrix(w, spec, TensorNames.OUTPUT, -1, nE, spec.nVocab(), (float) (3.0 / Math.sqrt(nE)),
+                SyntheticModel.silentRows(vocab));
         w.write(path);
         return path;
     }
 
-    private static void router(GgufWriter w, SyntheticModel.Spec spec, String name, int cols, int rows) {
+    static void router(GgufWriter w, SyntheticModel.Spec spec, String name, int cols, int rows) {
         float[] v = new float[cols * rows];
         SyntheticModel.fill(v, 0, v.length, SyntheticModel.seed(spec, name, 0), 0.5f);
         w.addTensor(name, GgmlType.F32, new long[]{cols, rows}, Quantizer.quantize(GgmlType.F32, v, cols));
     }
 
     /** Stacked expert matrices, dims {cols, rows, nExpert}, in the mix's type for 2-D tensors. */
-    private static void experts(GgufWriter w, SyntheticModel.Spec spec, String name, int cols, int rows, int nExpert) {
+    static void experts(GgufWriter w, SyntheticModel.Spec spec, String name, int cols, int rows, int nExpert) {
         GgmlType type = SyntheticModel.typeOf(spec, name, -1, cols);
         w.addTensor(name, type, new long[]{cols, rows, nExpert}, () -> {
             long matBytes = type.byteSize((long) cols * rows);
