@@ -172,15 +172,36 @@ class ToolCallsApiTest {
                 + "</tool_response><|im_end|>"), prompt);
     }
 
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
     @Test
-    void anOpenAiStreamSendsToolCallDeltasAndNoMarkup() {
+    void anOpenAiStreamSendsToolCallDeltasAndNoMarkup() throws IOException {
         String sse = given().contentType(ContentType.JSON)
                 .body("{\"model\":\"" + MODEL + "\",\"stream\":true,\"messages\":" + ASK + ",\"tools\":" + TOOLS + "}")
                 .post("/v1/chat/completions").then().statusCode(200).extract().asString();
         assertFalse(sse.contains("tool_call>"), sse);
-        assertTrue(sse.contains("\"tool_calls\":[{\"index\":0,\"id\":\"call_"), sse);
-        assertTrue(sse.contains("\"function\":{\"name\":\"get_weather\",\"arguments\":\"{\\\"city\\\":\\\"Paris\\\"}\"}"), sse);
         assertTrue(sse.contains("\"finish_reason\":\"tool_calls\""), sse);
+        // The call streams as it is generated: its name first, then its arguments piece by piece.
+        List<com.fasterxml.jackson.databind.JsonNode> deltas = new java.util.ArrayList<>();
+        for (String line : sse.split("\n")) {
+            if (!line.startsWith("data: {")) continue;
+            com.fasterxml.jackson.databind.JsonNode calls = JSON.readTree(line.substring(6)).path("choices").path(0).path("delta").path("tool_calls");
+            calls.forEach(deltas::add);
+        }
+        assertTrue(deltas.size() >= 3, "a first piece and at least two pieces of arguments: " + deltas);
+        com.fasterxml.jackson.databind.JsonNode first = deltas.getFirst();
+        assertEquals(0, first.path("index").asInt());
+        assertTrue(first.path("id").asText().startsWith("call_"), first.toString());
+        assertEquals("function", first.path("type").asText());
+        assertEquals("get_weather", first.path("function").path("name").asText());
+        assertEquals("", first.path("function").path("arguments").asText());
+        StringBuilder arguments = new StringBuilder();
+        for (com.fasterxml.jackson.databind.JsonNode d : deltas.subList(1, deltas.size())) {
+            assertEquals(0, d.path("index").asInt());
+            assertFalse(d.has("id") || d.path("function").has("name"), "only the first piece names the call: " + d);
+            arguments.append(d.path("function").path("arguments").asText());
+        }
+        assertEquals(JSON.readTree("{\"city\":\"Paris\"}"), JSON.readTree(arguments.toString()));
     }
 
     @Test
@@ -288,7 +309,7 @@ class ToolCallsApiTest {
                             "\n<tool_call>\n{\"name\": \"" + m.group(1) + "\", \"arguments\": {\"city\": \"Rome\"}}\n</tool_call>");
                 } else {
                     pieces = List.of("<tool", "_call>\n{\"name\": \"" + m.group(1) + "\", ",
-                            "\"arguments\": {\"city\": \"Paris\"}}\n</", "tool_call>");
+                            "\"arguments\": {\"city\": ", "\"Paris\"}}\n</", "tool_call>");
                 }
                 TestDb.start(id);
                 String format = TestDb.query("SELECT response_format::text FROM jobs WHERE id = ?", id);

@@ -4,6 +4,7 @@ import dev.bunshin.submitter.jobs.Job;
 import dev.bunshin.submitter.jobs.JobResource;
 import dev.bunshin.submitter.model.ServedModel;
 import dev.bunshin.submitter.model.ToolCallFormat;
+import dev.bunshin.submitter.model.ToolCallStream;
 import dev.bunshin.submitter.model.ToolCalls;
 
 import java.util.ArrayList;
@@ -99,6 +100,24 @@ public final class OpenAiObjects {
             out.add(call);
         }
         return out;
+    }
+
+    /**
+     * A streamed piece of a call: the first of a call {@code {index, id, type, function: {name, arguments: ""}}},
+     * then {@code {index, function: {arguments}}} with the next piece of its arguments' JSON text.
+     */
+    static Map<String, Object> toolCallDelta(Job job, ToolCallStream.CallDelta d) {
+        Map<String, Object> function = new LinkedHashMap<>();
+        if (d.name() != null) function.put("name", d.name());
+        function.put("arguments", d.arguments());
+        Map<String, Object> call = new LinkedHashMap<>();
+        call.put("index", d.index());
+        if (d.name() != null) {
+            call.put("id", "call_" + job.id + "_" + d.index());
+            call.put("type", "function");
+        }
+        call.put("function", function);
+        return call;
     }
 
     /** A chat stream chunk: {@code delta} holds the role (first chunk) or content; the last has finish_reason. */

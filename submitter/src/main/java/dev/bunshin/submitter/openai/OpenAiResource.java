@@ -125,7 +125,8 @@ public class OpenAiResource {
                 role.put("content", "");
                 sse.event(null, null, OpenAiObjects.chatChunk(job, role, null, null));
                 ToolCallFormat format = ToolCallFormat.ofSql(job.toolCallFormat);
-                ToolCallStream calls = format == null ? null : new ToolCallStream(format);
+                ToolCallStream calls = format == null ? null
+                        : new ToolCallStream(format, job.singleToolCall ? 1 : Integer.MAX_VALUE);
                 JobService.Snapshot s = completions.stream(job, t -> {
                     if (logprobs != null) logprobs.add(t);
                     String text = calls == null ? t.text() : calls.add(t.text());
@@ -133,19 +134,30 @@ public class OpenAiResource {
                         sse.event(null, null, OpenAiObjects.chatChunk(job, Map.of("content", text), null,
                                 logprobs == null ? null : logprobs.takeChat()));
                     }
+                    if (calls != null) {
+                        for (ToolCallStream.CallDelta d : calls.takeCalls()) {
+                            sse.event(null, null, OpenAiObjects.chatChunk(job,
+                                    Map.of("tool_calls", List.of(OpenAiObjects.toolCallDelta(job, d))), null, null));
+                        }
+                    }
                 }, () -> sse.comment(KEEP_ALIVE), RequestClient.of(response));
                 String finish = OpenAiObjects.finishReason(s.job().finishReason);
                 if (calls != null && !Job.FAILED.equals(s.job().status)) {
                     ToolCalls.Parsed held = calls.finish();
-                    if (held.content() != null) {
-                        sse.event(null, null, OpenAiObjects.chatChunk(job, Map.of("content", held.content()), null, null));
-                    }
+                    int streamed = calls.streamedCalls();
                     List<ToolCalls.Call> answered = OpenAiObjects.answered(job, held.calls());
-                    for (int i = 0; i < answered.size(); i++) {
-                        sse.event(null, null, OpenAiObjects.chatChunk(job, Map.of("tool_calls",
-                                OpenAiObjects.toolCalls(job, answered.subList(i, i + 1), i, true)), null, null));
+                    // Calls streamed that do not parse at the end were cut off (max_tokens): they stay as sent,
+                    // and the held text, which holds their markup, is not sent as content.
+                    if (streamed == 0 || answered.size() >= streamed) {
+                        if (held.content() != null) {
+                            sse.event(null, null, OpenAiObjects.chatChunk(job, Map.of("content", held.content()), null, null));
+                        }
+                        for (int i = streamed; i < answered.size(); i++) {
+                            sse.event(null, null, OpenAiObjects.chatChunk(job, Map.of("tool_calls",
+                                    OpenAiObjects.toolCalls(job, answered.subList(i, i + 1), i, true)), null, null));
+                        }
+                        finish = answered.isEmpty() ? finish : "tool_calls";
                     }
-                    finish = answered.isEmpty() ? finish : "tool_calls";
                 }
                 end(sse, s, OpenAiObjects.chatChunk(s.job(), Map.of(), finish,
                                 logprobs == null ? null : logprobs.takeChat()),

@@ -122,6 +122,63 @@ class ToolCallsTest {
         assertEquals("<tool_call>{\"name\"", bad.finish().content());
     }
 
+    /** Feeds {@code reply} one char at a time; returns the call pieces made. */
+    private static List<ToolCallStream.CallDelta> charByChar(ToolCallStream s, String reply) {
+        List<ToolCallStream.CallDelta> out = new java.util.ArrayList<>();
+        for (int i = 0; i < reply.length(); i++) {
+            s.add(reply.substring(i, i + 1));
+            out.addAll(s.takeCalls());
+        }
+        return out;
+    }
+
+    private static String arguments(List<ToolCallStream.CallDelta> deltas, int index) {
+        StringBuilder b = new StringBuilder();
+        for (ToolCallStream.CallDelta d : deltas) if (d.index() == index) b.append(d.arguments());
+        return b.toString();
+    }
+
+    @Test
+    void hermesCallsStreamTheirNameThenTheirArgumentsAsGenerated() {
+        String args0 = "{\"q\": \"a } \\\" { ] [\", \"n\": [1, {\"x\": {}}]}";
+        String args1 = "{\"city\": \"Rome\"}";
+        String reply = "Let me look.<tool_call>\n{\"name\": \"search\", \"arguments\": " + args0 + "}\n</tool_call>\n"
+                + "<tool_call>\n{\"name\": \"get_weather\", \"parameters\": " + args1 + "}\n</tool_call>";
+        ToolCallStream s = new ToolCallStream(ToolCallFormat.HERMES, Integer.MAX_VALUE);
+        List<ToolCallStream.CallDelta> deltas = charByChar(s, reply);
+        assertEquals(new ToolCallStream.CallDelta(0, "search", ""), deltas.getFirst());
+        assertEquals(args0, arguments(deltas, 0), "braces and quotes inside strings do not end the arguments");
+        assertEquals(args1, arguments(deltas, 1));
+        assertEquals(List.of("search", "get_weather"), deltas.stream().filter(d -> d.name() != null)
+                .map(ToolCallStream.CallDelta::name).toList());
+        assertTrue(deltas.size() > args0.length(), "the arguments came a char at a time: " + deltas.size());
+        assertEquals(2, s.streamedCalls());
+        ToolCalls.Parsed end = s.finish();
+        assertEquals(2, end.calls().size(), "finish() still parses every call");
+        assertEquals("Let me look.", end.content() == null ? "Let me look." : end.content());
+        ToolCallStream one = new ToolCallStream(ToolCallFormat.HERMES, 1);
+        List<ToolCallStream.CallDelta> first = charByChar(one, reply);
+        assertTrue(first.stream().allMatch(d -> d.index() == 0), "parallel_tool_calls false: the second never streams");
+        assertEquals(1, one.streamedCalls());
+    }
+
+    @Test
+    void callsThatCannotStreamComeWholeFromFinish() {
+        for (String reply : List.of(
+                "<tool_call>\n<function=get_weather>\n<parameter=city>\nParis\n</parameter>\n</function>\n</tool_call>",
+                "<tool_call>\n{\"arguments\": {\"city\": \"Paris\"}, \"name\": \"get_weather\"}\n</tool_call>",
+                "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": \"{\\\"city\\\": \\\"Paris\\\"}\"}\n</tool_call>")) {
+            ToolCallStream s = new ToolCallStream(ToolCallFormat.HERMES, Integer.MAX_VALUE);
+            assertTrue(charByChar(s, reply).isEmpty(), reply);
+            assertEquals(0, s.streamedCalls());
+            ToolCalls.Parsed end = s.finish();
+            assertEquals("get_weather", end.calls().getFirst().name(), reply);
+            assertEquals("Paris", end.calls().getFirst().arguments().path("city").asText(), reply);
+        }
+        ToolCallStream llama = new ToolCallStream(ToolCallFormat.LLAMA3, Integer.MAX_VALUE);
+        assertTrue(charByChar(llama, "{\"name\": \"f\", \"parameters\": {}}").isEmpty(), "Llama 3 calls come whole");
+    }
+
     @Test
     void aLlama3StreamHoldsAReplyThatStartsLikeACall() {
         ToolCallStream call = new ToolCallStream(ToolCallFormat.LLAMA3);
