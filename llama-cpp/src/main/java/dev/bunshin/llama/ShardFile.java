@@ -6,6 +6,7 @@ import dev.bunshin.engine.gguf.GgufFile;
 import dev.bunshin.engine.gguf.GgufKeys;
 import dev.bunshin.engine.gguf.GgufTensor;
 import dev.bunshin.models.gguf.GgufWriter;
+import dev.bunshin.models.gguf.Quantizer;
 import dev.bunshin.models.gguf.GgufWriter.ValueType;
 import dev.bunshin.engine.model.TensorNames;
 
@@ -106,7 +107,7 @@ final class ShardFile {
     private static void write(GgufFile file, String arch, LayerRange range, Path shard) throws IOException {
         int nLayers = file.getInt(GgufKeys.arch(arch, GgufKeys.BLOCK_COUNT));
         boolean last = range.isLast(nLayers);
-        String patternKey = GgufKeys.arch(arch, "attention.sliding_window_pattern");
+        String patternKey = patternKey(arch);
         boolean[] swa = slidingWindowLayers(file, arch, nLayers);
         GgufWriter w = new GgufWriter();
         for (Map.Entry<String, Object> e : file.metadata().entrySet()) {
@@ -178,22 +179,28 @@ final class ShardFile {
         Integer period = SWA_PATTERN.get(arch);
         if (period == null) return null;
         if (arch.equals("gemma3") && file.getInt(GgufKeys.arch(arch, "attention.sliding_window"), 0) <= 0) return null;
-        String key = GgufKeys.arch(arch, "attention.sliding_window_pattern");
+        String key = patternKey(arch);
         Object v = file.metadata().get(key);
         boolean[] swa = new boolean[nLayers];
         switch (v) {
             case boolean[] a when a.length == nLayers -> System.arraycopy(a, 0, swa, 0, nLayers);
             case int[] a when a.length == nLayers -> { for (int il = 0; il < nLayers; il++) swa[il] = a[il] != 0; }
             case long[] a when a.length == nLayers -> { for (int il = 0; il < nLayers; il++) swa[il] = a[il] != 0; }
-            case Number n -> period = n.intValue();
-            case null -> { }
+            case Number n -> periodic(swa, n.intValue());
+            case null -> periodic(swa, period);
             default -> throw new IllegalArgumentException(key + " of " + file.path() + " is " + v.getClass().getSimpleName()
                     + " with a length other than the " + nLayers + " layers; cannot cut the model");
         }
-        if (v == null || v instanceof Number) {
-            for (int il = 0; il < nLayers; il++) swa[il] = period == 0 || il % period < period - 1;
-        }
         return swa;
+    }
+
+    private static String patternKey(String arch) {
+        return GgufKeys.arch(arch, "attention.sliding_window_pattern");
+    }
+
+    /** llama.cpp's {@code set_swa_pattern(n)}: every layer uses the window but each n-th (all of them for 0). */
+    private static void periodic(boolean[] swa, int period) {
+        for (int il = 0; il < swa.length; il++) swa[il] = period == 0 || il % period < period - 1;
     }
 
     /**
@@ -219,9 +226,7 @@ final class ShardFile {
         w.addTensor(name, GgmlType.F32, t.dims(), () -> {
             float[] v = data.toArray(ValueLayout.JAVA_FLOAT_UNALIGNED);
             for (int i = 0; i < v.length; i++) v[i] *= factor;
-            var out = java.nio.ByteBuffer.allocate(v.length * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-            out.asFloatBuffer().put(v);
-            return out.array();
+            return Quantizer.quantize(GgmlType.F32, v, (int) t.dims()[0]);
         });
     }
 

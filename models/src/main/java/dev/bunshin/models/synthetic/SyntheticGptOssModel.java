@@ -1,10 +1,8 @@
 package dev.bunshin.models.synthetic;
 
-import dev.bunshin.engine.gguf.GgmlType;
 import dev.bunshin.engine.gguf.GgufKeys;
 import dev.bunshin.engine.model.TensorNames;
 import dev.bunshin.models.gguf.GgufWriter;
-import dev.bunshin.models.gguf.Quantizer;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -52,30 +50,21 @@ public final class SyntheticGptOssModel {
             String b = "blk." + il + ".";
             SyntheticModel.attention(w, spec, il, true, false);
             SyntheticModel.vector(w, spec, TensorNames.attnOutBias(il), nE);
-            f32(w, spec, b + "attn_sinks.weight", 0.5f, spec.nHead());
+            SyntheticModel.f32(w, spec, b + "attn_sinks.weight", 0.5f, spec.nHead());
             SyntheticModel.ones(w, b + "post_attention_norm.weight", nE);
             SyntheticMoeModel.router(w, spec, b + "ffn_gate_inp.weight", nE, nX);
-            f32(w, spec, b + "ffn_gate_inp.bias", 0.02f, nX);
+            SyntheticModel.f32(w, spec, b + "ffn_gate_inp.bias", 0.02f, nX);
             SyntheticMoeModel.experts(w, spec, b + "ffn_gate_exps.weight", nE, ff, nX);
             SyntheticMoeModel.experts(w, spec, b + "ffn_up_exps.weight", nE, ff, nX);
             SyntheticMoeModel.experts(w, spec, b + "ffn_down_exps.weight", ff, nE, nX);
-            f32(w, spec, b + "ffn_gate_exps.bias", 0.02f, ff, nX);
-            f32(w, spec, b + "ffn_up_exps.bias", 0.02f, ff, nX);
-            f32(w, spec, b + "ffn_down_exps.bias", 0.02f, nE, nX);
+            SyntheticModel.f32(w, spec, b + "ffn_gate_exps.bias", 0.02f, ff, nX);
+            SyntheticModel.f32(w, spec, b + "ffn_up_exps.bias", 0.02f, ff, nX);
+            SyntheticModel.f32(w, spec, b + "ffn_down_exps.bias", 0.02f, nE, nX);
         }
         SyntheticModel.ones(w, TensorNames.OUTPUT_NORM, nE);
         SyntheticModel.matrix(w, spec, TensorNames.OUTPUT, -1, nE, spec.nVocab(), (float) (3.0 / Math.sqrt(nE)),
                 SyntheticModel.silentRows(vocab));
         w.write(path);
         return path;
-    }
-
-    /** A random F32 tensor of {@code dims} (innermost first). */
-    private static void f32(GgufWriter w, SyntheticModel.Spec spec, String name, float std, long... dims) {
-        long n = 1;
-        for (long d : dims) n *= d;
-        float[] v = new float[Math.toIntExact(n)];
-        SyntheticModel.fill(v, 0, v.length, SyntheticModel.seed(spec, name, 0), std);
-        w.addTensor(name, GgmlType.F32, dims, Quantizer.quantize(GgmlType.F32, v, (int) dims[0]));
     }
 }

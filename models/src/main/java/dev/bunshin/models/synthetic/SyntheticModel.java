@@ -245,9 +245,16 @@ public final class SyntheticModel {
     }
 
     static void vector(GgufWriter w, Spec spec, String name, int n) {
-        float[] v = new float[n];
-        fill(v, 0, n, seed(spec, name, 0), 0.02f);
-        w.addTensor(name, GgmlType.F32, new long[] {n}, Quantizer.quantize(GgmlType.F32, v, n));
+        f32(w, spec, name, 0.02f, n);
+    }
+
+    /** A random F32 tensor of {@code dims} (innermost first). */
+    static void f32(GgufWriter w, Spec spec, String name, float std, long... dims) {
+        long n = 1;
+        for (long d : dims) n *= d;
+        float[] v = new float[Math.toIntExact(n)];
+        fill(v, 0, v.length, seed(spec, name, 0), std);
+        w.addTensor(name, GgmlType.F32, dims, Quantizer.quantize(GgmlType.F32, v, (int) dims[0]));
     }
 
     /**

@@ -71,9 +71,7 @@ public final class SyntheticMoeModel {
     }
 
     static void router(GgufWriter w, SyntheticModel.Spec spec, String name, int cols, int rows) {
-        float[] v = new float[cols * rows];
-        SyntheticModel.fill(v, 0, v.length, SyntheticModel.seed(spec, name, 0), 0.5f);
-        w.addTensor(name, GgmlType.F32, new long[]{cols, rows}, Quantizer.quantize(GgmlType.F32, v, cols));
+        SyntheticModel.f32(w, spec, name, 0.5f, cols, rows);
     }
 
     /** Stacked expert matrices, dims {cols, rows, nExpert}, in the mix's type for 2-D tensors. */

@@ -94,12 +94,17 @@ public final class OpenAiObjects {
             if (delta) {
                 call.put("index", first + i);
             }
-            call.put("id", "call_" + job.id + "_" + (first + i));
+            call.put("id", callId(job, first + i));
             call.put("type", "function");
             call.put("function", function);
             out.add(call);
         }
         return out;
+    }
+
+    /** The id of a reply's {@code index}-th call, the same in a whole answer and in a stream. */
+    private static String callId(Job job, int index) {
+        return "call_" + job.id + "_" + index;
     }
 
     /**
@@ -113,7 +118,7 @@ public final class OpenAiObjects {
         Map<String, Object> call = new LinkedHashMap<>();
         call.put("index", d.index());
         if (d.name() != null) {
-            call.put("id", "call_" + job.id + "_" + d.index());
+            call.put("id", callId(job, d.index()));
             call.put("type", "function");
         }
         call.put("function", function);
