@@ -23,9 +23,13 @@ public final class ToolCallStream {
      */
     public record CallDelta(int index, String name, String arguments) {}
 
-    // `<tool_call>` then `{"name": "…", "arguments": ` (or "parameters") before an object: a call that can stream.
-    private static final Pattern HEADER = Pattern.compile(
-            "\\s*\\{\\s*\"name\"\\s*:\\s*(\"(?:[^\"\\\\]|\\\\.)*\")\\s*,\\s*\"(?:arguments|parameters)\"\\s*:\\s*(?=\\{)");
+    // `{"name": "…", "arguments": ` (or "parameters") before an object: a JSON call that can stream.
+    private static final String JSON_HEADER =
+            "\\s*\\{\\s*\"name\"\\s*:\\s*(\"(?:[^\"\\\\]|\\\\.)*\")\\s*,\\s*\"(?:arguments|parameters)\"\\s*:\\s*(?=\\{)";
+    private static final Pattern HEADER = Pattern.compile(JSON_HEADER);
+    // Llama 3: calls one after another, separated by whitespace or `;`, the first maybe after the python tag.
+    private static final Pattern LLAMA3_HEADER = Pattern.compile(
+            "[\\s;]*(?:" + Pattern.quote(ToolCalls.PYTHON_TAG) + ")?" + JSON_HEADER);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final ToolCallFormat format;
@@ -34,16 +38,21 @@ public final class ToolCallStream {
     private boolean held;      // a call has begun: the rest is held to the end
     private boolean plain;     // Llama 3: the reply is text, not a call
 
-    // Calls streamed as they are generated (Hermes JSON calls only; see the constructor).
-    private enum Phase { HEADER, ARGUMENTS, CLOSE, NEXT, STOPPED }
+    // Calls streamed as they are generated (see the constructor).
+    private enum Phase { HEADER, ARGUMENTS, XML_NAME, XML_PARAMETER, XML_VALUE, CLOSE, NEXT, STOPPED }
+    // How a Qwen3-Coder value streams: not known yet, as a JSON string while generated, or whole at its close tag.
+    private enum Value { UNKNOWN, STRING, WHOLE }
     private final int liveCalls;                      // how many calls may stream: 0 none
     private final List<CallDelta> pending = new ArrayList<>();
     private Phase phase = Phase.STOPPED;
-    private int at;            // HEADER: the call's <tool_call>; ARGUMENTS: the next char to scan; else where to look
+    private int at;            // HEADER: the call's <tool_call> (Llama 3: where its text starts); else the next char to scan
     private int streamed;      // calls whose first piece was made
     private int depth;         // nesting of the arguments' JSON at `at`
     private boolean inString;
     private boolean escaped;
+    private int parameters;    // XML: parameters of the current call streamed so far
+    private int valueFrom;     // XML: the first char after the current parameter's open tag
+    private Value value = Value.UNKNOWN;
 
     /** A stream that holds calls to the end (Ollama answers whole calls). */
     public ToolCallStream(ToolCallFormat format) {
@@ -52,13 +61,16 @@ public final class ToolCallStream {
 
     /**
      * A stream that also makes each of the first {@code liveCalls} calls into {@link CallDelta}s while it is
-     * generated (OpenAI's streamed {@code tool_calls}), when the model writes Hermes JSON calls with the name before
-     * an arguments object; a call in any other form (Qwen3-Coder's {@code <function=…>}, arguments before the name,
-     * Llama 3's format) and all after it come whole from {@link #finish()}.
+     * generated (OpenAI's streamed {@code tool_calls}): Hermes JSON calls and Llama 3 calls with the name before an
+     * arguments object, and Qwen3-Coder's {@code <function=…>} calls, whose arguments object is written as the
+     * parameters come (a value streams as a JSON string while generated when its first character shows it cannot be
+     * JSON, else it comes whole at its close tag, converted as {@link ToolCalls} converts it). A call in any other
+     * form (arguments before the name, arguments given as a string) and all after it come whole from
+     * {@link #finish()}.
      */
     public ToolCallStream(ToolCallFormat format, int liveCalls) {
         this.format = format;
-        this.liveCalls = format == ToolCallFormat.LLAMA3 ? 0 : liveCalls;
+        this.liveCalls = liveCalls;
     }
 
     /** Adds a piece of the reply; returns the text that may be sent now (possibly empty). */
@@ -99,7 +111,20 @@ public final class ToolCallStream {
         while (true) {
             switch (phase) {
                 case HEADER -> {
-                    Matcher m = HEADER.matcher(reply).region(at + ToolCalls.OPEN.length(), reply.length());
+                    boolean llama3 = format == ToolCallFormat.LLAMA3;
+                    int from = llama3 ? at : at + ToolCalls.OPEN.length();
+                    if (!llama3) {
+                        int s = from;
+                        while (s < reply.length() && Character.isWhitespace(reply.charAt(s))) s++;
+                        String head = reply.substring(s, Math.min(reply.length(), s + ToolCalls.FUNCTION.length()));
+                        if (head.equals(ToolCalls.FUNCTION)) {
+                            at = s + head.length();
+                            phase = Phase.XML_NAME;
+                            continue;
+                        }
+                        if (ToolCalls.FUNCTION.startsWith(head) && !head.isEmpty()) return;
+                    }
+                    Matcher m = (llama3 ? LLAMA3_HEADER : HEADER).matcher(reply).region(from, reply.length());
                     if (!m.lookingAt()) {
                         if (!m.hitEnd()) phase = Phase.STOPPED; // a call in another form: finish() parses it
                         return;
@@ -139,16 +164,91 @@ public final class ToolCallStream {
                     if (!complete) return;
                     phase = Phase.CLOSE;
                 }
+                case XML_NAME -> {
+                    int end = reply.indexOf(">", at);
+                    if (end < 0) return;
+                    String name = reply.substring(at, end).strip();
+                    if (name.isEmpty()) {
+                        phase = Phase.STOPPED; // not a call: finish() answers it as text
+                        return;
+                    }
+                    pending.add(new CallDelta(streamed++, name, ""));
+                    pending.add(new CallDelta(streamed - 1, null, "{"));
+                    parameters = 0;
+                    at = end + 1;
+                    phase = Phase.XML_PARAMETER;
+                }
+                case XML_PARAMETER -> {
+                    int open = reply.indexOf(ToolCalls.PARAMETER, at);
+                    int close = reply.indexOf(ToolCalls.FUNCTION_CLOSE, at);
+                    if (close >= 0 && (open < 0 || close < open)) {
+                        pending.add(new CallDelta(streamed - 1, null, "}"));
+                        at = close + ToolCalls.FUNCTION_CLOSE.length();
+                        phase = Phase.CLOSE;
+                        continue;
+                    }
+                    int keyEnd = open < 0 ? -1 : reply.indexOf(">", open);
+                    if (keyEnd < 0) return;
+                    String key = reply.substring(open + ToolCalls.PARAMETER.length(), keyEnd).strip();
+                    pending.add(new CallDelta(streamed - 1, null, (parameters++ > 0 ? ", " : "") + quoted(key) + ": "));
+                    at = valueFrom = keyEnd + 1;
+                    value = Value.UNKNOWN;
+                    phase = Phase.XML_VALUE;
+                }
+                case XML_VALUE -> {
+                    if (value == Value.UNKNOWN) {
+                        int first = valueFrom < reply.length() && reply.charAt(valueFrom) == '\n' ? valueFrom + 1 : valueFrom;
+                        if (first >= reply.length()) return;
+                        if (mayBeJson(reply.charAt(first))) {
+                            value = Value.WHOLE;
+                        } else {
+                            value = Value.STRING;
+                            pending.add(new CallDelta(streamed - 1, null, "\""));
+                            at = first;
+                        }
+                    }
+                    int close = reply.indexOf(ToolCalls.PARAMETER_CLOSE, value == Value.WHOLE ? valueFrom : at);
+                    if (value == Value.WHOLE) {
+                        if (close < 0) return;
+                        pending.add(new CallDelta(streamed - 1, null,
+                                ToolCalls.xmlValue(reply.substring(valueFrom, close)).toString()));
+                    } else {
+                        // The newline before the close tag is layout: never send what could be it.
+                        int until = close >= 0 ? close - (close > at && reply.charAt(close - 1) == '\n' ? 1 : 0)
+                                : reply.length() - Math.max(heldSuffix(reply, at, "\n" + ToolCalls.PARAMETER_CLOSE),
+                                        heldSuffix(reply, at, ToolCalls.PARAMETER_CLOSE));
+                        String piece = until > at ? escapedText(reply.substring(at, until)) : "";
+                        if (close >= 0) piece += "\"";
+                        if (!piece.isEmpty()) pending.add(new CallDelta(streamed - 1, null, piece));
+                        at = Math.max(at, until);
+                        if (close < 0) return;
+                    }
+                    at = close + ToolCalls.PARAMETER_CLOSE.length();
+                    phase = Phase.XML_PARAMETER;
+                }
                 case CLOSE -> {
+                    if (format == ToolCallFormat.LLAMA3) {
+                        while (at < reply.length() && Character.isWhitespace(reply.charAt(at))) at++;
+                        if (at == reply.length()) return;
+                        if (reply.charAt(at) != '}') {
+                            phase = Phase.STOPPED; // more keys after the arguments: finish() reads them
+                            return;
+                        }
+                        at++;
+                        phase = Phase.NEXT;
+                        continue;
+                    }
                     int close = reply.indexOf(ToolCalls.CLOSE, at);
                     if (close < 0) return;
                     at = close + ToolCalls.CLOSE.length();
                     phase = Phase.NEXT;
                 }
                 case NEXT -> {
-                    int next = reply.indexOf(ToolCalls.OPEN, at);
-                    if (next < 0) return;
-                    at = next;
+                    if (format != ToolCallFormat.LLAMA3) {
+                        int next = reply.indexOf(ToolCalls.OPEN, at);
+                        if (next < 0) return;
+                        at = next;
+                    }
                     phase = streamed < liveCalls ? Phase.HEADER : Phase.STOPPED;
                 }
                 case STOPPED -> {
@@ -156,6 +256,25 @@ public final class ToolCallStream {
                 }
             }
         }
+    }
+
+    /** Whether a value that starts with {@code c} could read as JSON (and so must be seen whole). */
+    private static boolean mayBeJson(char c) {
+        return Character.isWhitespace(c) || c == '<' || "{[\"-0123456789tfn".indexOf(c) >= 0;
+    }
+
+    private static String quoted(String s) {
+        try {
+            return JSON.writeValueAsString(s);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** {@code s} as the inside of a JSON string. */
+    private static String escapedText(String s) {
+        String q = quoted(s);
+        return q.substring(1, q.length() - 1);
     }
 
     private int hermes() {

@@ -114,7 +114,9 @@ public final class ToolCalls {
     }
 
     static final String FUNCTION = "<function=";
+    static final String FUNCTION_CLOSE = "</function>";
     static final String PARAMETER = "<parameter=";
+    static final String PARAMETER_CLOSE = "</parameter>";
 
     /**
      * Qwen3-Coder's call inside the {@code <tool_call>} block: {@code <function=NAME>} then per argument
@@ -123,7 +125,7 @@ public final class ToolCalls {
      */
     private static Call xmlCall(String s) {
         int nameEnd = s.indexOf('>');
-        if (nameEnd < 0 || !s.endsWith("</function>")) {
+        if (nameEnd < 0 || !s.endsWith(FUNCTION_CLOSE)) {
             return null;
         }
         String name = s.substring(FUNCTION.length(), nameEnd).strip();
@@ -131,24 +133,32 @@ public final class ToolCalls {
         int at = s.indexOf(PARAMETER, nameEnd);
         while (at >= 0) {
             int keyEnd = s.indexOf('>', at);
-            int end = s.indexOf("</parameter>", keyEnd);
+            int end = s.indexOf(PARAMETER_CLOSE, keyEnd);
             if (keyEnd < 0 || end < 0) {
                 return null;
             }
-            String value = s.substring(keyEnd + 1, end);
-            value = value.startsWith("\n") ? value.substring(1) : value;
-            value = value.endsWith("\n") ? value.substring(0, value.length() - 1) : value;
-            JsonNode v;
-            try {
-                v = JSON.readTree(value);
-            } catch (JsonProcessingException e) {
-                v = null;
-            }
-            args.set(s.substring(at + PARAMETER.length(), keyEnd).strip(),
-                    v == null || v.isMissingNode() ? JSON.getNodeFactory().textNode(value) : v);
+            args.set(s.substring(at + PARAMETER.length(), keyEnd).strip(), xmlValue(s.substring(keyEnd + 1, end)));
             at = s.indexOf(PARAMETER, end);
         }
         return name.isEmpty() ? null : new Call(name, args);
+    }
+
+    /**
+     * A {@code <parameter=…>} value as it stands between its tags: one newline after the open tag and one before the
+     * close are layout; what is left is JSON if it reads as JSON, else a string.
+     */
+    static JsonNode xmlValue(String raw) {
+        String value = raw.startsWith("\n") ? raw.substring(1) : raw;
+        value = value.endsWith("\n") ? value.substring(0, value.length() - 1) : value;
+        try {
+            JsonNode v = JSON.readTree(value);
+            if (v != null && !v.isMissingNode()) {
+                return v;
+            }
+        } catch (JsonProcessingException e) {
+            // not JSON: a string
+        }
+        return JSON.getNodeFactory().textNode(value);
     }
 
     /**

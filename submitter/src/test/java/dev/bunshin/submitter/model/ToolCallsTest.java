@@ -165,7 +165,6 @@ class ToolCallsTest {
     @Test
     void callsThatCannotStreamComeWholeFromFinish() {
         for (String reply : List.of(
-                "<tool_call>\n<function=get_weather>\n<parameter=city>\nParis\n</parameter>\n</function>\n</tool_call>",
                 "<tool_call>\n{\"arguments\": {\"city\": \"Paris\"}, \"name\": \"get_weather\"}\n</tool_call>",
                 "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": \"{\\\"city\\\": \\\"Paris\\\"}\"}\n</tool_call>")) {
             ToolCallStream s = new ToolCallStream(ToolCallFormat.HERMES, Integer.MAX_VALUE);
@@ -175,8 +174,69 @@ class ToolCallsTest {
             assertEquals("get_weather", end.calls().getFirst().name(), reply);
             assertEquals("Paris", end.calls().getFirst().arguments().path("city").asText(), reply);
         }
-        ToolCallStream llama = new ToolCallStream(ToolCallFormat.LLAMA3, Integer.MAX_VALUE);
-        assertTrue(charByChar(llama, "{\"name\": \"f\", \"parameters\": {}}").isEmpty(), "Llama 3 calls come whole");
+    }
+
+    @Test
+    void qwen3CoderCallsStreamTheirParametersAsGenerated() throws Exception {
+        String reply = "I will check.\n<tool_call>\n<function=get_weather>\n<parameter=city>\nSão \"Paulo\"\n\\ two\n"
+                + "</parameter>\n<parameter=days>\n7\n</parameter>\n<parameter=note>\ntrue story\n</parameter>\n"
+                + "<parameter=opts>\n{\"units\": [\"C\"]}\n</parameter>\n<parameter=empty>\n</parameter>\n"
+                + "<parameter=tag>\n<b>\n</parameter>\n</function>\n</tool_call>\n"
+                + "<tool_call>\n<function=noop>\n</function>\n</tool_call>";
+        ToolCallStream s = new ToolCallStream(ToolCallFormat.GENERIC, Integer.MAX_VALUE);
+        List<ToolCallStream.CallDelta> deltas = new java.util.ArrayList<>();
+        StringBuilder text = new StringBuilder();
+        boolean sawCityBeforeItsClose = false;
+        for (int i = 0; i < reply.length(); i++) {
+            text.append(s.add(reply.substring(i, i + 1)));
+            deltas.addAll(s.takeCalls());
+            if (reply.startsWith("\"Paulo", i + 1) && !reply.substring(0, i + 1).contains("</parameter>")) {
+                sawCityBeforeItsClose = arguments(deltas, 0).endsWith("São ");
+            }
+        }
+        assertTrue(sawCityBeforeItsClose, "a string value streams before its close tag: " + arguments(deltas, 0));
+        assertEquals("I will check.\n", text.toString());
+        assertEquals(new ToolCallStream.CallDelta(0, "get_weather", ""), deltas.getFirst());
+        assertEquals(2, s.streamedCalls());
+        ToolCalls.Parsed end = s.finish();
+        assertEquals(2, end.calls().size());
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        for (int i = 0; i < 2; i++) {
+            assertEquals(end.calls().get(i).arguments(), json.readTree(arguments(deltas, i)),
+                    "streamed pieces are the arguments finish() parses: " + arguments(deltas, i));
+        }
+        var args = end.calls().getFirst().arguments();
+        assertEquals("São \"Paulo\"\n\\ two", args.path("city").asText());
+        assertEquals(7, args.path("days").asInt());
+        assertTrue(args.path("days").isInt());
+        assertEquals("true story", args.path("note").asText());
+        assertEquals("C", args.path("opts").path("units").path(0).asText());
+        assertEquals("", args.path("empty").asText());
+        assertEquals("<b>", args.path("tag").asText());
+        assertEquals("{}", arguments(deltas, 1));
+        assertTrue(deltas.stream().filter(d -> d.index() == 0).count() > 20,
+                "the city came a char at a time: " + deltas.size());
+    }
+
+    @Test
+    void llama3CallsStreamOneAfterAnother() throws Exception {
+        String reply = "<|python_tag|>{\"name\": \"f\", \"parameters\": {\"a\": [1, \"}\"]}}; "
+                + "{\"name\": \"g\", \"parameters\": {\"b\": \"x\"}}";
+        ToolCallStream s = new ToolCallStream(ToolCallFormat.LLAMA3, Integer.MAX_VALUE);
+        List<ToolCallStream.CallDelta> deltas = charByChar(s, reply);
+        assertEquals(List.of("f", "g"), deltas.stream().filter(d -> d.name() != null)
+                .map(ToolCallStream.CallDelta::name).toList());
+        assertEquals("{\"a\": [1, \"}\"]}", arguments(deltas, 0));
+        assertEquals("{\"b\": \"x\"}", arguments(deltas, 1));
+        ToolCalls.Parsed end = s.finish();
+        assertEquals(2, end.calls().size());
+        assertNull(end.content());
+        ToolCallStream one = new ToolCallStream(ToolCallFormat.LLAMA3, 1);
+        assertTrue(charByChar(one, reply).stream().allMatch(d -> d.index() == 0));
+        ToolCallStream other = new ToolCallStream(ToolCallFormat.LLAMA3, Integer.MAX_VALUE);
+        assertTrue(charByChar(other, "{\"parameters\": {}, \"name\": \"f\"}").isEmpty(),
+                "arguments before the name come whole");
+        assertEquals("f", other.finish().calls().getFirst().name());
     }
 
     @Test
