@@ -228,27 +228,26 @@ final class TailStage {
         events.publishAll(out);
     }
 
-    /** Samples the batch (loading the states of jobs not cached); on failure, no cached state has moved. */
+    /**
+     * Samples the batch; on failure, no cached state has moved. The states of jobs not cached are loaded first, all
+     * of them, and only then is anything sampled: a read that fails half way through the batch (the database went
+     * away) must not find jobs already stepped, because their newest tokens may still be waiting on the store thread
+     * and reloading them from the database would lose those tokens.
+     */
     private Sampled sample(List<Logits> batch, int epoch) throws SQLException {
+        Map<Long, String> failures = new HashMap<>();
+        Set<Long> notRunning = load(batch, failures);
         List<ActivationRecord> out = new ArrayList<>();
         List<JobsTable.Token> steps = new ArrayList<>();
         List<Embedded> embeddings = new ArrayList<>();
-        Map<Long, String> failures = new HashMap<>();
-        try (Connection c = db.getConnection()) {
+        try {
             for (Logits l : batch) {
                 ActivationRecord r = l.record();
+                if (failures.containsKey(r.jobId())) continue;
                 TailJob job = jobs.get(r.jobId());
                 if (job == null) {
-                    try {
-                        job = load(c, r.jobId());
-                    } catch (IllegalArgumentException e) { // a response format it cannot honour, or stored tokens it refuses
-                        failures.put(r.jobId(), "cannot load job: " + e.getMessage());
-                        continue;
-                    }
-                }
-                if (job == null) {
                     // Not running: every stage drops it (told once, after its last chunk).
-                    if (r.samples()) out.add(ActivationRecord.free(r.jobId(), epoch));
+                    if (notRunning.contains(r.jobId()) && r.samples()) out.add(ActivationRecord.free(r.jobId(), epoch));
                     continue;
                 }
                 if (job.embedding != null) {
@@ -277,11 +276,35 @@ final class TailStage {
                     failures.put(job.id, e.getMessage());
                 }
             }
-        } catch (SQLException | RuntimeException e) {
+        } catch (RuntimeException e) {
             for (JobsTable.Token t : steps) jobs.remove(t.jobId());
             throw e;
         }
         return new Sampled(steps, embeddings, failures, out);
+    }
+
+    /**
+     * Loads the state of every job of the batch not cached (one connection, none if all are cached). Returns the
+     * jobs found not running; puts a job whose row cannot be loaded into {@code failures}. A failed read leaves the
+     * states loaded so far cached: they are exactly what is stored.
+     */
+    private Set<Long> load(List<Logits> batch, Map<Long, String> failures) throws SQLException {
+        Set<Long> missing = new TreeSet<>();
+        for (Logits l : batch) {
+            if (!jobs.containsKey(l.record().jobId())) missing.add(l.record().jobId());
+        }
+        if (missing.isEmpty()) return Set.of();
+        Set<Long> notRunning = new HashSet<>();
+        try (Connection c = db.getConnection()) {
+            for (long id : missing) {
+                try {
+                    if (load(c, id) == null) notRunning.add(id);
+                } catch (IllegalArgumentException e) { // a response format it cannot honour, or stored tokens it refuses
+                    failures.put(id, "cannot load job: " + e.getMessage());
+                }
+            }
+        }
+        return notRunning;
     }
 
     /**
