@@ -2,12 +2,14 @@
 """Generates the register-tiled row kernels of F32Matrix, Q8_0Matrix, Q4_0Matrix and Int8GroupMatrix.
 
 Java cannot keep an array of vectors in registers, so each token tile size (8, 4, 2, 1: TILES below) is spelled out as its own
-method with one accumulator per token. Run from engine/: python3 tools/gen_kernels.py (rewrites the marked
+method with one accumulator per token. The quantized kernels stop at 4 tokens (QUANT_TILES): their 8-token tile was
+slower on AVX-512, not faster (docs/benchmarks.md, 2026-12-05), and AVX2 never had the registers for it. Run from engine/: python3 tools/gen_kernels.py (rewrites the marked
 section of each file in place).
 """
 import re
 
 TILES = [8, 4, 2, 1]
+QUANT_TILES = [4, 2, 1]
 BEGIN = "    // BEGIN GENERATED (tools/gen_kernels.py)\n"
 END = "    // END GENERATED\n"
 
@@ -100,14 +102,14 @@ def q4(T):
             "        }\n" + store(T) + "    }\n")
 
 
-def dispatch(params, prologue, call):
+def dispatch(params, prologue, call, tiles):
     """The row-group and token-tile loops; call(T) is the statement that runs one row for tile T."""
     s = ("    /** Rows in groups small enough to stay in L1/L2 while every token tile passes over them. */\n"
          f"    private void tiled({params}, int n, int rowStart, int rowEnd) {{\n" + prologue +
          "        for (int g = rowStart; g < rowEnd; g += ROW_GROUP) {\n"
          "            int gEnd = Math.min(rowEnd, g + ROW_GROUP);\n"
          "            int t = 0;\n")
-    for T in TILES:
+    for T in tiles:
         cond = " && MAX_TILE >= 8" if T == 8 else ""
         s += (f"            for (; t + {T} <= n{cond}; t += {T}) {{\n"
               f"                for (int r = g; r < gEnd; r++) {call(T)}\n"
@@ -126,9 +128,10 @@ def write(path, body):
 for path, gen in [("F32Matrix.java", f32), ("Q8_0Matrix.java", q8), ("Q4_0Matrix.java", q4)]:
     packed = gen is not f32
     args = "qs, ds, " if packed else ""
+    tiles = QUANT_TILES if packed else TILES
     head = dispatch(("byte[] qs, float[] ds, " if packed else "") + "float[] x, float[] y", "",
-                    lambda T: f"row{T}({args}r, x, y, t);")
-    write(path, head + "".join("\n" + gen(T) for T in TILES))
+                    lambda T: f"row{T}({args}r, x, y, t);", tiles)
+    write(path, head + "".join("\n" + gen(T) for T in tiles))
 
 
 def grp(T, P):
@@ -169,5 +172,5 @@ def grp_call(T):
 
 
 write("Int8GroupMatrix.java",
-      dispatch("float[] x, float[] sums, float[] y", "        int p = group / L;\n", grp_call)
-      + "".join("\n" + grp(T, P) for T in TILES for P in (1, 2, 4)))
+      dispatch("float[] x, float[] sums, float[] y", "        int p = group / L;\n", grp_call, QUANT_TILES)
+      + "".join("\n" + grp(T, P) for T in QUANT_TILES for P in (1, 2, 4)))

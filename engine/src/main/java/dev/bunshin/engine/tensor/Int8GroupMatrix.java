@@ -60,8 +60,6 @@ abstract class Int8GroupMatrix extends RepackedMatrix {
 
     /** Rows per group of the tiled kernel. */
     private static final int ROW_GROUP = 16;
-    /** Largest token tile: 8 needs 16 vector registers of accumulators (AVX-512 has 32, AVX2 16). */
-    private static final int MAX_TILE = L >= 16 ? 8 : 4;
     private static final VectorSpecies<Integer> I = F.withLanes(int.class);
 
     @Override
@@ -90,16 +88,6 @@ abstract class Int8GroupMatrix extends RepackedMatrix {
         for (int g = rowStart; g < rowEnd; g += ROW_GROUP) {
             int gEnd = Math.min(rowEnd, g + ROW_GROUP);
             int t = 0;
-            for (; t + 8 <= n && MAX_TILE >= 8; t += 8) {
-                for (int r = g; r < gEnd; r++) {
-                    switch (p) {
-                        case 1 -> row8p1(r, x, sums, y, t);
-                        case 2 -> row8p2(r, x, sums, y, t);
-                        case 4 -> row8p4(r, x, sums, y, t);
-                        default -> throw new IllegalStateException("group " + group + " with " + L + " lanes");
-                    }
-                }
-            }
             for (; t + 4 <= n; t += 4) {
                 for (int r = g; r < gEnd; r++) {
                     switch (p) {
@@ -131,158 +119,6 @@ abstract class Int8GroupMatrix extends RepackedMatrix {
                 }
             }
         }
-    }
-
-    private void row8p1(int r, float[] x, float[] sums, float[] y, int t) {
-        int groups = cols / group;
-        int qo = r * cols, go = r * groups;
-        int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols, x4 = x3 + cols, x5 = x4 + cols, x6 = x5 + cols, x7 = x6 + cols;
-        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F), a4 = FloatVector.zero(F), a5 = FloatVector.zero(F), a6 = FloatVector.zero(F), a7 = FloatVector.zero(F);
-        for (int g = 0; g < groups; g++) {
-            int i = g * 1 * L;
-            FloatVector w = w(q, qo + i);
-            FloatVector s0 = w.mul(FloatVector.fromArray(F, x, x0 + i));
-            FloatVector s1 = w.mul(FloatVector.fromArray(F, x, x1 + i));
-            FloatVector s2 = w.mul(FloatVector.fromArray(F, x, x2 + i));
-            FloatVector s3 = w.mul(FloatVector.fromArray(F, x, x3 + i));
-            FloatVector s4 = w.mul(FloatVector.fromArray(F, x, x4 + i));
-            FloatVector s5 = w.mul(FloatVector.fromArray(F, x, x5 + i));
-            FloatVector s6 = w.mul(FloatVector.fromArray(F, x, x6 + i));
-            FloatVector s7 = w.mul(FloatVector.fromArray(F, x, x7 + i));
-            FloatVector d = FloatVector.broadcast(F, scale[go + g]);
-            a0 = s0.fma(d, a0);
-            a1 = s1.fma(d, a1);
-            a2 = s2.fma(d, a2);
-            a3 = s3.fma(d, a3);
-            a4 = s4.fma(d, a4);
-            a5 = s5.fma(d, a5);
-            a6 = s6.fma(d, a6);
-            a7 = s7.fma(d, a7);
-        }
-        y[(t + 0) * rows + r] = sumLanes(a0) + minTerm(go, sums, (t + 0) * groups);
-        y[(t + 1) * rows + r] = sumLanes(a1) + minTerm(go, sums, (t + 1) * groups);
-        y[(t + 2) * rows + r] = sumLanes(a2) + minTerm(go, sums, (t + 2) * groups);
-        y[(t + 3) * rows + r] = sumLanes(a3) + minTerm(go, sums, (t + 3) * groups);
-        y[(t + 4) * rows + r] = sumLanes(a4) + minTerm(go, sums, (t + 4) * groups);
-        y[(t + 5) * rows + r] = sumLanes(a5) + minTerm(go, sums, (t + 5) * groups);
-        y[(t + 6) * rows + r] = sumLanes(a6) + minTerm(go, sums, (t + 6) * groups);
-        y[(t + 7) * rows + r] = sumLanes(a7) + minTerm(go, sums, (t + 7) * groups);
-    }
-
-    private void row8p2(int r, float[] x, float[] sums, float[] y, int t) {
-        int groups = cols / group;
-        int qo = r * cols, go = r * groups;
-        int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols, x4 = x3 + cols, x5 = x4 + cols, x6 = x5 + cols, x7 = x6 + cols;
-        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F), a4 = FloatVector.zero(F), a5 = FloatVector.zero(F), a6 = FloatVector.zero(F), a7 = FloatVector.zero(F);
-        for (int g = 0; g < groups; g++) {
-            int i = g * 2 * L;
-            FloatVector w = w(q, qo + i);
-            FloatVector s0 = w.mul(FloatVector.fromArray(F, x, x0 + i));
-            FloatVector s1 = w.mul(FloatVector.fromArray(F, x, x1 + i));
-            FloatVector s2 = w.mul(FloatVector.fromArray(F, x, x2 + i));
-            FloatVector s3 = w.mul(FloatVector.fromArray(F, x, x3 + i));
-            FloatVector s4 = w.mul(FloatVector.fromArray(F, x, x4 + i));
-            FloatVector s5 = w.mul(FloatVector.fromArray(F, x, x5 + i));
-            FloatVector s6 = w.mul(FloatVector.fromArray(F, x, x6 + i));
-            FloatVector s7 = w.mul(FloatVector.fromArray(F, x, x7 + i));
-            w = w(q, qo + i + 1 * L);
-            s0 = w.fma(FloatVector.fromArray(F, x, x0 + i + 1 * L), s0);
-            s1 = w.fma(FloatVector.fromArray(F, x, x1 + i + 1 * L), s1);
-            s2 = w.fma(FloatVector.fromArray(F, x, x2 + i + 1 * L), s2);
-            s3 = w.fma(FloatVector.fromArray(F, x, x3 + i + 1 * L), s3);
-            s4 = w.fma(FloatVector.fromArray(F, x, x4 + i + 1 * L), s4);
-            s5 = w.fma(FloatVector.fromArray(F, x, x5 + i + 1 * L), s5);
-            s6 = w.fma(FloatVector.fromArray(F, x, x6 + i + 1 * L), s6);
-            s7 = w.fma(FloatVector.fromArray(F, x, x7 + i + 1 * L), s7);
-            FloatVector d = FloatVector.broadcast(F, scale[go + g]);
-            a0 = s0.fma(d, a0);
-            a1 = s1.fma(d, a1);
-            a2 = s2.fma(d, a2);
-            a3 = s3.fma(d, a3);
-            a4 = s4.fma(d, a4);
-            a5 = s5.fma(d, a5);
-            a6 = s6.fma(d, a6);
-            a7 = s7.fma(d, a7);
-        }
-        y[(t + 0) * rows + r] = sumLanes(a0) + minTerm(go, sums, (t + 0) * groups);
-        y[(t + 1) * rows + r] = sumLanes(a1) + minTerm(go, sums, (t + 1) * groups);
-        y[(t + 2) * rows + r] = sumLanes(a2) + minTerm(go, sums, (t + 2) * groups);
-        y[(t + 3) * rows + r] = sumLanes(a3) + minTerm(go, sums, (t + 3) * groups);
-        y[(t + 4) * rows + r] = sumLanes(a4) + minTerm(go, sums, (t + 4) * groups);
-        y[(t + 5) * rows + r] = sumLanes(a5) + minTerm(go, sums, (t + 5) * groups);
-        y[(t + 6) * rows + r] = sumLanes(a6) + minTerm(go, sums, (t + 6) * groups);
-        y[(t + 7) * rows + r] = sumLanes(a7) + minTerm(go, sums, (t + 7) * groups);
-    }
-
-    private void row8p4(int r, float[] x, float[] sums, float[] y, int t) {
-        int groups = cols / group;
-        int qo = r * cols, go = r * groups;
-        int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols, x4 = x3 + cols, x5 = x4 + cols, x6 = x5 + cols, x7 = x6 + cols;
-        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F), a4 = FloatVector.zero(F), a5 = FloatVector.zero(F), a6 = FloatVector.zero(F), a7 = FloatVector.zero(F);
-        for (int g = 0; g < groups; g++) {
-            int i = g * 4 * L;
-            FloatVector w = w(q, qo + i);
-            FloatVector s0 = w.mul(FloatVector.fromArray(F, x, x0 + i));
-            FloatVector s1 = w.mul(FloatVector.fromArray(F, x, x1 + i));
-            FloatVector s2 = w.mul(FloatVector.fromArray(F, x, x2 + i));
-            FloatVector s3 = w.mul(FloatVector.fromArray(F, x, x3 + i));
-            FloatVector s4 = w.mul(FloatVector.fromArray(F, x, x4 + i));
-            FloatVector s5 = w.mul(FloatVector.fromArray(F, x, x5 + i));
-            FloatVector s6 = w.mul(FloatVector.fromArray(F, x, x6 + i));
-            FloatVector s7 = w.mul(FloatVector.fromArray(F, x, x7 + i));
-            FloatVector w1 = w(q, qo + i + 1 * L);
-            FloatVector w2 = w(q, qo + i + 2 * L);
-            FloatVector w3 = w(q, qo + i + 3 * L);
-            FloatVector u0 = w1.mul(FloatVector.fromArray(F, x, x0 + i + L));
-            s0 = w2.fma(FloatVector.fromArray(F, x, x0 + i + 2 * L), s0);
-            u0 = w3.fma(FloatVector.fromArray(F, x, x0 + i + 3 * L), u0);
-            s0 = s0.add(u0);
-            FloatVector u1 = w1.mul(FloatVector.fromArray(F, x, x1 + i + L));
-            s1 = w2.fma(FloatVector.fromArray(F, x, x1 + i + 2 * L), s1);
-            u1 = w3.fma(FloatVector.fromArray(F, x, x1 + i + 3 * L), u1);
-            s1 = s1.add(u1);
-            FloatVector u2 = w1.mul(FloatVector.fromArray(F, x, x2 + i + L));
-            s2 = w2.fma(FloatVector.fromArray(F, x, x2 + i + 2 * L), s2);
-            u2 = w3.fma(FloatVector.fromArray(F, x, x2 + i + 3 * L), u2);
-            s2 = s2.add(u2);
-            FloatVector u3 = w1.mul(FloatVector.fromArray(F, x, x3 + i + L));
-            s3 = w2.fma(FloatVector.fromArray(F, x, x3 + i + 2 * L), s3);
-            u3 = w3.fma(FloatVector.fromArray(F, x, x3 + i + 3 * L), u3);
-            s3 = s3.add(u3);
-            FloatVector u4 = w1.mul(FloatVector.fromArray(F, x, x4 + i + L));
-            s4 = w2.fma(FloatVector.fromArray(F, x, x4 + i + 2 * L), s4);
-            u4 = w3.fma(FloatVector.fromArray(F, x, x4 + i + 3 * L), u4);
-            s4 = s4.add(u4);
-            FloatVector u5 = w1.mul(FloatVector.fromArray(F, x, x5 + i + L));
-            s5 = w2.fma(FloatVector.fromArray(F, x, x5 + i + 2 * L), s5);
-            u5 = w3.fma(FloatVector.fromArray(F, x, x5 + i + 3 * L), u5);
-            s5 = s5.add(u5);
-            FloatVector u6 = w1.mul(FloatVector.fromArray(F, x, x6 + i + L));
-            s6 = w2.fma(FloatVector.fromArray(F, x, x6 + i + 2 * L), s6);
-            u6 = w3.fma(FloatVector.fromArray(F, x, x6 + i + 3 * L), u6);
-            s6 = s6.add(u6);
-            FloatVector u7 = w1.mul(FloatVector.fromArray(F, x, x7 + i + L));
-            s7 = w2.fma(FloatVector.fromArray(F, x, x7 + i + 2 * L), s7);
-            u7 = w3.fma(FloatVector.fromArray(F, x, x7 + i + 3 * L), u7);
-            s7 = s7.add(u7);
-            FloatVector d = FloatVector.broadcast(F, scale[go + g]);
-            a0 = s0.fma(d, a0);
-            a1 = s1.fma(d, a1);
-            a2 = s2.fma(d, a2);
-            a3 = s3.fma(d, a3);
-            a4 = s4.fma(d, a4);
-            a5 = s5.fma(d, a5);
-            a6 = s6.fma(d, a6);
-            a7 = s7.fma(d, a7);
-        }
-        y[(t + 0) * rows + r] = sumLanes(a0) + minTerm(go, sums, (t + 0) * groups);
-        y[(t + 1) * rows + r] = sumLanes(a1) + minTerm(go, sums, (t + 1) * groups);
-        y[(t + 2) * rows + r] = sumLanes(a2) + minTerm(go, sums, (t + 2) * groups);
-        y[(t + 3) * rows + r] = sumLanes(a3) + minTerm(go, sums, (t + 3) * groups);
-        y[(t + 4) * rows + r] = sumLanes(a4) + minTerm(go, sums, (t + 4) * groups);
-        y[(t + 5) * rows + r] = sumLanes(a5) + minTerm(go, sums, (t + 5) * groups);
-        y[(t + 6) * rows + r] = sumLanes(a6) + minTerm(go, sums, (t + 6) * groups);
-        y[(t + 7) * rows + r] = sumLanes(a7) + minTerm(go, sums, (t + 7) * groups);
     }
 
     private void row4p1(int r, float[] x, float[] sums, float[] y, int t) {

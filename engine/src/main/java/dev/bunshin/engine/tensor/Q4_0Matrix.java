@@ -37,8 +37,6 @@ final class Q4_0Matrix extends MappedMatrix {
     private static final VectorSpecies<Integer> I = VectorMath.VECTOR ? F.withLanes(int.class) : null;
     /** Byte vectors per block's 16 bytes of nibbles. */
     private static final int P = 16 / Math.max(L, 1);
-    /** Largest token tile: 8 needs 16 vector registers of accumulators (AVX-512 has 32, AVX2 16). */
-    private static final int MAX_TILE = L >= 16 ? 8 : 4;
 
     /** Quants and scales copied out of the mapping; made on the first matmul (an embedding only decodes rows). */
     private volatile Packed packed;
@@ -120,9 +118,6 @@ final class Q4_0Matrix extends MappedMatrix {
         for (int g = rowStart; g < rowEnd; g += ROW_GROUP) {
             int gEnd = Math.min(rowEnd, g + ROW_GROUP);
             int t = 0;
-            for (; t + 8 <= n && MAX_TILE >= 8; t += 8) {
-                for (int r = g; r < gEnd; r++) row8(qs, ds, r, x, y, t);
-            }
             for (; t + 4 <= n; t += 4) {
                 for (int r = g; r < gEnd; r++) row4(qs, ds, r, x, y, t);
             }
@@ -133,75 +128,6 @@ final class Q4_0Matrix extends MappedMatrix {
                 for (int r = g; r < gEnd; r++) row1(qs, ds, r, x, y, t);
             }
         }
-    }
-
-    private void row8(byte[] qs, float[] ds, int r, float[] x, float[] y, int t) {
-        int nb = cols / QK;
-        int qb = r * (cols / 2), db = r * nb;
-        int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols, x4 = x3 + cols, x5 = x4 + cols, x6 = x5 + cols, x7 = x6 + cols;
-        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F), a4 = FloatVector.zero(F), a5 = FloatVector.zero(F), a6 = FloatVector.zero(F), a7 = FloatVector.zero(F);
-        for (int b = 0; b < nb; b++) {
-            int q = qb + b * 16, c = b * QK;
-            {
-                IntVector v = bytes(qs, q);
-                FloatVector wl = lo(v), wh = hi(v);
-                FloatVector s0 = wl.mul(FloatVector.fromArray(F, x, x0 + c));
-                FloatVector s1 = wl.mul(FloatVector.fromArray(F, x, x1 + c));
-                FloatVector s2 = wl.mul(FloatVector.fromArray(F, x, x2 + c));
-                FloatVector s3 = wl.mul(FloatVector.fromArray(F, x, x3 + c));
-                FloatVector s4 = wl.mul(FloatVector.fromArray(F, x, x4 + c));
-                FloatVector s5 = wl.mul(FloatVector.fromArray(F, x, x5 + c));
-                FloatVector s6 = wl.mul(FloatVector.fromArray(F, x, x6 + c));
-                FloatVector s7 = wl.mul(FloatVector.fromArray(F, x, x7 + c));
-                s0 = wh.fma(FloatVector.fromArray(F, x, x0 + c + 16), s0);
-                s1 = wh.fma(FloatVector.fromArray(F, x, x1 + c + 16), s1);
-                s2 = wh.fma(FloatVector.fromArray(F, x, x2 + c + 16), s2);
-                s3 = wh.fma(FloatVector.fromArray(F, x, x3 + c + 16), s3);
-                s4 = wh.fma(FloatVector.fromArray(F, x, x4 + c + 16), s4);
-                s5 = wh.fma(FloatVector.fromArray(F, x, x5 + c + 16), s5);
-                s6 = wh.fma(FloatVector.fromArray(F, x, x6 + c + 16), s6);
-                s7 = wh.fma(FloatVector.fromArray(F, x, x7 + c + 16), s7);
-                for (int p = 1; p < P; p++) {
-                    v = bytes(qs, q + p * L);
-                    wl = lo(v);
-                    wh = hi(v);
-                    int cp = c + p * L;
-                    s0 = wl.fma(FloatVector.fromArray(F, x, x0 + cp), s0);
-                    s1 = wl.fma(FloatVector.fromArray(F, x, x1 + cp), s1);
-                    s2 = wl.fma(FloatVector.fromArray(F, x, x2 + cp), s2);
-                    s3 = wl.fma(FloatVector.fromArray(F, x, x3 + cp), s3);
-                    s4 = wl.fma(FloatVector.fromArray(F, x, x4 + cp), s4);
-                    s5 = wl.fma(FloatVector.fromArray(F, x, x5 + cp), s5);
-                    s6 = wl.fma(FloatVector.fromArray(F, x, x6 + cp), s6);
-                    s7 = wl.fma(FloatVector.fromArray(F, x, x7 + cp), s7);
-                    s0 = wh.fma(FloatVector.fromArray(F, x, x0 + cp + 16), s0);
-                    s1 = wh.fma(FloatVector.fromArray(F, x, x1 + cp + 16), s1);
-                    s2 = wh.fma(FloatVector.fromArray(F, x, x2 + cp + 16), s2);
-                    s3 = wh.fma(FloatVector.fromArray(F, x, x3 + cp + 16), s3);
-                    s4 = wh.fma(FloatVector.fromArray(F, x, x4 + cp + 16), s4);
-                    s5 = wh.fma(FloatVector.fromArray(F, x, x5 + cp + 16), s5);
-                    s6 = wh.fma(FloatVector.fromArray(F, x, x6 + cp + 16), s6);
-                    s7 = wh.fma(FloatVector.fromArray(F, x, x7 + cp + 16), s7);
-                }
-                FloatVector d = FloatVector.broadcast(F, ds[db + b]);
-                a0 = s0.fma(d, a0);
-                a1 = s1.fma(d, a1);
-                a2 = s2.fma(d, a2);
-                a3 = s3.fma(d, a3);
-                a4 = s4.fma(d, a4);
-                a5 = s5.fma(d, a5);
-                a6 = s6.fma(d, a6);
-                a7 = s7.fma(d, a7);
-            }
-        }
-        y[(t + 0) * rows + r] = sumLanes(a0);
-        y[(t + 1) * rows + r] = sumLanes(a1);
-        y[(t + 2) * rows + r] = sumLanes(a2);
-        y[(t + 3) * rows + r] = sumLanes(a3);
-        y[(t + 4) * rows + r] = sumLanes(a4);
-        y[(t + 5) * rows + r] = sumLanes(a5);
-        y[(t + 6) * rows + r] = sumLanes(a6);
-        y[(t + 7) * rows + r] = sumLanes(a7);
     }
 
     private void row4(byte[] qs, float[] ds, int r, float[] x, float[] y, int t) {

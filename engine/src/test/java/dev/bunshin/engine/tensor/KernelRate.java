@@ -25,7 +25,8 @@ public final class KernelRate {
                 float[] x = RandomTensors.activations(n, cols, 3);
                 float[] y = new float[n * rows];
                 int passes = Math.max(1, 16 / n);
-                for (int i = 0; i < 30; i++) w.matmul(x, y, n, 0, rows); // warm-up: C2 compiles the kernels
+                // Warm-up: C2 compiles the kernels (each tile's method on its own, so give every n two seconds).
+                for (long end = System.nanoTime() + 2_000_000_000L; System.nanoTime() < end; ) w.matmul(x, y, n, 0, rows);
                 double[] rates = new double[9];
                 for (int i = 0; i < rates.length; i++) {
                     long t0 = System.nanoTime();
