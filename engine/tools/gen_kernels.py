@@ -51,55 +51,99 @@ def f32(T):
             "    }\n")
 
 
-def s_decl_first(T, w, c):
-    return "".join(f"                FloatVector s{i} = {w}.mul(FloatVector.fromArray(F, x, x{i} + {c}));\n" for i in range(T))
+def s_decl_first(T, w, c, indent="                "):
+    return "".join(f"{indent}FloatVector s{i} = {w}.mul(FloatVector.fromArray(F, x, x{i} + {c}));\n" for i in range(T))
 
 
 def s_fma(T, w, c, indent="                    "):
     return "".join(f"{indent}s{i} = {w}.fma(FloatVector.fromArray(F, x, x{i} + {c}), s{i});\n" for i in range(T))
 
 
-def scale_acc(T):
-    return ("                FloatVector d = FloatVector.broadcast(F, ds[db + b]);\n" +
-            "".join(f"                a{i} = s{i}.fma(d, a{i});\n" for i in range(T)))
+def scale_acc(T, scale, acc, indent="                "):
+    return (f"{indent}FloatVector d = FloatVector.broadcast(F, {scale});\n" +
+            "".join(f"{indent}{acc}{i} = s{i}.fma(d, {acc}{i});\n" for i in range(T)))
+
+
+def paired(T, head, body, store_one, mode="runtime", unrolled=False):
+    """The block loop. body(b, acc) is one block's code adding into accumulators acc0..acc{T-1}.
+
+    With PAIRED (AVX-512: a block is at most two float vectors), even blocks add into a0.., odd ones into c0..,
+    and the two are added at the end: a block's result then waits on the FMA two blocks back, not on the last one.
+    One chain bounded a decode step streaming its weights from memory (docs/benchmarks.md, "Two accumulator chains
+    per token on AVX-512"). unrolled: one token unrolls two blocks per iteration (two()), faster for Q8_0's n=1;
+    tiles rotate the chains instead (swap(), the same sums without a second copy of the body). Every tile size adds
+    the same products in the same order per token, so a token's bits do not depend on its batch.
+    """
+    acc_c = "FloatVector " + ", ".join(f"c{i} = FloatVector.zero(F)" for i in range(T)) + ";\n"
+
+    def two(ind):
+        return (ind + acc_c + ind + "int b = 0;\n" +
+                ind + "for (; b + 2 <= nb; b += 2) {\n" + body("b", "a", ind + "    ") + body("b + 1", "c", ind + "    ") +
+                ind + "}\n" + ind + "if (b < nb) {\n" + body("b", "a", ind + "    ") + ind + "}\n" +
+                "".join(f"{ind}{store_one(i, f'a{i}.add(c{i})')}\n" for i in range(T)))
+
+    def swap(ind):
+        # The same sums as two(): each block adds into the chain of two blocks back (c), then the chains swap.
+        # As many operations as one chain, without a second copy of the body (tiles of two or more tokens).
+        step = body("b", "n", ind + "    ").replace(f"{ind}    {{\n", f"{ind}    {{\n" + ind + "        FloatVector " +
+                                                    ", ".join(f"n{i} = c{i}" for i in range(T)) + ";\n", 1)
+        step = step[:step.rindex(f"{ind}    }}")] + "".join(f"{ind}        c{i} = a{i};\n{ind}        a{i} = n{i};\n" for i in range(T)) + f"{ind}    }}\n"
+        return (ind + acc_c + ind + "for (int b = 0; b < nb; b++) {\n" + step + ind + "}\n" +
+                "".join(f"{ind}{store_one(i, f'a{i}.add(c{i})')}\n" for i in range(T)))
+
+    def one(ind):
+        return (ind + "for (int b = 0; b < nb; b++) {\n" + body("b", "a", ind + "    ") + ind + "}\n" +
+                "".join(f"{ind}{store_one(i, f'a{i}')}\n" for i in range(T)))
+
+    pair = two if T == 1 and unrolled else swap
+    if mode == "never":
+        return head + acc_decl(T) + one("        ") + "    }\n"
+    return (head + acc_decl(T) + "        if (PAIRED) {\n" + pair("            ") +
+            "        } else {\n" + one("            ") + "        }\n    }\n")
+
+
+def par(e):
+    """An index expression ready to multiply: "b" stays, "b + 1" gets parentheses."""
+    return e if e.isidentifier() else f"({e})"
 
 
 def q8(T):
     # Sum each block's products first, then scale once: fewer operations than scaling every weight vector
     # when a tile is small (decode), which is the case that must run at memory speed.
-    return (f"    private void row{T}(byte[] qs, float[] ds, int r, float[] x, float[] y, int t) {{\n"
+    def body(b, acc, ind):
+        return (f"{ind}{{\n"
+                f"{ind}    int q = qb + {par(b)} * QK, c = {par(b)} * QK;\n"
+                f"{ind}    FloatVector w = w(qs, q);\n" + s_decl_first(T, "w", "c", ind + "    ") +
+                f"{ind}    for (int p = 1; p < P; p++) {{\n"
+                f"{ind}        w = w(qs, q + p * L);\n"
+                f"{ind}        int cp = c + p * L;\n" + s_fma(T, "w", "cp", ind + "        ") +
+                f"{ind}    }}\n" + scale_acc(T, f"ds[db + {b}]", acc, ind + "    ") +
+                f"{ind}}}\n")
+    head = (f"    private void row{T}(byte[] qs, float[] ds, int r, float[] x, float[] y, int t) {{\n"
             "        int nb = cols / QK;\n"
-            "        int qb = r * cols, db = r * nb;\n" + x_decl(T) + acc_decl(T) +
-            "        for (int b = 0; b < nb; b++) {\n"
-            "            int q = qb + b * QK, c = b * QK;\n"
-            "            {\n"
-            "                FloatVector w = w(qs, q);\n" + s_decl_first(T, "w", "c") +
-            "                for (int p = 1; p < P; p++) {\n"
-            "                    w = w(qs, q + p * L);\n"
-            "                    int cp = c + p * L;\n" + s_fma(T, "w", "cp") +
-            "                }\n" + scale_acc(T) +
-            "            }\n"
-            "        }\n" + store(T) + "    }\n")
+            "        int qb = r * cols, db = r * nb;\n" + x_decl(T))
+    return paired(T, head, body, lambda i, v: f"y[(t + {i}) * rows + r] = sumLanes({v});", unrolled=True)
 
 
 def q4(T):
-    return (f"    private void row{T}(byte[] qs, float[] ds, int r, float[] x, float[] y, int t) {{\n"
+    def body(b, acc, ind):
+        return (f"{ind}{{\n"
+                f"{ind}    int q = qb + {par(b)} * 16, c = {par(b)} * QK;\n"
+                f"{ind}    IntVector v = bytes(qs, q);\n"
+                f"{ind}    FloatVector wl = lo(v), wh = hi(v);\n" + s_decl_first(T, "wl", "c", ind + "    ") +
+                s_fma(T, "wh", "c + 16", ind + "    ") +
+                f"{ind}    for (int p = 1; p < P; p++) {{\n"
+                f"{ind}        v = bytes(qs, q + p * L);\n"
+                f"{ind}        wl = lo(v);\n"
+                f"{ind}        wh = hi(v);\n"
+                f"{ind}        int cp = c + p * L;\n" + s_fma(T, "wl", "cp", ind + "        ") +
+                s_fma(T, "wh", "cp + 16", ind + "        ") +
+                f"{ind}    }}\n" + scale_acc(T, f"ds[db + {b}]", acc, ind + "    ") +
+                f"{ind}}}\n")
+    head = (f"    private void row{T}(byte[] qs, float[] ds, int r, float[] x, float[] y, int t) {{\n"
             "        int nb = cols / QK;\n"
-            "        int qb = r * (cols / 2), db = r * nb;\n" + x_decl(T) + acc_decl(T) +
-            "        for (int b = 0; b < nb; b++) {\n"
-            "            int q = qb + b * 16, c = b * QK;\n"
-            "            {\n"
-            "                IntVector v = bytes(qs, q);\n"
-            "                FloatVector wl = lo(v), wh = hi(v);\n" + s_decl_first(T, "wl", "c") +
-            s_fma(T, "wh", "c + 16", "                ") +
-            "                for (int p = 1; p < P; p++) {\n"
-            "                    v = bytes(qs, q + p * L);\n"
-            "                    wl = lo(v);\n"
-            "                    wh = hi(v);\n"
-            "                    int cp = c + p * L;\n" + s_fma(T, "wl", "cp") + s_fma(T, "wh", "cp + 16") +
-            "                }\n" + scale_acc(T) +
-            "            }\n"
-            "        }\n" + store(T) + "    }\n")
+            "        int qb = r * (cols / 2), db = r * nb;\n" + x_decl(T))
+    return paired(T, head, body, lambda i, v: f"y[(t + {i}) * rows + r] = sumLanes({v});")
 
 
 def dispatch(params, prologue, call, tiles):
@@ -135,33 +179,39 @@ for path, gen in [("F32Matrix.java", f32), ("Q8_0Matrix.java", q8), ("Q4_0Matrix
 
 
 def grp(T, P):
-    """Int8GroupMatrix: one signed byte per weight, P float vectors per group, one scale (and min) per group."""
+    """Int8GroupMatrix: one signed byte per weight, P float vectors per group, one scale (and min) per group.
+
+    One chain per token (paired() was tried here, docs/benchmarks.md "Two accumulator chains": no gain on AVX-512, on AVX2 the
+    second set of accumulators spilled, Q6_K n=16 22.7 -> 17.3 Gw/s); groups of four split their sum in two inside
+    the group.
+    """
+    def body(g, acc, ind):
+        s = (f"{ind}{{\n"
+             f"{ind}    int i = {par(g)} * {P} * L;\n"
+             f"{ind}    FloatVector w = w(q, qo + i);\n")
+        s += "".join(f"{ind}    FloatVector s{k} = w.mul(FloatVector.fromArray(F, x, x{k} + i));\n" for k in range(T))
+        if P == 4:
+            # Two chains of two (even and odd vectors), added at the end: half the FMA latency a decode step waits on.
+            # The four weight vectors are converted first, then each token runs its chains (fewer live registers).
+            s += "".join(f"{ind}    FloatVector w{p} = w(q, qo + i + {p} * L);\n" for p in range(1, 4))
+            for k in range(T):
+                s += (f"{ind}    FloatVector u{k} = w1.mul(FloatVector.fromArray(F, x, x{k} + i + L));\n"
+                      f"{ind}    s{k} = w2.fma(FloatVector.fromArray(F, x, x{k} + i + 2 * L), s{k});\n"
+                      f"{ind}    u{k} = w3.fma(FloatVector.fromArray(F, x, x{k} + i + 3 * L), u{k});\n"
+                      f"{ind}    s{k} = s{k}.add(u{k});\n")
+        for p in range(1, P if P != 4 else 1):
+            s += f"{ind}    w = w(q, qo + i + {p} * L);\n"
+            s += "".join(f"{ind}    s{k} = w.fma(FloatVector.fromArray(F, x, x{k} + i + {p} * L), s{k});\n" for k in range(T))
+        return s + scale_acc(T, f"scale[go + {g}]", acc, ind + "    ") + f"{ind}}}\n"
+
     x = "".join(f", x{i} = x{i-1} + cols" for i in range(1, T))
-    s = (f"    private void row{T}p{P}(int r, float[] x, float[] sums, float[] y, int t) {{\n"
-         "        int groups = cols / group;\n"
-         "        int qo = r * cols, go = r * groups;\n"
-         f"        int x0 = t * cols{x};\n" + acc_decl(T) +
-         "        for (int g = 0; g < groups; g++) {\n"
-         f"            int i = g * {P} * L;\n"
-         "            FloatVector w = w(q, qo + i);\n")
-    s += "".join(f"            FloatVector s{k} = w.mul(FloatVector.fromArray(F, x, x{k} + i));\n" for k in range(T))
-    if P == 4:
-        # Two chains of two (even and odd vectors), added at the end: half the FMA latency a decode step waits on.
-        # The four weight vectors are converted first, then each token runs its chains (fewer live registers).
-        s += "".join(f"            FloatVector w{p} = w(q, qo + i + {p} * L);\n" for p in range(1, 4))
-        for k in range(T):
-            s += (f"            FloatVector u{k} = w1.mul(FloatVector.fromArray(F, x, x{k} + i + L));\n"
-                  f"            s{k} = w2.fma(FloatVector.fromArray(F, x, x{k} + i + 2 * L), s{k});\n"
-                  f"            u{k} = w3.fma(FloatVector.fromArray(F, x, x{k} + i + 3 * L), u{k});\n"
-                  f"            s{k} = s{k}.add(u{k});\n")
-    for p in range(1, P if P != 4 else 1):
-        s += f"            w = w(q, qo + i + {p} * L);\n"
-        s += "".join(f"            s{k} = w.fma(FloatVector.fromArray(F, x, x{k} + i + {p} * L), s{k});\n" for k in range(T))
-    s += "            FloatVector d = FloatVector.broadcast(F, scale[go + g]);\n"
-    s += "".join(f"            a{k} = s{k}.fma(d, a{k});\n" for k in range(T))
-    s += "        }\n"
-    s += "".join(f"        y[(t + {k}) * rows + r] = sumLanes(a{k}) + minTerm(go, sums, (t + {k}) * groups);\n" for k in range(T))
-    return s + "    }\n"
+    head = (f"    private void row{T}p{P}(int r, float[] x, float[] sums, float[] y, int t) {{\n"
+            "        int nb = cols / group;\n"
+            "        int qo = r * cols, go = r * nb;\n"
+            f"        int x0 = t * cols{x};\n")
+    return paired(T, head, body,
+                  lambda k, v: f"y[(t + {k}) * rows + r] = sumLanes({v}) + minTerm(go, sums, (t + {k}) * nb);",
+                  "never")
 
 
 def grp_call(T):

@@ -122,221 +122,239 @@ abstract class Int8GroupMatrix extends RepackedMatrix {
     }
 
     private void row4p1(int r, float[] x, float[] sums, float[] y, int t) {
-        int groups = cols / group;
-        int qo = r * cols, go = r * groups;
+        int nb = cols / group;
+        int qo = r * cols, go = r * nb;
         int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-        for (int g = 0; g < groups; g++) {
-            int i = g * 1 * L;
-            FloatVector w = w(q, qo + i);
-            FloatVector s0 = w.mul(FloatVector.fromArray(F, x, x0 + i));
-            FloatVector s1 = w.mul(FloatVector.fromArray(F, x, x1 + i));
-            FloatVector s2 = w.mul(FloatVector.fromArray(F, x, x2 + i));
-            FloatVector s3 = w.mul(FloatVector.fromArray(F, x, x3 + i));
-            FloatVector d = FloatVector.broadcast(F, scale[go + g]);
-            a0 = s0.fma(d, a0);
-            a1 = s1.fma(d, a1);
-            a2 = s2.fma(d, a2);
-            a3 = s3.fma(d, a3);
+        for (int b = 0; b < nb; b++) {
+            {
+                int i = b * 1 * L;
+                FloatVector w = w(q, qo + i);
+                FloatVector s0 = w.mul(FloatVector.fromArray(F, x, x0 + i));
+                FloatVector s1 = w.mul(FloatVector.fromArray(F, x, x1 + i));
+                FloatVector s2 = w.mul(FloatVector.fromArray(F, x, x2 + i));
+                FloatVector s3 = w.mul(FloatVector.fromArray(F, x, x3 + i));
+                FloatVector d = FloatVector.broadcast(F, scale[go + b]);
+                a0 = s0.fma(d, a0);
+                a1 = s1.fma(d, a1);
+                a2 = s2.fma(d, a2);
+                a3 = s3.fma(d, a3);
+            }
         }
-        y[(t + 0) * rows + r] = sumLanes(a0) + minTerm(go, sums, (t + 0) * groups);
-        y[(t + 1) * rows + r] = sumLanes(a1) + minTerm(go, sums, (t + 1) * groups);
-        y[(t + 2) * rows + r] = sumLanes(a2) + minTerm(go, sums, (t + 2) * groups);
-        y[(t + 3) * rows + r] = sumLanes(a3) + minTerm(go, sums, (t + 3) * groups);
+        y[(t + 0) * rows + r] = sumLanes(a0) + minTerm(go, sums, (t + 0) * nb);
+        y[(t + 1) * rows + r] = sumLanes(a1) + minTerm(go, sums, (t + 1) * nb);
+        y[(t + 2) * rows + r] = sumLanes(a2) + minTerm(go, sums, (t + 2) * nb);
+        y[(t + 3) * rows + r] = sumLanes(a3) + minTerm(go, sums, (t + 3) * nb);
     }
 
     private void row4p2(int r, float[] x, float[] sums, float[] y, int t) {
-        int groups = cols / group;
-        int qo = r * cols, go = r * groups;
+        int nb = cols / group;
+        int qo = r * cols, go = r * nb;
         int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-        for (int g = 0; g < groups; g++) {
-            int i = g * 2 * L;
-            FloatVector w = w(q, qo + i);
-            FloatVector s0 = w.mul(FloatVector.fromArray(F, x, x0 + i));
-            FloatVector s1 = w.mul(FloatVector.fromArray(F, x, x1 + i));
-            FloatVector s2 = w.mul(FloatVector.fromArray(F, x, x2 + i));
-            FloatVector s3 = w.mul(FloatVector.fromArray(F, x, x3 + i));
-            w = w(q, qo + i + 1 * L);
-            s0 = w.fma(FloatVector.fromArray(F, x, x0 + i + 1 * L), s0);
-            s1 = w.fma(FloatVector.fromArray(F, x, x1 + i + 1 * L), s1);
-            s2 = w.fma(FloatVector.fromArray(F, x, x2 + i + 1 * L), s2);
-            s3 = w.fma(FloatVector.fromArray(F, x, x3 + i + 1 * L), s3);
-            FloatVector d = FloatVector.broadcast(F, scale[go + g]);
-            a0 = s0.fma(d, a0);
-            a1 = s1.fma(d, a1);
-            a2 = s2.fma(d, a2);
-            a3 = s3.fma(d, a3);
+        for (int b = 0; b < nb; b++) {
+            {
+                int i = b * 2 * L;
+                FloatVector w = w(q, qo + i);
+                FloatVector s0 = w.mul(FloatVector.fromArray(F, x, x0 + i));
+                FloatVector s1 = w.mul(FloatVector.fromArray(F, x, x1 + i));
+                FloatVector s2 = w.mul(FloatVector.fromArray(F, x, x2 + i));
+                FloatVector s3 = w.mul(FloatVector.fromArray(F, x, x3 + i));
+                w = w(q, qo + i + 1 * L);
+                s0 = w.fma(FloatVector.fromArray(F, x, x0 + i + 1 * L), s0);
+                s1 = w.fma(FloatVector.fromArray(F, x, x1 + i + 1 * L), s1);
+                s2 = w.fma(FloatVector.fromArray(F, x, x2 + i + 1 * L), s2);
+                s3 = w.fma(FloatVector.fromArray(F, x, x3 + i + 1 * L), s3);
+                FloatVector d = FloatVector.broadcast(F, scale[go + b]);
+                a0 = s0.fma(d, a0);
+                a1 = s1.fma(d, a1);
+                a2 = s2.fma(d, a2);
+                a3 = s3.fma(d, a3);
+            }
         }
-        y[(t + 0) * rows + r] = sumLanes(a0) + minTerm(go, sums, (t + 0) * groups);
-        y[(t + 1) * rows + r] = sumLanes(a1) + minTerm(go, sums, (t + 1) * groups);
-        y[(t + 2) * rows + r] = sumLanes(a2) + minTerm(go, sums, (t + 2) * groups);
-        y[(t + 3) * rows + r] = sumLanes(a3) + minTerm(go, sums, (t + 3) * groups);
+        y[(t + 0) * rows + r] = sumLanes(a0) + minTerm(go, sums, (t + 0) * nb);
+        y[(t + 1) * rows + r] = sumLanes(a1) + minTerm(go, sums, (t + 1) * nb);
+        y[(t + 2) * rows + r] = sumLanes(a2) + minTerm(go, sums, (t + 2) * nb);
+        y[(t + 3) * rows + r] = sumLanes(a3) + minTerm(go, sums, (t + 3) * nb);
     }
 
     private void row4p4(int r, float[] x, float[] sums, float[] y, int t) {
-        int groups = cols / group;
-        int qo = r * cols, go = r * groups;
+        int nb = cols / group;
+        int qo = r * cols, go = r * nb;
         int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-        for (int g = 0; g < groups; g++) {
-            int i = g * 4 * L;
-            FloatVector w = w(q, qo + i);
-            FloatVector s0 = w.mul(FloatVector.fromArray(F, x, x0 + i));
-            FloatVector s1 = w.mul(FloatVector.fromArray(F, x, x1 + i));
-            FloatVector s2 = w.mul(FloatVector.fromArray(F, x, x2 + i));
-            FloatVector s3 = w.mul(FloatVector.fromArray(F, x, x3 + i));
-            FloatVector w1 = w(q, qo + i + 1 * L);
-            FloatVector w2 = w(q, qo + i + 2 * L);
-            FloatVector w3 = w(q, qo + i + 3 * L);
-            FloatVector u0 = w1.mul(FloatVector.fromArray(F, x, x0 + i + L));
-            s0 = w2.fma(FloatVector.fromArray(F, x, x0 + i + 2 * L), s0);
-            u0 = w3.fma(FloatVector.fromArray(F, x, x0 + i + 3 * L), u0);
-            s0 = s0.add(u0);
-            FloatVector u1 = w1.mul(FloatVector.fromArray(F, x, x1 + i + L));
-            s1 = w2.fma(FloatVector.fromArray(F, x, x1 + i + 2 * L), s1);
-            u1 = w3.fma(FloatVector.fromArray(F, x, x1 + i + 3 * L), u1);
-            s1 = s1.add(u1);
-            FloatVector u2 = w1.mul(FloatVector.fromArray(F, x, x2 + i + L));
-            s2 = w2.fma(FloatVector.fromArray(F, x, x2 + i + 2 * L), s2);
-            u2 = w3.fma(FloatVector.fromArray(F, x, x2 + i + 3 * L), u2);
-            s2 = s2.add(u2);
-            FloatVector u3 = w1.mul(FloatVector.fromArray(F, x, x3 + i + L));
-            s3 = w2.fma(FloatVector.fromArray(F, x, x3 + i + 2 * L), s3);
-            u3 = w3.fma(FloatVector.fromArray(F, x, x3 + i + 3 * L), u3);
-            s3 = s3.add(u3);
-            FloatVector d = FloatVector.broadcast(F, scale[go + g]);
-            a0 = s0.fma(d, a0);
-            a1 = s1.fma(d, a1);
-            a2 = s2.fma(d, a2);
-            a3 = s3.fma(d, a3);
+        for (int b = 0; b < nb; b++) {
+            {
+                int i = b * 4 * L;
+                FloatVector w = w(q, qo + i);
+                FloatVector s0 = w.mul(FloatVector.fromArray(F, x, x0 + i));
+                FloatVector s1 = w.mul(FloatVector.fromArray(F, x, x1 + i));
+                FloatVector s2 = w.mul(FloatVector.fromArray(F, x, x2 + i));
+                FloatVector s3 = w.mul(FloatVector.fromArray(F, x, x3 + i));
+                FloatVector w1 = w(q, qo + i + 1 * L);
+                FloatVector w2 = w(q, qo + i + 2 * L);
+                FloatVector w3 = w(q, qo + i + 3 * L);
+                FloatVector u0 = w1.mul(FloatVector.fromArray(F, x, x0 + i + L));
+                s0 = w2.fma(FloatVector.fromArray(F, x, x0 + i + 2 * L), s0);
+                u0 = w3.fma(FloatVector.fromArray(F, x, x0 + i + 3 * L), u0);
+                s0 = s0.add(u0);
+                FloatVector u1 = w1.mul(FloatVector.fromArray(F, x, x1 + i + L));
+                s1 = w2.fma(FloatVector.fromArray(F, x, x1 + i + 2 * L), s1);
+                u1 = w3.fma(FloatVector.fromArray(F, x, x1 + i + 3 * L), u1);
+                s1 = s1.add(u1);
+                FloatVector u2 = w1.mul(FloatVector.fromArray(F, x, x2 + i + L));
+                s2 = w2.fma(FloatVector.fromArray(F, x, x2 + i + 2 * L), s2);
+                u2 = w3.fma(FloatVector.fromArray(F, x, x2 + i + 3 * L), u2);
+                s2 = s2.add(u2);
+                FloatVector u3 = w1.mul(FloatVector.fromArray(F, x, x3 + i + L));
+                s3 = w2.fma(FloatVector.fromArray(F, x, x3 + i + 2 * L), s3);
+                u3 = w3.fma(FloatVector.fromArray(F, x, x3 + i + 3 * L), u3);
+                s3 = s3.add(u3);
+                FloatVector d = FloatVector.broadcast(F, scale[go + b]);
+                a0 = s0.fma(d, a0);
+                a1 = s1.fma(d, a1);
+                a2 = s2.fma(d, a2);
+                a3 = s3.fma(d, a3);
+            }
         }
-        y[(t + 0) * rows + r] = sumLanes(a0) + minTerm(go, sums, (t + 0) * groups);
-        y[(t + 1) * rows + r] = sumLanes(a1) + minTerm(go, sums, (t + 1) * groups);
-        y[(t + 2) * rows + r] = sumLanes(a2) + minTerm(go, sums, (t + 2) * groups);
-        y[(t + 3) * rows + r] = sumLanes(a3) + minTerm(go, sums, (t + 3) * groups);
+        y[(t + 0) * rows + r] = sumLanes(a0) + minTerm(go, sums, (t + 0) * nb);
+        y[(t + 1) * rows + r] = sumLanes(a1) + minTerm(go, sums, (t + 1) * nb);
+        y[(t + 2) * rows + r] = sumLanes(a2) + minTerm(go, sums, (t + 2) * nb);
+        y[(t + 3) * rows + r] = sumLanes(a3) + minTerm(go, sums, (t + 3) * nb);
     }
 
     private void row2p1(int r, float[] x, float[] sums, float[] y, int t) {
-        int groups = cols / group;
-        int qo = r * cols, go = r * groups;
+        int nb = cols / group;
+        int qo = r * cols, go = r * nb;
         int x0 = t * cols, x1 = x0 + cols;
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
-        for (int g = 0; g < groups; g++) {
-            int i = g * 1 * L;
-            FloatVector w = w(q, qo + i);
-            FloatVector s0 = w.mul(FloatVector.fromArray(F, x, x0 + i));
-            FloatVector s1 = w.mul(FloatVector.fromArray(F, x, x1 + i));
-            FloatVector d = FloatVector.broadcast(F, scale[go + g]);
-            a0 = s0.fma(d, a0);
-            a1 = s1.fma(d, a1);
+        for (int b = 0; b < nb; b++) {
+            {
+                int i = b * 1 * L;
+                FloatVector w = w(q, qo + i);
+                FloatVector s0 = w.mul(FloatVector.fromArray(F, x, x0 + i));
+                FloatVector s1 = w.mul(FloatVector.fromArray(F, x, x1 + i));
+                FloatVector d = FloatVector.broadcast(F, scale[go + b]);
+                a0 = s0.fma(d, a0);
+                a1 = s1.fma(d, a1);
+            }
         }
-        y[(t + 0) * rows + r] = sumLanes(a0) + minTerm(go, sums, (t + 0) * groups);
-        y[(t + 1) * rows + r] = sumLanes(a1) + minTerm(go, sums, (t + 1) * groups);
+        y[(t + 0) * rows + r] = sumLanes(a0) + minTerm(go, sums, (t + 0) * nb);
+        y[(t + 1) * rows + r] = sumLanes(a1) + minTerm(go, sums, (t + 1) * nb);
     }
 
     private void row2p2(int r, float[] x, float[] sums, float[] y, int t) {
-        int groups = cols / group;
-        int qo = r * cols, go = r * groups;
+        int nb = cols / group;
+        int qo = r * cols, go = r * nb;
         int x0 = t * cols, x1 = x0 + cols;
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
-        for (int g = 0; g < groups; g++) {
-            int i = g * 2 * L;
-            FloatVector w = w(q, qo + i);
-            FloatVector s0 = w.mul(FloatVector.fromArray(F, x, x0 + i));
-            FloatVector s1 = w.mul(FloatVector.fromArray(F, x, x1 + i));
-            w = w(q, qo + i + 1 * L);
-            s0 = w.fma(FloatVector.fromArray(F, x, x0 + i + 1 * L), s0);
-            s1 = w.fma(FloatVector.fromArray(F, x, x1 + i + 1 * L), s1);
-            FloatVector d = FloatVector.broadcast(F, scale[go + g]);
-            a0 = s0.fma(d, a0);
-            a1 = s1.fma(d, a1);
+        for (int b = 0; b < nb; b++) {
+            {
+                int i = b * 2 * L;
+                FloatVector w = w(q, qo + i);
+                FloatVector s0 = w.mul(FloatVector.fromArray(F, x, x0 + i));
+                FloatVector s1 = w.mul(FloatVector.fromArray(F, x, x1 + i));
+                w = w(q, qo + i + 1 * L);
+                s0 = w.fma(FloatVector.fromArray(F, x, x0 + i + 1 * L), s0);
+                s1 = w.fma(FloatVector.fromArray(F, x, x1 + i + 1 * L), s1);
+                FloatVector d = FloatVector.broadcast(F, scale[go + b]);
+                a0 = s0.fma(d, a0);
+                a1 = s1.fma(d, a1);
+            }
         }
-        y[(t + 0) * rows + r] = sumLanes(a0) + minTerm(go, sums, (t + 0) * groups);
-        y[(t + 1) * rows + r] = sumLanes(a1) + minTerm(go, sums, (t + 1) * groups);
+        y[(t + 0) * rows + r] = sumLanes(a0) + minTerm(go, sums, (t + 0) * nb);
+        y[(t + 1) * rows + r] = sumLanes(a1) + minTerm(go, sums, (t + 1) * nb);
     }
 
     private void row2p4(int r, float[] x, float[] sums, float[] y, int t) {
-        int groups = cols / group;
-        int qo = r * cols, go = r * groups;
+        int nb = cols / group;
+        int qo = r * cols, go = r * nb;
         int x0 = t * cols, x1 = x0 + cols;
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
-        for (int g = 0; g < groups; g++) {
-            int i = g * 4 * L;
-            FloatVector w = w(q, qo + i);
-            FloatVector s0 = w.mul(FloatVector.fromArray(F, x, x0 + i));
-            FloatVector s1 = w.mul(FloatVector.fromArray(F, x, x1 + i));
-            FloatVector w1 = w(q, qo + i + 1 * L);
-            FloatVector w2 = w(q, qo + i + 2 * L);
-            FloatVector w3 = w(q, qo + i + 3 * L);
-            FloatVector u0 = w1.mul(FloatVector.fromArray(F, x, x0 + i + L));
-            s0 = w2.fma(FloatVector.fromArray(F, x, x0 + i + 2 * L), s0);
-            u0 = w3.fma(FloatVector.fromArray(F, x, x0 + i + 3 * L), u0);
-            s0 = s0.add(u0);
-            FloatVector u1 = w1.mul(FloatVector.fromArray(F, x, x1 + i + L));
-            s1 = w2.fma(FloatVector.fromArray(F, x, x1 + i + 2 * L), s1);
-            u1 = w3.fma(FloatVector.fromArray(F, x, x1 + i + 3 * L), u1);
-            s1 = s1.add(u1);
-            FloatVector d = FloatVector.broadcast(F, scale[go + g]);
-            a0 = s0.fma(d, a0);
-            a1 = s1.fma(d, a1);
+        for (int b = 0; b < nb; b++) {
+            {
+                int i = b * 4 * L;
+                FloatVector w = w(q, qo + i);
+                FloatVector s0 = w.mul(FloatVector.fromArray(F, x, x0 + i));
+                FloatVector s1 = w.mul(FloatVector.fromArray(F, x, x1 + i));
+                FloatVector w1 = w(q, qo + i + 1 * L);
+                FloatVector w2 = w(q, qo + i + 2 * L);
+                FloatVector w3 = w(q, qo + i + 3 * L);
+                FloatVector u0 = w1.mul(FloatVector.fromArray(F, x, x0 + i + L));
+                s0 = w2.fma(FloatVector.fromArray(F, x, x0 + i + 2 * L), s0);
+                u0 = w3.fma(FloatVector.fromArray(F, x, x0 + i + 3 * L), u0);
+                s0 = s0.add(u0);
+                FloatVector u1 = w1.mul(FloatVector.fromArray(F, x, x1 + i + L));
+                s1 = w2.fma(FloatVector.fromArray(F, x, x1 + i + 2 * L), s1);
+                u1 = w3.fma(FloatVector.fromArray(F, x, x1 + i + 3 * L), u1);
+                s1 = s1.add(u1);
+                FloatVector d = FloatVector.broadcast(F, scale[go + b]);
+                a0 = s0.fma(d, a0);
+                a1 = s1.fma(d, a1);
+            }
         }
-        y[(t + 0) * rows + r] = sumLanes(a0) + minTerm(go, sums, (t + 0) * groups);
-        y[(t + 1) * rows + r] = sumLanes(a1) + minTerm(go, sums, (t + 1) * groups);
+        y[(t + 0) * rows + r] = sumLanes(a0) + minTerm(go, sums, (t + 0) * nb);
+        y[(t + 1) * rows + r] = sumLanes(a1) + minTerm(go, sums, (t + 1) * nb);
     }
 
     private void row1p1(int r, float[] x, float[] sums, float[] y, int t) {
-        int groups = cols / group;
-        int qo = r * cols, go = r * groups;
+        int nb = cols / group;
+        int qo = r * cols, go = r * nb;
         int x0 = t * cols;
         FloatVector a0 = FloatVector.zero(F);
-        for (int g = 0; g < groups; g++) {
-            int i = g * 1 * L;
-            FloatVector w = w(q, qo + i);
-            FloatVector s0 = w.mul(FloatVector.fromArray(F, x, x0 + i));
-            FloatVector d = FloatVector.broadcast(F, scale[go + g]);
-            a0 = s0.fma(d, a0);
+        for (int b = 0; b < nb; b++) {
+            {
+                int i = b * 1 * L;
+                FloatVector w = w(q, qo + i);
+                FloatVector s0 = w.mul(FloatVector.fromArray(F, x, x0 + i));
+                FloatVector d = FloatVector.broadcast(F, scale[go + b]);
+                a0 = s0.fma(d, a0);
+            }
         }
-        y[(t + 0) * rows + r] = sumLanes(a0) + minTerm(go, sums, (t + 0) * groups);
+        y[(t + 0) * rows + r] = sumLanes(a0) + minTerm(go, sums, (t + 0) * nb);
     }
 
     private void row1p2(int r, float[] x, float[] sums, float[] y, int t) {
-        int groups = cols / group;
-        int qo = r * cols, go = r * groups;
+        int nb = cols / group;
+        int qo = r * cols, go = r * nb;
         int x0 = t * cols;
         FloatVector a0 = FloatVector.zero(F);
-        for (int g = 0; g < groups; g++) {
-            int i = g * 2 * L;
-            FloatVector w = w(q, qo + i);
-            FloatVector s0 = w.mul(FloatVector.fromArray(F, x, x0 + i));
-            w = w(q, qo + i + 1 * L);
-            s0 = w.fma(FloatVector.fromArray(F, x, x0 + i + 1 * L), s0);
-            FloatVector d = FloatVector.broadcast(F, scale[go + g]);
-            a0 = s0.fma(d, a0);
+        for (int b = 0; b < nb; b++) {
+            {
+                int i = b * 2 * L;
+                FloatVector w = w(q, qo + i);
+                FloatVector s0 = w.mul(FloatVector.fromArray(F, x, x0 + i));
+                w = w(q, qo + i + 1 * L);
+                s0 = w.fma(FloatVector.fromArray(F, x, x0 + i + 1 * L), s0);
+                FloatVector d = FloatVector.broadcast(F, scale[go + b]);
+                a0 = s0.fma(d, a0);
+            }
         }
-        y[(t + 0) * rows + r] = sumLanes(a0) + minTerm(go, sums, (t + 0) * groups);
+        y[(t + 0) * rows + r] = sumLanes(a0) + minTerm(go, sums, (t + 0) * nb);
     }
 
     private void row1p4(int r, float[] x, float[] sums, float[] y, int t) {
-        int groups = cols / group;
-        int qo = r * cols, go = r * groups;
+        int nb = cols / group;
+        int qo = r * cols, go = r * nb;
         int x0 = t * cols;
         FloatVector a0 = FloatVector.zero(F);
-        for (int g = 0; g < groups; g++) {
-            int i = g * 4 * L;
-            FloatVector w = w(q, qo + i);
-            FloatVector s0 = w.mul(FloatVector.fromArray(F, x, x0 + i));
-            FloatVector w1 = w(q, qo + i + 1 * L);
-            FloatVector w2 = w(q, qo + i + 2 * L);
-            FloatVector w3 = w(q, qo + i + 3 * L);
-            FloatVector u0 = w1.mul(FloatVector.fromArray(F, x, x0 + i + L));
-            s0 = w2.fma(FloatVector.fromArray(F, x, x0 + i + 2 * L), s0);
-            u0 = w3.fma(FloatVector.fromArray(F, x, x0 + i + 3 * L), u0);
-            s0 = s0.add(u0);
-            FloatVector d = FloatVector.broadcast(F, scale[go + g]);
-            a0 = s0.fma(d, a0);
+        for (int b = 0; b < nb; b++) {
+            {
+                int i = b * 4 * L;
+                FloatVector w = w(q, qo + i);
+                FloatVector s0 = w.mul(FloatVector.fromArray(F, x, x0 + i));
+                FloatVector w1 = w(q, qo + i + 1 * L);
+                FloatVector w2 = w(q, qo + i + 2 * L);
+                FloatVector w3 = w(q, qo + i + 3 * L);
+                FloatVector u0 = w1.mul(FloatVector.fromArray(F, x, x0 + i + L));
+                s0 = w2.fma(FloatVector.fromArray(F, x, x0 + i + 2 * L), s0);
+                u0 = w3.fma(FloatVector.fromArray(F, x, x0 + i + 3 * L), u0);
+                s0 = s0.add(u0);
+                FloatVector d = FloatVector.broadcast(F, scale[go + b]);
+                a0 = s0.fma(d, a0);
+            }
         }
-        y[(t + 0) * rows + r] = sumLanes(a0) + minTerm(go, sums, (t + 0) * groups);
+        y[(t + 0) * rows + r] = sumLanes(a0) + minTerm(go, sums, (t + 0) * nb);
     }
     // END GENERATED
 

@@ -9,11 +9,11 @@ final class Kernels {
     private Kernels() {}
 
     /**
-     * Float lanes per vector: the machine's preferred width, at least 8 (AVX2) and at most 16 (AVX-512). Block
-     * kernels rely on 16- and 32-value groups being whole multiples of it.
+     * Float lanes per vector: {@link VectorMath#F} (the machine's preferred width, or the one
+     * {@code -Dbunshin.vector.bits} names), at least 8 (AVX2) and at most 16 (AVX-512). Block kernels rely on 16- and
+     * 32-value groups being whole multiples of it.
      */
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED.length() < 8
-            ? FloatVector.SPECIES_256 : FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> F = VectorMath.F.length() < 8 ? FloatVector.SPECIES_256 : VectorMath.F;
     static final int L = F.length();
     /** Bytes with as many lanes as {@link #F}, so that one converted byte vector (part 0) fills one float vector. */
     static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));

@@ -37,6 +37,8 @@ final class Q4_0Matrix extends MappedMatrix {
     private static final VectorSpecies<Integer> I = VectorMath.VECTOR ? F.withLanes(int.class) : null;
     /** Byte vectors per block's 16 bytes of nibbles. */
     private static final int P = 16 / Math.max(L, 1);
+    /** Two accumulator chains per token when a block is two float vectors (AVX-512): see the kernels. */
+    private static final boolean PAIRED = P == 1 && VectorMath.PAIRED_CHAINS;
 
     /** Quants and scales copied out of the mapping; made on the first matmul (an embedding only decodes rows). */
     private volatile Packed packed;
@@ -135,44 +137,95 @@ final class Q4_0Matrix extends MappedMatrix {
         int qb = r * (cols / 2), db = r * nb;
         int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-        for (int b = 0; b < nb; b++) {
-            int q = qb + b * 16, c = b * QK;
-            {
-                IntVector v = bytes(qs, q);
-                FloatVector wl = lo(v), wh = hi(v);
-                FloatVector s0 = wl.mul(FloatVector.fromArray(F, x, x0 + c));
-                FloatVector s1 = wl.mul(FloatVector.fromArray(F, x, x1 + c));
-                FloatVector s2 = wl.mul(FloatVector.fromArray(F, x, x2 + c));
-                FloatVector s3 = wl.mul(FloatVector.fromArray(F, x, x3 + c));
-                s0 = wh.fma(FloatVector.fromArray(F, x, x0 + c + 16), s0);
-                s1 = wh.fma(FloatVector.fromArray(F, x, x1 + c + 16), s1);
-                s2 = wh.fma(FloatVector.fromArray(F, x, x2 + c + 16), s2);
-                s3 = wh.fma(FloatVector.fromArray(F, x, x3 + c + 16), s3);
-                for (int p = 1; p < P; p++) {
-                    v = bytes(qs, q + p * L);
-                    wl = lo(v);
-                    wh = hi(v);
-                    int cp = c + p * L;
-                    s0 = wl.fma(FloatVector.fromArray(F, x, x0 + cp), s0);
-                    s1 = wl.fma(FloatVector.fromArray(F, x, x1 + cp), s1);
-                    s2 = wl.fma(FloatVector.fromArray(F, x, x2 + cp), s2);
-                    s3 = wl.fma(FloatVector.fromArray(F, x, x3 + cp), s3);
-                    s0 = wh.fma(FloatVector.fromArray(F, x, x0 + cp + 16), s0);
-                    s1 = wh.fma(FloatVector.fromArray(F, x, x1 + cp + 16), s1);
-                    s2 = wh.fma(FloatVector.fromArray(F, x, x2 + cp + 16), s2);
-                    s3 = wh.fma(FloatVector.fromArray(F, x, x3 + cp + 16), s3);
+        if (PAIRED) {
+            FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F), c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
+            for (int b = 0; b < nb; b++) {
+                {
+                    FloatVector n0 = c0, n1 = c1, n2 = c2, n3 = c3;
+                    int q = qb + b * 16, c = b * QK;
+                    IntVector v = bytes(qs, q);
+                    FloatVector wl = lo(v), wh = hi(v);
+                    FloatVector s0 = wl.mul(FloatVector.fromArray(F, x, x0 + c));
+                    FloatVector s1 = wl.mul(FloatVector.fromArray(F, x, x1 + c));
+                    FloatVector s2 = wl.mul(FloatVector.fromArray(F, x, x2 + c));
+                    FloatVector s3 = wl.mul(FloatVector.fromArray(F, x, x3 + c));
+                    s0 = wh.fma(FloatVector.fromArray(F, x, x0 + c + 16), s0);
+                    s1 = wh.fma(FloatVector.fromArray(F, x, x1 + c + 16), s1);
+                    s2 = wh.fma(FloatVector.fromArray(F, x, x2 + c + 16), s2);
+                    s3 = wh.fma(FloatVector.fromArray(F, x, x3 + c + 16), s3);
+                    for (int p = 1; p < P; p++) {
+                        v = bytes(qs, q + p * L);
+                        wl = lo(v);
+                        wh = hi(v);
+                        int cp = c + p * L;
+                        s0 = wl.fma(FloatVector.fromArray(F, x, x0 + cp), s0);
+                        s1 = wl.fma(FloatVector.fromArray(F, x, x1 + cp), s1);
+                        s2 = wl.fma(FloatVector.fromArray(F, x, x2 + cp), s2);
+                        s3 = wl.fma(FloatVector.fromArray(F, x, x3 + cp), s3);
+                        s0 = wh.fma(FloatVector.fromArray(F, x, x0 + cp + 16), s0);
+                        s1 = wh.fma(FloatVector.fromArray(F, x, x1 + cp + 16), s1);
+                        s2 = wh.fma(FloatVector.fromArray(F, x, x2 + cp + 16), s2);
+                        s3 = wh.fma(FloatVector.fromArray(F, x, x3 + cp + 16), s3);
+                    }
+                    FloatVector d = FloatVector.broadcast(F, ds[db + b]);
+                    n0 = s0.fma(d, n0);
+                    n1 = s1.fma(d, n1);
+                    n2 = s2.fma(d, n2);
+                    n3 = s3.fma(d, n3);
+                    c0 = a0;
+                    a0 = n0;
+                    c1 = a1;
+                    a1 = n1;
+                    c2 = a2;
+                    a2 = n2;
+                    c3 = a3;
+                    a3 = n3;
                 }
-                FloatVector d = FloatVector.broadcast(F, ds[db + b]);
-                a0 = s0.fma(d, a0);
-                a1 = s1.fma(d, a1);
-                a2 = s2.fma(d, a2);
-                a3 = s3.fma(d, a3);
             }
+            y[(t + 0) * rows + r] = sumLanes(a0.add(c0));
+            y[(t + 1) * rows + r] = sumLanes(a1.add(c1));
+            y[(t + 2) * rows + r] = sumLanes(a2.add(c2));
+            y[(t + 3) * rows + r] = sumLanes(a3.add(c3));
+        } else {
+            for (int b = 0; b < nb; b++) {
+                {
+                    int q = qb + b * 16, c = b * QK;
+                    IntVector v = bytes(qs, q);
+                    FloatVector wl = lo(v), wh = hi(v);
+                    FloatVector s0 = wl.mul(FloatVector.fromArray(F, x, x0 + c));
+                    FloatVector s1 = wl.mul(FloatVector.fromArray(F, x, x1 + c));
+                    FloatVector s2 = wl.mul(FloatVector.fromArray(F, x, x2 + c));
+                    FloatVector s3 = wl.mul(FloatVector.fromArray(F, x, x3 + c));
+                    s0 = wh.fma(FloatVector.fromArray(F, x, x0 + c + 16), s0);
+                    s1 = wh.fma(FloatVector.fromArray(F, x, x1 + c + 16), s1);
+                    s2 = wh.fma(FloatVector.fromArray(F, x, x2 + c + 16), s2);
+                    s3 = wh.fma(FloatVector.fromArray(F, x, x3 + c + 16), s3);
+                    for (int p = 1; p < P; p++) {
+                        v = bytes(qs, q + p * L);
+                        wl = lo(v);
+                        wh = hi(v);
+                        int cp = c + p * L;
+                        s0 = wl.fma(FloatVector.fromArray(F, x, x0 + cp), s0);
+                        s1 = wl.fma(FloatVector.fromArray(F, x, x1 + cp), s1);
+                        s2 = wl.fma(FloatVector.fromArray(F, x, x2 + cp), s2);
+                        s3 = wl.fma(FloatVector.fromArray(F, x, x3 + cp), s3);
+                        s0 = wh.fma(FloatVector.fromArray(F, x, x0 + cp + 16), s0);
+                        s1 = wh.fma(FloatVector.fromArray(F, x, x1 + cp + 16), s1);
+                        s2 = wh.fma(FloatVector.fromArray(F, x, x2 + cp + 16), s2);
+                        s3 = wh.fma(FloatVector.fromArray(F, x, x3 + cp + 16), s3);
+                    }
+                    FloatVector d = FloatVector.broadcast(F, ds[db + b]);
+                    a0 = s0.fma(d, a0);
+                    a1 = s1.fma(d, a1);
+                    a2 = s2.fma(d, a2);
+                    a3 = s3.fma(d, a3);
+                }
+            }
+            y[(t + 0) * rows + r] = sumLanes(a0);
+            y[(t + 1) * rows + r] = sumLanes(a1);
+            y[(t + 2) * rows + r] = sumLanes(a2);
+            y[(t + 3) * rows + r] = sumLanes(a3);
         }
-        y[(t + 0) * rows + r] = sumLanes(a0);
-        y[(t + 1) * rows + r] = sumLanes(a1);
-        y[(t + 2) * rows + r] = sumLanes(a2);
-        y[(t + 3) * rows + r] = sumLanes(a3);
     }
 
     private void row2(byte[] qs, float[] ds, int r, float[] x, float[] y, int t) {
@@ -180,32 +233,67 @@ final class Q4_0Matrix extends MappedMatrix {
         int qb = r * (cols / 2), db = r * nb;
         int x0 = t * cols, x1 = x0 + cols;
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
-        for (int b = 0; b < nb; b++) {
-            int q = qb + b * 16, c = b * QK;
-            {
-                IntVector v = bytes(qs, q);
-                FloatVector wl = lo(v), wh = hi(v);
-                FloatVector s0 = wl.mul(FloatVector.fromArray(F, x, x0 + c));
-                FloatVector s1 = wl.mul(FloatVector.fromArray(F, x, x1 + c));
-                s0 = wh.fma(FloatVector.fromArray(F, x, x0 + c + 16), s0);
-                s1 = wh.fma(FloatVector.fromArray(F, x, x1 + c + 16), s1);
-                for (int p = 1; p < P; p++) {
-                    v = bytes(qs, q + p * L);
-                    wl = lo(v);
-                    wh = hi(v);
-                    int cp = c + p * L;
-                    s0 = wl.fma(FloatVector.fromArray(F, x, x0 + cp), s0);
-                    s1 = wl.fma(FloatVector.fromArray(F, x, x1 + cp), s1);
-                    s0 = wh.fma(FloatVector.fromArray(F, x, x0 + cp + 16), s0);
-                    s1 = wh.fma(FloatVector.fromArray(F, x, x1 + cp + 16), s1);
+        if (PAIRED) {
+            FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F);
+            for (int b = 0; b < nb; b++) {
+                {
+                    FloatVector n0 = c0, n1 = c1;
+                    int q = qb + b * 16, c = b * QK;
+                    IntVector v = bytes(qs, q);
+                    FloatVector wl = lo(v), wh = hi(v);
+                    FloatVector s0 = wl.mul(FloatVector.fromArray(F, x, x0 + c));
+                    FloatVector s1 = wl.mul(FloatVector.fromArray(F, x, x1 + c));
+                    s0 = wh.fma(FloatVector.fromArray(F, x, x0 + c + 16), s0);
+                    s1 = wh.fma(FloatVector.fromArray(F, x, x1 + c + 16), s1);
+                    for (int p = 1; p < P; p++) {
+                        v = bytes(qs, q + p * L);
+                        wl = lo(v);
+                        wh = hi(v);
+                        int cp = c + p * L;
+                        s0 = wl.fma(FloatVector.fromArray(F, x, x0 + cp), s0);
+                        s1 = wl.fma(FloatVector.fromArray(F, x, x1 + cp), s1);
+                        s0 = wh.fma(FloatVector.fromArray(F, x, x0 + cp + 16), s0);
+                        s1 = wh.fma(FloatVector.fromArray(F, x, x1 + cp + 16), s1);
+                    }
+                    FloatVector d = FloatVector.broadcast(F, ds[db + b]);
+                    n0 = s0.fma(d, n0);
+                    n1 = s1.fma(d, n1);
+                    c0 = a0;
+                    a0 = n0;
+                    c1 = a1;
+                    a1 = n1;
                 }
-                FloatVector d = FloatVector.broadcast(F, ds[db + b]);
-                a0 = s0.fma(d, a0);
-                a1 = s1.fma(d, a1);
             }
+            y[(t + 0) * rows + r] = sumLanes(a0.add(c0));
+            y[(t + 1) * rows + r] = sumLanes(a1.add(c1));
+        } else {
+            for (int b = 0; b < nb; b++) {
+                {
+                    int q = qb + b * 16, c = b * QK;
+                    IntVector v = bytes(qs, q);
+                    FloatVector wl = lo(v), wh = hi(v);
+                    FloatVector s0 = wl.mul(FloatVector.fromArray(F, x, x0 + c));
+                    FloatVector s1 = wl.mul(FloatVector.fromArray(F, x, x1 + c));
+                    s0 = wh.fma(FloatVector.fromArray(F, x, x0 + c + 16), s0);
+                    s1 = wh.fma(FloatVector.fromArray(F, x, x1 + c + 16), s1);
+                    for (int p = 1; p < P; p++) {
+                        v = bytes(qs, q + p * L);
+                        wl = lo(v);
+                        wh = hi(v);
+                        int cp = c + p * L;
+                        s0 = wl.fma(FloatVector.fromArray(F, x, x0 + cp), s0);
+                        s1 = wl.fma(FloatVector.fromArray(F, x, x1 + cp), s1);
+                        s0 = wh.fma(FloatVector.fromArray(F, x, x0 + cp + 16), s0);
+                        s1 = wh.fma(FloatVector.fromArray(F, x, x1 + cp + 16), s1);
+                    }
+                    FloatVector d = FloatVector.broadcast(F, ds[db + b]);
+                    a0 = s0.fma(d, a0);
+                    a1 = s1.fma(d, a1);
+                }
+            }
+            y[(t + 0) * rows + r] = sumLanes(a0);
+            y[(t + 1) * rows + r] = sumLanes(a1);
         }
-        y[(t + 0) * rows + r] = sumLanes(a0);
-        y[(t + 1) * rows + r] = sumLanes(a1);
     }
 
     private void row1(byte[] qs, float[] ds, int r, float[] x, float[] y, int t) {
@@ -213,26 +301,53 @@ final class Q4_0Matrix extends MappedMatrix {
         int qb = r * (cols / 2), db = r * nb;
         int x0 = t * cols;
         FloatVector a0 = FloatVector.zero(F);
-        for (int b = 0; b < nb; b++) {
-            int q = qb + b * 16, c = b * QK;
-            {
-                IntVector v = bytes(qs, q);
-                FloatVector wl = lo(v), wh = hi(v);
-                FloatVector s0 = wl.mul(FloatVector.fromArray(F, x, x0 + c));
-                s0 = wh.fma(FloatVector.fromArray(F, x, x0 + c + 16), s0);
-                for (int p = 1; p < P; p++) {
-                    v = bytes(qs, q + p * L);
-                    wl = lo(v);
-                    wh = hi(v);
-                    int cp = c + p * L;
-                    s0 = wl.fma(FloatVector.fromArray(F, x, x0 + cp), s0);
-                    s0 = wh.fma(FloatVector.fromArray(F, x, x0 + cp + 16), s0);
+        if (PAIRED) {
+            FloatVector c0 = FloatVector.zero(F);
+            for (int b = 0; b < nb; b++) {
+                {
+                    FloatVector n0 = c0;
+                    int q = qb + b * 16, c = b * QK;
+                    IntVector v = bytes(qs, q);
+                    FloatVector wl = lo(v), wh = hi(v);
+                    FloatVector s0 = wl.mul(FloatVector.fromArray(F, x, x0 + c));
+                    s0 = wh.fma(FloatVector.fromArray(F, x, x0 + c + 16), s0);
+                    for (int p = 1; p < P; p++) {
+                        v = bytes(qs, q + p * L);
+                        wl = lo(v);
+                        wh = hi(v);
+                        int cp = c + p * L;
+                        s0 = wl.fma(FloatVector.fromArray(F, x, x0 + cp), s0);
+                        s0 = wh.fma(FloatVector.fromArray(F, x, x0 + cp + 16), s0);
+                    }
+                    FloatVector d = FloatVector.broadcast(F, ds[db + b]);
+                    n0 = s0.fma(d, n0);
+                    c0 = a0;
+                    a0 = n0;
                 }
-                FloatVector d = FloatVector.broadcast(F, ds[db + b]);
-                a0 = s0.fma(d, a0);
             }
+            y[(t + 0) * rows + r] = sumLanes(a0.add(c0));
+        } else {
+            for (int b = 0; b < nb; b++) {
+                {
+                    int q = qb + b * 16, c = b * QK;
+                    IntVector v = bytes(qs, q);
+                    FloatVector wl = lo(v), wh = hi(v);
+                    FloatVector s0 = wl.mul(FloatVector.fromArray(F, x, x0 + c));
+                    s0 = wh.fma(FloatVector.fromArray(F, x, x0 + c + 16), s0);
+                    for (int p = 1; p < P; p++) {
+                        v = bytes(qs, q + p * L);
+                        wl = lo(v);
+                        wh = hi(v);
+                        int cp = c + p * L;
+                        s0 = wl.fma(FloatVector.fromArray(F, x, x0 + cp), s0);
+                        s0 = wh.fma(FloatVector.fromArray(F, x, x0 + cp + 16), s0);
+                    }
+                    FloatVector d = FloatVector.broadcast(F, ds[db + b]);
+                    a0 = s0.fma(d, a0);
+                }
+            }
+            y[(t + 0) * rows + r] = sumLanes(a0);
         }
-        y[(t + 0) * rows + r] = sumLanes(a0);
     }
     // END GENERATED
 }

@@ -20,6 +20,11 @@ public final class VectorMath {
     public static final int L = F.length();
     /** Whether the vector kernels can run (they assume 8 or more float lanes, i.e. AVX2 or AVX-512). */
     public static final boolean VECTOR = L >= 8 && Boolean.parseBoolean(System.getProperty("bunshin.vector", "true"));
+    /**
+     * Whether the Q8_0 and Q4_0 kernels may add alternate blocks into two accumulator chains where a block is at most
+     * two vectors (AVX-512); {@code -Dbunshin.kernel.pairs=false} runs one chain, for measuring the difference.
+     */
+    static final boolean PAIRED_CHAINS = Boolean.parseBoolean(System.getProperty("bunshin.kernel.pairs", "true"));
 
     /**
      * The machine's preferred shape, or {@code -Dbunshin.vector.bits=256|512} to run another shape's code path
@@ -36,15 +41,17 @@ public final class VectorMath {
     /**
      * Sum of the lanes in a fixed order. For 8 lanes: the two 128-bit halves added lane-wise, then
      * {@code (h0 + h1) + (h2 + h3)}: a short dependency chain (it runs once per output row of every matmul).
-     * Otherwise left to right.
+     * Otherwise left to right. Counts the lanes of {@code v} itself: the repacked kernels ({@link Kernels#F}) use 8
+     * lanes where the machine's vectors have 4 (NEON), and summing only {@link #L} of them dropped half a row.
      */
     static float sumLanes(FloatVector v) {
-        if (L == 8) {
+        int n = v.length();
+        if (n == 8) {
             FloatVector h = ((FloatVector) v.reinterpretShape(F128, 0)).add((FloatVector) v.reinterpretShape(F128, 1));
             return (h.lane(0) + h.lane(1)) + (h.lane(2) + h.lane(3));
         }
         float s = 0f;
-        for (int i = 0; i < L; i++) {
+        for (int i = 0; i < n; i++) {
             s += v.lane(i);
         }
         return s;
