@@ -1,7 +1,9 @@
 package dev.bunshin.launcher;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -109,5 +111,20 @@ class UpOptionsTest {
         assertEquals(List.of("-XX:TieredStopAtLevel=1"), QuarkusApp.jitFlags(engine, " C1 "));
         String msg = assertThrows(IllegalArgumentException.class, () -> QuarkusApp.jitFlags(llama, "c2")).getMessage();
         assertTrue(msg.contains(QuarkusApp.JIT_ENV) && msg.contains("'c2'"), msg);
+    }
+
+    @Test
+    void javaWorkersAskForHugePagesWhereTheKernelGrantsThemOnRequest(@TempDir Path dir) throws Exception {
+        var engine = LocalStack.workerConfig("w", 1, 1, "java");
+        var llama = LocalStack.workerConfig("w", 1, 1, "llama.cpp");
+        Path madvise = Files.writeString(dir.resolve("madvise"), "always [madvise] never\n");
+        Path always = Files.writeString(dir.resolve("always"), "[always] madvise never\n");
+        Path never = Files.writeString(dir.resolve("never"), "always madvise [never]\n");
+        assertEquals(List.of("-XX:+UseTransparentHugePages"), QuarkusApp.hugePageFlags(engine, madvise));
+        assertEquals(List.of("-XX:+UseTransparentHugePages"), QuarkusApp.hugePageFlags(engine, always));
+        assertEquals(List.of(), QuarkusApp.hugePageFlags(engine, never));
+        assertEquals(List.of(), QuarkusApp.hugePageFlags(engine, dir.resolve("missing")), "not Linux: the JVM would refuse the flag");
+        assertEquals(List.of(), QuarkusApp.hugePageFlags(llama, madvise), "llama.cpp allocates its own weights");
+        assertEquals(List.of(), QuarkusApp.hugePageFlags(Map.of("quarkus.http.port", "1"), madvise), "not a stage worker");
     }
 }

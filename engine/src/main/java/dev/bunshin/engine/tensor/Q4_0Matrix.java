@@ -24,9 +24,10 @@ import static dev.bunshin.engine.tensor.VectorMath.sumLanes;
  * // value j + 16 = ((qs[j] &gt;&gt;   4) - 8) * d
  * </pre>
  * On the first matmul the nibbles go to a heap {@code byte[]} (16 per block, same packing) and the scales to a
- * {@code float[]} (see {@link Q8_0Matrix} for why). The fast kernel loads L nibble-pairs as a {@link ByteVector},
- * zero-extends them to int lanes, splits low and high nibbles with a mask and a shift, converts both to floats and multiplies with
- * activations {@code [c]} and {@code [c + 16]}; each block's partial sum is scaled once.
+ * {@code float[]} (see {@link Q8_0Matrix} for why), each nibble stored as q - 8 in 4-bit two's complement. The fast
+ * kernel loads L nibble-pairs as a {@link ByteVector}, sign-extends them to int lanes, takes the high nibbles with an
+ * arithmetic shift and the low ones with two, converts both to floats and multiplies with activations {@code [c]}
+ * and {@code [c + 16]}; each block's partial sum is scaled once.
  */
 final class Q4_0Matrix extends MappedMatrix {
     private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -66,6 +67,8 @@ final class Q4_0Matrix extends MappedMatrix {
                         ds[b] = Float.float16ToFloat(data.get(LE_SHORT, off));
                         MemorySegment.copy(data, ValueLayout.JAVA_BYTE, off + 2, qs, b * 16, 16);
                     }
+                    // Each nibble q becomes q - 8 in 4-bit two's complement (q ^ 8): see bytes().
+                    for (int i = 0; i < qs.length; i++) qs[i] ^= (byte) 0x88;
                     packed = p = new Packed(qs, ds);
                 }
             }
@@ -99,17 +102,22 @@ final class Q4_0Matrix extends MappedMatrix {
         tiled(p.qs(), p.ds(), x, y, n, rowStart, rowEnd);
     }
 
-    /** L nibble-pairs zero-extended to int lanes: shifts and masks on int lanes are single instructions. */
+    /**
+     * L nibble-pairs sign-extended to int lanes. The packed nibbles hold q - 8 as 4-bit two's complement, so the
+     * high one is the lane shifted right arithmetically and the low one two shifts: three integer operations per
+     * pair instead of a mask, a shift and two subtractions (the same values, so the same sums).
+     */
     private static IntVector bytes(byte[] qs, int at) {
-        return (IntVector) ByteVector.fromArray(B, qs, at).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+        return (IntVector) ByteVector.fromArray(B, qs, at).convertShape(VectorOperators.B2I, I, 0);
     }
 
     private static FloatVector lo(IntVector v) {
-        return (FloatVector) v.and(0x0F).sub(8).convert(VectorOperators.I2F, 0);
+        return (FloatVector) v.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 28)
+                .convert(VectorOperators.I2F, 0);
     }
 
     private static FloatVector hi(IntVector v) {
-        return (FloatVector) v.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0);
+        return (FloatVector) v.lanewise(VectorOperators.ASHR, 4).convert(VectorOperators.I2F, 0);
     }
 
     // Every tile size does the same operations per (row, token), so a token's result does not depend on the
