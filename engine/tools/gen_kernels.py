@@ -25,8 +25,9 @@ def x_decl(T):
     return s + ";\n"
 
 
-def store(T):
-    return "".join(f"        y[(t + {i}) * rows + r] = sumLanes(a{i});\n" for i in range(T))
+def sum_store(i, v):
+    """Token i's output for this row: the lanes of accumulator expression v summed (q8, q4)."""
+    return f"y[(t + {i}) * rows + r] = sumLanes({v});"
 
 
 def fmas(T, w, c):
@@ -76,11 +77,13 @@ def paired(T, head, body, store_one, mode="runtime", unrolled=False):
     """
     acc_c = "FloatVector " + ", ".join(f"c{i} = FloatVector.zero(F)" for i in range(T)) + ";\n"
 
+    def stores(ind, both):
+        return "".join(f"{ind}{store_one(i, f'a{i}.add(c{i})' if both else f'a{i}')}\n" for i in range(T))
+
     def two(ind):
         return (ind + acc_c + ind + "int b = 0;\n" +
                 ind + "for (; b + 2 <= nb; b += 2) {\n" + body("b", "a", ind + "    ") + body("b + 1", "c", ind + "    ") +
-                ind + "}\n" + ind + "if (b < nb) {\n" + body("b", "a", ind + "    ") + ind + "}\n" +
-                "".join(f"{ind}{store_one(i, f'a{i}.add(c{i})')}\n" for i in range(T)))
+                ind + "}\n" + ind + "if (b < nb) {\n" + body("b", "a", ind + "    ") + ind + "}\n" + stores(ind, True))
 
     def swap(ind):
         # The same sums as two(): each block adds into the chain of two blocks back (c), then the chains swap.
@@ -88,12 +91,10 @@ def paired(T, head, body, store_one, mode="runtime", unrolled=False):
         step = body("b", "n", ind + "    ").replace(f"{ind}    {{\n", f"{ind}    {{\n" + ind + "        FloatVector " +
                                                     ", ".join(f"n{i} = c{i}" for i in range(T)) + ";\n", 1)
         step = step[:step.rindex(f"{ind}    }}")] + "".join(f"{ind}        c{i} = a{i};\n{ind}        a{i} = n{i};\n" for i in range(T)) + f"{ind}    }}\n"
-        return (ind + acc_c + ind + "for (int b = 0; b < nb; b++) {\n" + step + ind + "}\n" +
-                "".join(f"{ind}{store_one(i, f'a{i}.add(c{i})')}\n" for i in range(T)))
+        return ind + acc_c + ind + "for (int b = 0; b < nb; b++) {\n" + step + ind + "}\n" + stores(ind, True)
 
     def one(ind):
-        return (ind + "for (int b = 0; b < nb; b++) {\n" + body("b", "a", ind + "    ") + ind + "}\n" +
-                "".join(f"{ind}{store_one(i, f'a{i}')}\n" for i in range(T)))
+        return ind + "for (int b = 0; b < nb; b++) {\n" + body("b", "a", ind + "    ") + ind + "}\n" + stores(ind, False)
 
     pair = two if T == 1 and unrolled else swap
     if mode == "never":
@@ -122,7 +123,7 @@ def q8(T):
     head = (f"    private void row{T}(byte[] qs, float[] ds, int r, float[] x, float[] y, int t) {{\n"
             "        int nb = cols / QK;\n"
             "        int qb = r * cols, db = r * nb;\n" + x_decl(T))
-    return paired(T, head, body, lambda i, v: f"y[(t + {i}) * rows + r] = sumLanes({v});", unrolled=True)
+    return paired(T, head, body, sum_store, unrolled=True)
 
 
 def q4(T):
@@ -143,7 +144,7 @@ def q4(T):
     head = (f"    private void row{T}(byte[] qs, float[] ds, int r, float[] x, float[] y, int t) {{\n"
             "        int nb = cols / QK;\n"
             "        int qb = r * (cols / 2), db = r * nb;\n" + x_decl(T))
-    return paired(T, head, body, lambda i, v: f"y[(t + {i}) * rows + r] = sumLanes({v});")
+    return paired(T, head, body, sum_store)
 
 
 def dispatch(params, prologue, call, tiles):
