@@ -66,9 +66,9 @@ final class Q4_0Matrix extends MappedMatrix {
                         long off = (long) b * BLOCK_BYTES;
                         ds[b] = Float.float16ToFloat(data.get(LE_SHORT, off));
                         MemorySegment.copy(data, ValueLayout.JAVA_BYTE, off + 2, qs, b * 16, 16);
+                        // Each nibble q becomes q - 8 in 4-bit two's complement (q ^ 8): see bytes().
+                        for (int i = b * 16; i < b * 16 + 16; i++) qs[i] ^= (byte) 0x88;
                     }
-                    // Each nibble q becomes q - 8 in 4-bit two's complement (q ^ 8): see bytes().
-                    for (int i = 0; i < qs.length; i++) qs[i] ^= (byte) 0x88;
                     packed = p = new Packed(qs, ds);
                 }
             }
